@@ -1,0 +1,67 @@
+"""The layer registry: every layer type graft knows, each one small class.
+
+A layer class declares its parameters (a pydantic model, extra fields forbidden), how many inputs it takes,
+how its output shape follows from its input shapes (pure Python), how many parameters it has, and how to build
+the torch module (torch is imported only inside build()). Adding a layer type means adding one class here and
+listing it in REGISTRY; the palette, the validator and the compiler all read REGISTRY.
+
+Shapes never include the batch dimension: MNIST images are (1, 28, 28).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .issues import ShapeError
+
+Shape = tuple[int, ...]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class NoParams(Params):
+    pass
+
+
+class Layer:
+    type: ClassVar[str]
+    category: ClassVar[str] = "other"
+    doc: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = NoParams
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1   # None: any number >= min_inputs
+
+    @classmethod
+    def infer(cls, p: Any, inputs: list[Shape]) -> Shape:
+        """Output shape for these input shapes; raise ShapeError on a mismatch."""
+        return inputs[0]
+
+    @classmethod
+    def param_count(cls, p: Any, inputs: list[Shape]) -> int:
+        return 0
+
+    @classmethod
+    def build(cls, p: Any, inputs: list[Shape]):
+        """The torch module computing this layer (imports torch lazily)."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        return {"type": cls.type, "category": cls.category, "doc": cls.doc,
+                "min_inputs": cls.min_inputs, "max_inputs": cls.max_inputs,
+                "params": cls.Params.model_json_schema()}
+
+
+def expect_rank(shape: Shape, ranks: tuple[int, ...], port: int = 0, what: str = "") -> None:
+    if len(shape) not in ranks:
+        want = " or ".join(f"rank {r}" for r in ranks)
+        raise ShapeError(f"expects a {want} input{what}", port=port,
+                         expected=want, found=list(shape))
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    return math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
