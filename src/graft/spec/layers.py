@@ -20,7 +20,7 @@ Shape = tuple[int, ...]
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    model_config = ConfigDict(extra="forbid", strict=False, allow_inf_nan=False)
 
 
 class NoParams(Params):
@@ -34,6 +34,11 @@ class Layer:
     Params: ClassVar[type[Params]] = NoParams
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1   # None: any number >= min_inputs
+
+    @classmethod
+    def parse(cls, params: dict[str, Any] | None) -> Params:
+        """Validated parameters (raises pydantic.ValidationError)."""
+        return cls.Params.model_validate(params or {})
 
     @classmethod
     def infer(cls, p: Any, inputs: list[Shape]) -> Shape:
@@ -65,3 +70,11 @@ def expect_rank(shape: Shape, ranks: tuple[int, ...], port: int = 0, what: str =
 
 def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
     return math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+
+
+def __getattr__(name: str):
+    # REGISTRY lives in spec.registry (it imports the layer modules, which import this one)
+    if name == "REGISTRY":
+        from .registry import REGISTRY
+        return REGISTRY
+    raise AttributeError(name)

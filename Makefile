@@ -1,0 +1,48 @@
+# Every target that needs Python first makes sure .venv is installed from the repo's own files.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed-stamp
+WEB     := src/graft/web/index.html
+WS      ?= graft-workspace
+PORT    ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install web run demo test test-fast bench clean openapi
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip -c constraints.txt
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+web: $(WEB)
+
+$(WEB): $(shell find frontend/src -type f 2>/dev/null) frontend/package.json frontend/package-lock.json frontend/index.html
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+openapi: install
+	$(PY) -m graft.server.openapi > frontend/openapi.json
+	cd frontend && npm run gen:api
+
+# The workbench on a fresh workspace with the MNIST example workflow loaded.
+run: install web
+	rm -rf $(WS)
+	.venv/bin/graft ui --workspace $(WS) --port $(PORT) --load-example
+
+# The headless seed workflow: base CNN, slice, graft, one head-only epoch, evaluate, view.
+demo: install
+	rm -rf $(WS)-demo
+	.venv/bin/graft run examples/mnist_transfer.yaml --workspace $(WS)-demo
+
+test: install web
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(WS) $(WS)-demo src/graft/web frontend/node_modules test-artifacts bench-results.json

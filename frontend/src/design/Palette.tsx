@@ -1,0 +1,60 @@
+import { useMemo, useState } from "react";
+import type { LayerSchema, ModelRecord } from "../api/types";
+
+export const DND_TYPE = "application/x-graft-layer";
+
+interface Props {
+  layers: LayerSchema[];
+  foundations: ModelRecord[];
+  error: string | null;
+  onAdd: (type: string, foundation?: ModelRecord) => void;
+}
+
+/** Searchable list of layer types (grouped by category) and foundations; drag onto the canvas or press Enter. */
+export default function Palette({ layers, foundations, error, onAdd }: Props) {
+  const [q, setQ] = useState("");
+  const groups = useMemo(() => {
+    const needle = q.trim().toLowerCase();
+    const m = new Map<string, LayerSchema[]>();
+    for (const l of layers) {
+      if (l.type === "Foundation") continue;
+      if (needle && !`${l.type} ${l.category} ${l.doc}`.toLowerCase().includes(needle)) continue;
+      m.set(l.category, [...(m.get(l.category) ?? []), l]);
+    }
+    return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+  }, [layers, q]);
+  const fnds = foundations.filter((f) => !q || f.name.toLowerCase().includes(q.toLowerCase()));
+
+  const item = (key: string, label: string, title: string, payload: string, add: () => void, cls = "") => (
+    <div
+      key={key} className={`palette-item ${cls}`} draggable tabIndex={0} role="button" title={title}
+      onDragStart={(e) => { e.dataTransfer.setData(DND_TYPE, payload); e.dataTransfer.effectAllowed = "move"; }}
+      onDoubleClick={add}
+      onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); add(); } }}
+    >
+      {label}
+    </div>
+  );
+
+  return (
+    <aside className="palette" aria-label="Layer palette">
+      <input type="search" placeholder="Search layers…" value={q} onChange={(e) => setQ(e.target.value)}
+             aria-label="Search layers" />
+      {error && <div className="error-box small">Layers could not be loaded: {error}</div>}
+      <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection.</p>
+      {groups.map(([cat, ls]) => (
+        <section key={cat}>
+          <h3>{cat}</h3>
+          {ls.map((l) => item(l.type, l.type, l.doc || l.type, JSON.stringify({ type: l.type }), () => onAdd(l.type)))}
+        </section>
+      ))}
+      {groups.length === 0 && !error && <div className="muted small">No layer matches “{q}”.</div>}
+      <section>
+        <h3>Foundations</h3>
+        {fnds.length === 0 && <div className="muted small">None yet: train a model, then “Save as foundation” in Models.</div>}
+        {fnds.map((f) => item(f.id, `◆ ${f.name}`, `${f.id} · ${f.params ?? "?"} params`,
+          JSON.stringify({ type: "Foundation", id: f.id }), () => onAdd("Foundation", f), "foundation"))}
+      </section>
+    </aside>
+  );
+}

@@ -1,0 +1,28 @@
+import dagre from "@dagrejs/dagre";
+import type { NetworkSpec } from "../api/types";
+import { INPUT_ID } from "./convert";
+
+const NODE_W = 190;
+const NODE_H = 70;
+
+/** Top-to-bottom layered layout of the network (dagre); returns the doc with every node positioned. */
+export function autoLayout(doc: NetworkSpec): NetworkSpec & { inputPosition: { x: number; y: number } } {
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 50 });
+  g.setDefaultEdgeLabel(() => ({}));
+  g.setNode(INPUT_ID, { width: NODE_W, height: NODE_H });
+  for (const n of doc.nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
+  for (const n of doc.nodes) {
+    for (const src of n.inputs ?? []) if (g.hasNode(src)) g.setEdge(src, n.id);
+  }
+  dagre.layout(g);
+  const at = (id: string) => {
+    const p = g.node(id);
+    return { x: Math.round(p.x - NODE_W / 2), y: Math.round(p.y - NODE_H / 2) };
+  };
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => ({ ...n, position: at(n.id) })),
+    inputPosition: at(INPUT_ID),
+  };
+}

@@ -1,0 +1,36 @@
+"""graft: a workbench for foundation models.
+
+    import graft
+    ws = graft.Workspace("graft-workspace")
+    base = graft.train(ws, {"template": "example-cnn"}, "mnist", {"epochs": 3})
+    foundation = graft.slice(ws, base["id"], end="flatten")
+    ...
+
+Names are imported on first use so that `import graft` (and `graft --help`) stays fast and torch-free.
+"""
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Workspace": ("graft.store", "Workspace"),
+    "analyze": ("graft.spec.analyze", "analyze"),
+    "train": ("graft.ops", "train_model"),
+    "slice": ("graft.ops", "slice_model"),
+    "evaluate": ("graft.ops", "evaluate_model"),
+    "view": ("graft.ops", "view_rows"),
+    "load_model": ("graft.ops", "load_model"),
+    "load_dataset": ("graft.data", "load_dataset"),
+    "run_workflow": ("graft.workflow", "run_workflow"),
+    "graft_network": ("graft.spec.graph", "graft_network"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'graft' has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_LAZY]

@@ -1,0 +1,275 @@
+"""The `graft` command. Thin: every command calls graft.ops / graft.workflow, the same as the API does.
+
+Heavy modules (torch, the store) are imported inside commands so that `graft --help` stays fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="graft: draw a network, train it, keep a part as a foundation, graft new layers on it.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
+datasets_app = typer.Typer(help="Built-in and imported data sets.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(datasets_app, name="datasets")
+
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", envvar="GRAFT_WORKSPACE",
+                            help="Workspace folder (default ./graft-workspace).")
+DbOpt = typer.Option(None, "--db-url", envvar="GRAFT_DB_URL", help="Registry database URL (default SQLite).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+def open_workspace(path: Optional[Path], db_url: Optional[str] = None):
+    from .store import Workspace
+
+    return Workspace(path or Path("graft-workspace"), db_url=db_url)
+
+
+def emit(obj, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        typer.echo(json.dumps(obj, indent=1, default=str))
+    else:
+        typer.echo(text if text is not None else json.dumps(obj, indent=1, default=str))
+
+
+def fail(message: str, as_json: bool = False, issues=None, code: int = 1):
+    if as_json:
+        typer.echo(json.dumps({"error": message, "issues": issues or []}, indent=1, default=str))
+    else:
+        typer.secho(f"error: {message}", fg="red", err=True)
+        for issue in issues or []:
+            typer.secho(f"  - {issue}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn, as_json: bool):
+    """Run fn; turn the errors a user can fix into a message and exit 1 (never a traceback)."""
+    from .spec.issues import SpecError
+
+    try:
+        return fn()
+    except SpecError as err:
+        fail("the document is not valid", as_json, [str(i) for i in err.issues])
+    except (KeyError, ValueError, FileNotFoundError, OSError) as err:
+        fail(str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err), as_json)
+
+
+def read_document(path: Path) -> dict:
+    from .spec.io import load_document
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    return load_document(path.read_text(encoding="utf-8"))
+
+
+@app.command()
+def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace: Optional[Path] = WorkspaceOpt,
+        db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt,
+        step: Optional[str] = typer.Option(None, help="Run only this step (and what it needs)."),
+        force: bool = typer.Option(False, help="Re-run even when a cached result exists."),
+        quiet: bool = typer.Option(False, help="No progress bars.")):
+    """Run a workflow file; steps whose inputs did not change come from the cache."""
+    from .ops import format_per_class, format_rows, format_summary, view_rows
+    from .workflow import WorkflowFailed, run_workflow
+
+    ws = open_workspace(workspace, db_url)
+
+    def on_event(e):
+        if not as_json and e["status"] in ("running", "cached", "done"):
+            extra = f" ({e['seconds']:.1f} s)" if "seconds" in e else ""
+            typer.secho(f"[{e['status']}] {e['step']}{extra}", err=True, fg="cyan")
+
+    def go():
+        doc = read_document(file)
+        try:
+            return run_workflow(ws, doc, only=step, force=force, on_event=on_event,
+                                progress_bar=not (quiet or as_json))
+        except WorkflowFailed as err:
+            fail(str(err), as_json)
+
+    report = guarded(go, as_json)
+    if as_json:
+        return emit(report, True)
+    for entry in report["steps"]:
+        res = entry["result"]
+        if entry["kind"] == "evaluate":
+            typer.echo(f"\n== {entry['name']}: evaluation {res['id']} ==\n{format_summary(res)}\n")
+            typer.echo(format_per_class(res))
+        elif entry["kind"] in ("train", "slice"):
+            hashes = ", ".join(f"{k} {v[:16]}" for k, v in res["block_sha256"].items())
+            typer.echo(f"{entry['name']}: {res['model_kind']} {res['id']} ({res['params']} params; sha256 {hashes})")
+        elif entry["kind"] == "view":
+            for page in range(res["shown_pages"]):
+                typer.echo(format_rows(view_rows(ws, res["source"], page, res["page_size"], **res["filters"])))
+
+
+@app.command()
+def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
+          data: str = typer.Option("mnist", help="Data set name or id."),
+          epochs: int = 1, lr: float = 1e-3, batch_size: int = 128, optimizer: str = "adam", seed: int = 0,
+          name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
+          as_json: bool = JsonOpt):
+    """Train a network file on a data set and register the model."""
+    from .ops import train_model
+
+    ws = open_workspace(workspace, db_url)
+    hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed}
+    rec = guarded(lambda: train_model(ws, read_document(network), data, hp, name=name,
+                                      progress_bar=not as_json), as_json)
+    emit(rec if as_json else None, as_json, f"registered {rec['kind']} {rec['id']} ({rec['name']})")
+
+
+@app.command(name="slice")
+def slice_(model: str, nodes: Optional[str] = typer.Option(None, help="Comma-separated node ids to keep."),
+           start: Optional[str] = typer.Option(None, "--from", help="Keep from this node..."),
+           end: Optional[str] = typer.Option(None, "--to", help="...to this node."),
+           name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
+           as_json: bool = JsonOpt):
+    """Keep a connected part of a model and register it as a foundation."""
+    from .ops import slice_model
+
+    ws = open_workspace(workspace, db_url)
+    keep = [n.strip() for n in nodes.split(",")] if nodes else None
+    rec = guarded(lambda: slice_model(ws, model, nodes=keep, start=start, end=end, name=name), as_json)
+    emit(rec, as_json, f"registered foundation {rec['id']} ({rec['name']}), sha256 "
+                       f"{rec['block_sha256']['foundation'][:16]}")
+
+
+@app.command()
+def evaluate(model: str, dataset: str = typer.Option("mnist", "--dataset", "--data"), split: str = "test",
+             workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
+    """Evaluate a model on a test set: total, hit, per class, confusion matrix."""
+    from .ops import evaluate_model, format_per_class, format_summary
+
+    ws = open_workspace(workspace, db_url)
+    ev = guarded(lambda: evaluate_model(ws, model, dataset, split=split), as_json)
+    emit(ev, as_json, f"evaluation {ev['id']}\n{format_summary(ev)}\n\n{format_per_class(ev)}")
+
+
+@app.command()
+def view(source: str = typer.Argument(..., help="An evaluation id (ev-...) or a data set name/id."),
+         split: str = "test", page: Optional[int] = typer.Option(None, help="Only this page (from 0)."),
+         page_size: int = 20, label: Optional[int] = None, wrong: bool = False,
+         png: Optional[Path] = typer.Option(None, help="Also write the page's images as a PNG grid."),
+         workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
+    """Show a data set or an evaluation page by page, ending with [EOF]."""
+    from .ops import format_rows, view_rows
+
+    ws = open_workspace(workspace, db_url)
+    src = {"evaluation": source} if source.startswith("ev-") else {"dataset": source, "split": split}
+
+    def go():
+        first = page or 0
+        pages = [view_rows(ws, src, first, page_size, label=label, wrong=wrong)]
+        while page is None and not pages[-1]["eof"]:
+            pages.append(view_rows(ws, src, pages[-1]["page"] + 1, page_size, label=label, wrong=wrong))
+        if png:
+            from .ops.images import page_png
+
+            png.write_bytes(page_png(ws, src, pages[0]))
+        return pages
+
+    pages = guarded(go, as_json)
+    if as_json:
+        return emit(pages, True)
+    for p in pages:
+        typer.echo(format_rows(p))
+
+
+@app.command()
+def validate(file: Path, as_json: bool = JsonOpt):
+    """Check a network or workflow document; print every issue at once."""
+    from .spec.analyze import analyze
+    from .spec.issues import SpecError
+    from .workflow import parse_workflow
+
+    doc = guarded(lambda: read_document(file), as_json)
+    if "steps" in doc:
+        try:
+            parse_workflow(doc)
+            result = {"ok": True, "issues": []}
+        except SpecError as err:
+            result = {"ok": False, "issues": [i.to_dict() for i in err.issues]}
+    else:
+        result = analyze(doc).to_dict()
+    if as_json:
+        emit(result, True)
+    else:
+        for issue in result["issues"]:
+            typer.echo(f"{issue.get('severity', 'error')}: {issue}")
+        typer.echo("ok" if result["ok"] else f"{len(result['issues'])} issue(s)")
+    raise typer.Exit(0 if result["ok"] else 1)
+
+
+@app.command()
+def layers(as_json: bool = JsonOpt):
+    """List the layer types a network can use."""
+    from .spec.registry import REGISTRY
+
+    if as_json:
+        return emit([cls.schema() for cls in REGISTRY.values()], True)
+    for name, cls in REGISTRY.items():
+        typer.echo(f"{name:<20} {cls.category:<12} {cls.doc}")
+
+
+@models_app.command("list")
+def models_list(kind: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt,
+                db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
+    """List registered models and foundations."""
+    ws = open_workspace(workspace, db_url)
+    rows = [{"id": m["id"], "name": m["name"], "kind": m["kind"], "parent": m.get("parent_id"),
+             "params": m.get("params"), "metrics": {k: v for k, v in (m.get("metrics") or {}).items()
+                                                    if k != "history"}, "created_at": m.get("created_at")}
+            for m in ws.list_models(kind=kind)]
+    if as_json:
+        return emit(rows, True)
+    for r in rows:
+        acc = r["metrics"].get("train_accuracy")
+        typer.echo(f"{r['id']}  {r['kind']:<10} {r['name']:<32} parent={r['parent'] or '-':<16} "
+                   f"params={r['params']}" + (f" train_acc={acc:.4f}" if acc is not None else ""))
+
+
+@models_app.command("show")
+def models_show(model: str, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt):
+    """Print one model's registry record as JSON."""
+    ws = open_workspace(workspace, db_url)
+    emit(guarded(lambda: ws.get_model(model), True), True)
+
+
+@datasets_app.command("list")
+def datasets_list(workspace: Optional[Path] = WorkspaceOpt, as_json: bool = JsonOpt):
+    """Built-in and imported data sets."""
+    from .data import list_builtin
+
+    rows = list(list_builtin())
+    if workspace is not None or Path("graft-workspace").exists():
+        rows += open_workspace(workspace).list_datasets()
+    emit(rows, as_json, "\n".join(f"{r.get('id', r.get('name'))}: {r.get('description', r.get('name'))}"
+                                  for r in rows))
+
+
+@app.command()
+def ui(workspace: Optional[Path] = WorkspaceOpt, host: str = "127.0.0.1", port: int = 8000,
+       token: Optional[str] = typer.Option(None, envvar="GRAFT_TOKEN", help="Access token (required off loopback)."),
+       db_url: Optional[str] = DbOpt,
+       load_example: bool = typer.Option(False, help="Put the MNIST example workflow in the workspace.")):
+    """Start the web workbench."""
+    from .server import serve
+
+    serve(workspace or Path("graft-workspace"), host=host, port=port, token=token, db_url=db_url,
+          load_example=load_example)
+
+
+def main():
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

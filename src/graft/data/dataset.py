@@ -1,0 +1,157 @@
+"""`Dataset` and `load_dataset`: a data reference (built-in name or ds-… id, transforms, split) -> arrays."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graft.data import builtin, idx, transforms
+from graft.data.errors import DataError
+from graft.data.fingerprint import dataset_fingerprint, pixel_stats
+
+SPLITS = ("train", "val", "test")
+VAL_SEED = 0
+STORED_FORMAT = "graft.dataset/v1"
+DATASET_ID = re.compile(r"^ds-[0-9a-f]{12}$")
+_REF_KEYS = {"dataset", "transforms", "val_fraction", "split"}
+
+
+@dataclass(eq=False)
+class Dataset:
+    name: str
+    images: np.ndarray            # uint8 [N, C, H, W]
+    labels: np.ndarray            # int64 [N]
+    classes: list[str]
+    fingerprint: str
+    split: str = "train"
+    transforms: list[dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def shape(self) -> list[int]:
+        return [int(d) for d in self.images.shape[1:]]
+
+    @cached_property
+    def _pixel_stats(self) -> tuple[float, float]:
+        return pixel_stats(self.images)
+
+    @property
+    def mean(self) -> float:
+        """Mean pixel value scaled to [0, 1]."""
+        return self._pixel_stats[0]
+
+    @property
+    def std(self) -> float:
+        return self._pixel_stats[1]
+
+    def counts(self) -> dict[str, int]:
+        per = np.bincount(self.labels, minlength=len(self.classes)) if len(self.labels) else [0] * len(self.classes)
+        return {c: int(per[i]) for i, c in enumerate(self.classes)}
+
+    def stats(self) -> dict[str, Any]:
+        """Summary for model cards and the UI: never the data itself."""
+        return {"name": self.name, "split": self.split, "size": len(self), "shape": self.shape,
+                "classes": list(self.classes), "counts": self.counts(), "mean": round(self.mean, 6),
+                "std": round(self.std, 6), "fingerprint": self.fingerprint, "transforms": self.transforms}
+
+
+def parse_ref(ref: dict | str) -> dict:
+    """Validate a data reference; returns {dataset, transforms (normalised), val_fraction, split?}."""
+    if isinstance(ref, str):
+        ref = {"dataset": ref}
+    if not isinstance(ref, dict):
+        raise DataError("data", f"expected a data set name or a mapping with a dataset field, found {ref!r}")
+    unknown = set(ref) - _REF_KEYS
+    if unknown:
+        raise DataError("data", f"unknown field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_REF_KEYS))})")
+    name = ref.get("dataset")
+    if not isinstance(name, str) or not name:
+        raise DataError("data.dataset", f"expected a data set name or id, found {name!r}")
+    vf = ref.get("val_fraction", 0.0)
+    if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.0 <= vf < 1.0:
+        raise DataError("data.val_fraction", f"expected a number from 0 up to (not including) 1, found {vf!r}")
+    out = {"dataset": name, "transforms": transforms.normalize(ref.get("transforms")), "val_fraction": float(vf)}
+    if "split" in ref:
+        out["split"] = ref["split"]
+    return out
+
+
+def _workspace_root(workspace: Any) -> Path | None:
+    if workspace is None:
+        return None
+    return Path(getattr(workspace, "root", workspace))
+
+
+def read_stored_meta(folder: Path) -> dict:
+    meta_path = folder / "dataset.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(meta_path, f"cannot read the data set description ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != STORED_FORMAT:
+        raise DataError(meta_path, f"not a graft data set (expected format {STORED_FORMAT})")
+    return meta
+
+
+def _load_stored(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str], str, str]:
+    meta = read_stored_meta(folder)
+    files = meta.get("splits", {}).get(split)
+    if files is None:
+        raise DataError(folder.name, f"has no {split} split (it has: {', '.join(meta.get('splits', {}))})")
+    images, labels = idx.read_pair(folder / files["images"], folder / files["labels"], len(meta["classes"]))
+    return images, labels, list(meta["classes"]), meta["sha256"], meta.get("name", folder.name)
+
+
+def _base_arrays(name: str, split: str, root: Path | None) -> tuple[np.ndarray, np.ndarray, list[str], str, str]:
+    if DATASET_ID.match(name):
+        if root is None:
+            raise DataError(name, "imported data sets need a workspace to load from")
+        folder = root / "artifacts" / name
+        if not folder.is_dir():
+            raise DataError(name, f"no such data set in the workspace {root}")
+        return _load_stored(folder, split)
+    b = builtin.get_builtin(name)
+    images, labels = builtin.load_builtin(name, split)
+    return images, labels, list(b.classes), b.base_hash, name
+
+
+def _val_indices(n: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) index arrays: val is the last part of a fixed-seed shuffle; both in original order."""
+    perm = np.random.default_rng(VAL_SEED).permutation(n)
+    n_val = int(round(n * fraction))
+    return np.sort(perm[: n - n_val]), np.sort(perm[n - n_val:])
+
+
+def load_dataset(ref: dict | str, split: str | None = None, workspace_root: Any = None, *,
+                 workspace: Any = None) -> Dataset:
+    """Load a built-in (by name) or an imported data set (by ds-… id, from the workspace) with transforms.
+
+    `split` defaults to the ref's `split` field, then "train". "val" needs `val_fraction` > 0 and is carved
+    (deterministically) from train, which then excludes it. Transforms apply after the split is taken.
+    """
+    parsed = parse_ref(ref)
+    split = split or parsed.get("split") or "train"
+    if split not in SPLITS:
+        raise DataError("data.split", f"unknown split {split!r} (expected one of {', '.join(SPLITS)})")
+    vf = parsed["val_fraction"]
+    if split == "val" and vf <= 0:
+        raise DataError("data.val_fraction", "the val split needs val_fraction above 0 (e.g. 0.1)")
+    root = _workspace_root(workspace_root if workspace_root is not None else workspace)
+    source_split = "train" if split == "val" else split
+    images, labels, classes, base_hash, name = _base_arrays(parsed["dataset"], source_split, root)
+    if split != "test" and vf > 0:
+        train_idx, val_idx = _val_indices(len(labels), vf)
+        chosen = val_idx if split == "val" else train_idx
+        images, labels = images[chosen], labels[chosen]
+    chain = parsed["transforms"]
+    if chain:
+        images, labels, classes = transforms.apply(chain, images, labels, classes)
+    return Dataset(name=name, images=images, labels=labels, classes=classes, split=split, transforms=chain,
+                   fingerprint=dataset_fingerprint(base_hash, chain, split, vf if split != "test" else 0.0))

@@ -1,0 +1,156 @@
+"""IDX files (the MNIST format): parse, memory-map, write.
+
+Header: two zero bytes, a type byte, the number of dimensions, then one big-endian uint32 per dimension,
+then the payload in row-major order. Gzip-compressed files are decompressed in memory (with a size cap);
+plain files are memory-mapped so large data is never read whole.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from graft.data.errors import DataError
+
+TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+GZIP_MAGIC = b"\x1f\x8b"
+DEFAULT_MAX_BYTES = 4 << 30  # decompressed payload cap for .gz input
+
+
+def looks_like_idx(head: bytes) -> bool:
+    return len(head) >= 4 and head[:2] == b"\0\0" and head[2] in TYPES and 1 <= head[3] <= 4
+
+
+def parse_header(head: bytes, file: object) -> tuple[np.dtype, tuple[int, ...], int]:
+    """(dtype, dims, header length) from the first bytes of an IDX file."""
+    if len(head) < 4:
+        raise DataError(file, f"too short for an IDX header (expected at least 4 bytes, found {len(head)})")
+    if head[:2] != b"\0\0":
+        raise DataError(file, f"bad IDX magic (expected 00 00, found {head[:2].hex(' ')})")
+    if head[2] not in TYPES:
+        known = ", ".join(f"0x{c:02X}" for c in TYPES)
+        raise DataError(file, f"bad IDX type byte 0x{head[2]:02X} (expected one of {known})")
+    ndim = head[3]
+    if not 1 <= ndim <= 4:
+        raise DataError(file, f"bad IDX dimension count {ndim} (expected 1 to 4)")
+    header_len = 4 + 4 * ndim
+    if len(head) < header_len:
+        raise DataError(file, f"IDX header truncated (expected {header_len} bytes, found {len(head)})")
+    dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return TYPES[head[2]], dims, header_len
+
+
+def _check_size(dtype: np.dtype, dims: tuple[int, ...], payload: int, file: object) -> None:
+    expected = int(np.prod(dims, dtype=object)) * dtype.itemsize
+    if payload < expected:
+        raise DataError(file, f"payload too short for dimensions {list(dims)} "
+                              f"(expected {expected} bytes, found {payload})")
+    if payload > expected:
+        raise DataError(file, f"payload longer than dimensions {list(dims)} declare "
+                              f"(expected {expected} bytes, found {payload}: {payload - expected} trailing)")
+
+
+def parse_idx_bytes(buf: bytes, file: object = "<bytes>") -> np.ndarray:
+    """A read-only array viewing `buf` (no copy)."""
+    dtype, dims, header_len = parse_header(buf[:20], file)
+    _check_size(dtype, dims, len(buf) - header_len, file)
+    arr = np.frombuffer(buf, dtype=dtype, offset=header_len).reshape(dims)
+    return arr
+
+
+def gunzip(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    try:
+        with gzip.open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(path, f"not a readable gzip file ({e})") from None
+    if len(data) > max_bytes:
+        raise DataError(path, f"decompresses to more than the limit of {max_bytes} bytes")
+    return data
+
+
+def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """An IDX file as an array: decoded from memory for .gz, memory-mapped (read-only) otherwise."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(20)
+    except OSError as e:
+        raise DataError(path, f"cannot read ({e.strerror or e})") from None
+    if head[:2] == GZIP_MAGIC:
+        return parse_idx_bytes(gunzip(path, max_bytes), path)
+    dtype, dims, header_len = parse_header(head, path)
+    _check_size(dtype, dims, path.stat().st_size - header_len, path)
+    if int(np.prod(dims, dtype=object)) == 0:
+        return np.zeros(dims, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=header_len, shape=dims)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write `array` as a plain IDX file (big-endian payload), fsynced."""
+    arr = np.asarray(array)
+    code = {("u", 1): 0x08, ("i", 1): 0x09, ("i", 2): 0x0B, ("i", 4): 0x0C, ("f", 4): 0x0D,
+            ("f", 8): 0x0E}.get((arr.dtype.kind, arr.dtype.itemsize))
+    if code is None:
+        raise ValueError(f"IDX cannot hold dtype {arr.dtype}")
+    if not 1 <= arr.ndim <= 4:
+        raise ValueError(f"IDX holds 1 to 4 dimensions, not {arr.ndim}")
+    header = bytes([0, 0, code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    with open(path, "wb") as fh:
+        fh.write(header)
+        fh.write(np.ascontiguousarray(arr, dtype=TYPES[code]).tobytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def as_images(arr: np.ndarray, file: object) -> np.ndarray:
+    """IDX image array -> uint8 [N, C, H, W] (a view when possible)."""
+    if arr.dtype != np.uint8:
+        raise DataError(file, f"image pixels must be unsigned bytes (IDX type 0x08), found {arr.dtype}")
+    if arr.ndim == 3:
+        return arr.reshape(arr.shape[0], 1, arr.shape[1], arr.shape[2])
+    if arr.ndim == 4:
+        return arr
+    raise DataError(file, f"images need 3 or 4 dimensions (N, H, W or N, C, H, W), found {arr.ndim}")
+
+
+def as_labels(arr: np.ndarray, file: object) -> np.ndarray:
+    if arr.ndim != 1:
+        raise DataError(file, f"labels need 1 dimension, found {arr.ndim} ({list(arr.shape)})")
+    if arr.dtype.kind not in "iu":
+        raise DataError(file, f"labels must be integers, found {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def check_labels(labels: np.ndarray, file: object, n_classes: int | None = None) -> None:
+    if labels.size == 0:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        i = int(np.argmax(labels < 0))
+        raise DataError(file, f"label {low} at index {i} is negative (expected 0 or more)")
+    if n_classes is not None and high >= n_classes:
+        i = int(np.argmax(labels >= n_classes))
+        raise DataError(file, f"label {int(labels[i])} at index {i} is out of range "
+                              f"(expected 0 to {n_classes - 1} for {n_classes} classes)")
+
+
+def read_pair(images_path: str | os.PathLike, labels_path: str | os.PathLike,
+              n_classes: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    images = as_images(read_idx(images_path, max_bytes), images_path)
+    labels = as_labels(read_idx(labels_path, max_bytes), labels_path)
+    if len(images) != len(labels):
+        raise DataError(labels_path, f"image/label count mismatch ({len(images)} images in "
+                                     f"{Path(images_path).name}, {len(labels)} labels)")
+    check_labels(labels, labels_path, n_classes)
+    return images, labels

@@ -1,0 +1,103 @@
+"""Network spec -> torch module.
+
+Each node's module is registered directly under its node id, so state-dict keys start with node ids; a
+Foundation node is a nested GraphModule built from its embedded network (keys `<node>.<inner node>.…`).
+The forward pass runs the nodes in topological order and drops each intermediate tensor as soon as no later
+node needs it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..spec.issues import Issue, SpecError
+from ..spec.network import INPUT, NetworkSpec
+from ..spec.registry import FOUNDATION, REGISTRY, FoundationParams
+
+
+class GraphModule(nn.Module):
+    """A compiled network. `frozen` (set by engine.freeze) pins the module in eval mode."""
+
+    def __init__(self, spec: NetworkSpec, order: list[str], shapes: dict[str, list[int]]):
+        super().__init__()
+        self.spec = spec
+        self.frozen = False
+        self.foundations: dict[str, FoundationParams] = {}
+        self.inputs: dict[str, list[str]] = {}
+        self.order = list(order)
+        self.outputs: list[str] = []
+        self._last_use: dict[int, list[str]] = {}
+        input_shape = tuple(spec.input.shape)
+        for node_id in order:
+            node = spec.node(node_id)
+            in_shapes = [input_shape if i == INPUT else tuple(shapes[i]) for i in node.inputs]
+            if node.type == FOUNDATION:
+                self.foundations[node_id] = FoundationParams(**node.params)
+                module = compile_network(node.network)
+            else:
+                layer = REGISTRY[node.type]
+                module = layer.build(layer.Params(**node.params), in_shapes)
+            if hasattr(self, node_id):
+                raise SpecError([Issue("reserved_id", f"node id {node_id!r} is the name of a module attribute; "
+                                       "rename the node", node=node_id, field="id", found=node_id)])
+            self.add_module(node_id, module)
+            self.inputs[node_id] = list(node.inputs)
+        self.outputs = list(spec.outputs) if spec.outputs else [_sink(order, self.inputs)]
+        self._last_use = _last_uses(self.order, self.inputs, self.outputs)
+
+    def train(self, mode: bool = True) -> GraphModule:
+        return super().train(mode and not self.frozen)
+
+    def blocks(self) -> dict[str, list[str]]:
+        """{foundation node id: [node id], "head": [every other node id]}: node ids are state-dict key prefixes."""
+        out: dict[str, list[str]] = {f: [f] for f in self.foundations}
+        out["head"] = [n for n in self.order if n not in self.foundations]
+        return out
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return self.run({INPUT: x})
+
+    def run(self, values: dict[str, torch.Tensor]) -> Any:
+        """Run the nodes not already in `values` (e.g. cached foundation outputs) and return the output(s)."""
+        values = dict(values)
+        given = set(values)
+        for step, node_id in enumerate(self.order):
+            if node_id not in given:
+                module = self._modules[node_id]
+                values[node_id] = module(*(values[i] for i in self.inputs[node_id]))
+            for name in self._last_use.get(step, ()):
+                values.pop(name, None)
+        result = [values[o] for o in self.outputs]
+        return result[0] if len(result) == 1 else tuple(result)
+
+
+def _sink(order: list[str], inputs: dict[str, list[str]]) -> str:
+    used = {i for ins in inputs.values() for i in ins}
+    sinks = [n for n in order if n not in used]
+    return sinks[-1] if sinks else order[-1]
+
+
+def _last_uses(order: list[str], inputs: dict[str, list[str]], outputs: list[str]) -> dict[int, list[str]]:
+    """{step index: names whose value is last read at that step} (outputs are never dropped)."""
+    last: dict[str, int] = {}
+    for step, node_id in enumerate(order):
+        for i in inputs[node_id]:
+            last[i] = step
+    out: dict[int, list[str]] = {}
+    for name, step in last.items():
+        if name not in outputs:
+            out.setdefault(step, []).append(name)
+    return out
+
+
+def compile_network(spec: NetworkSpec | dict, analysis: Any = None) -> GraphModule:
+    """Build the torch module for a valid network (raises spec.issues.SpecError listing every problem)."""
+    if analysis is None:
+        from ..spec.analyze import require_valid
+        spec, analysis = require_valid(spec)
+    elif not isinstance(spec, NetworkSpec):
+        spec = NetworkSpec.model_validate(spec)
+    order = [n for n in analysis.order if n != INPUT]
+    return GraphModule(spec, order, analysis.shapes)

@@ -1,0 +1,26 @@
+"""Load registered models back into torch modules."""
+from __future__ import annotations
+
+from ..spec.network import NetworkSpec
+from .weights import load_exact
+
+
+def model_spec(record: dict) -> NetworkSpec:
+    return NetworkSpec.model_validate(record["spec"])
+
+
+def load_state(ws, model_id: str) -> dict:
+    from ..engine.weights import load_weights
+
+    return load_weights(ws.model_path(model_id, "weights.safetensors"))
+
+
+def load_model(ws, model_id: str):
+    """(record, spec, module in eval mode) of a registered model or foundation."""
+    from ..engine.compile import compile_network
+
+    record = ws.get_model(model_id)
+    spec = model_spec(record)
+    module = compile_network(spec)
+    load_exact(module, load_state(ws, model_id), record["id"])
+    return record, spec, module.eval()

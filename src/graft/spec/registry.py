@@ -1,0 +1,33 @@
+"""REGISTRY: every layer type a document may name, explicitly listed (documents never name modules or classes).
+
+`Foundation` is not a registry layer: it embeds a whole network and is handled by the analyser and the engine;
+its parameters are `FoundationParams`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .layers import Layer, Params
+from .layers_basic import BASIC_LAYERS
+from .layers_spatial import SPATIAL_LAYERS
+
+FOUNDATION = "Foundation"
+
+
+class FoundationParams(Params):
+    ref: Any = None              # a foundation id, or a workflow reference such as {step: foundation}
+    frozen: bool = True
+    lr_multiplier: float = Field(default=1.0, ge=0)
+
+
+REGISTRY: dict[str, type[Layer]] = {cls.type: cls for cls in [*SPATIAL_LAYERS, *BASIC_LAYERS]}
+
+
+def layer_schemas() -> list[dict[str, Any]]:
+    """What the palette shows: every registry layer, then Foundation."""
+    foundation = {"type": FOUNDATION, "category": "foundation", "min_inputs": 1, "max_inputs": 1,
+                  "doc": "A trained foundation network, embedded whole; frozen by default.",
+                  "params": FoundationParams.model_json_schema()}
+    return [cls.schema() for cls in REGISTRY.values()] + [foundation]

@@ -1,0 +1,44 @@
+"""Opaque record ids (`mdl-0123456789ab`) and the one error for a record that is not there.
+
+Every id that comes from outside is checked against ID_PATTERN before it touches the database or the file
+system, so an id can never be a path.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+
+ID_PATTERN = re.compile(r"[a-z]{2,3}-[0-9a-f]{12}")  # used with fullmatch: "$" would accept a trailing newline
+
+PREFIXES = {
+    "model": "mdl", "foundation": "fnd", "dataset": "ds", "run": "run", "evaluation": "ev", "workflow": "wf",
+    "network": "net",
+}
+MODEL_PREFIXES = {"model": "mdl", "foundation": "fnd"}
+
+
+class NotFound(KeyError):
+    """No record of this kind has this id (or the id is malformed, which means the same thing)."""
+
+    def __init__(self, kind: str, id: object):
+        self.kind, self.id = kind, id
+        super().__init__(f"no {kind} with id {id!r:.80}")
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return self.args[0]
+
+
+def new_id(prefix: str) -> str:
+    if prefix not in PREFIXES.values():
+        raise ValueError(f"unknown id prefix {prefix!r} (expected one of {sorted(PREFIXES.values())})")
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+def check_id(value: object, kind: str, prefixes: tuple[str, ...] | None = None) -> str:
+    """Return `value` if it is a well-formed id of this kind; raise NotFound otherwise."""
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise NotFound(kind, value)
+    allowed = prefixes or ((PREFIXES[kind],) if kind in PREFIXES else None)
+    if allowed and value.split("-", 1)[0] not in allowed:
+        raise NotFound(kind, value)
+    return value

@@ -1,0 +1,163 @@
+"""Run a workflow step by step; a step whose inputs did not change is found in the workspace, not re-run.
+
+A step's cache key is the sha256 of its canonical JSON parameters, with every reference replaced by the key of
+the step it refers to (or the registry id), plus the fingerprint of the data it reads. Change one step and only
+it and the steps that depend on it run again.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from typing import Any, Callable
+
+from .schema import EvaluateStep, Ref, SliceStep, TrainStep, ViewStep, Workflow, parse_workflow, step_refs
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def workflow_hash(doc: Any) -> str:
+    return sha256_text(canonical(doc))
+
+
+class WorkflowRun:
+    def __init__(self, ws, workflow: Workflow, on_event: Callable[[dict], None] | None = None,
+                 progress_bar: bool = True, should_stop: Callable[[], bool] | None = None):
+        self.ws, self.wf = ws, workflow
+        self.on_event = on_event or (lambda e: None)
+        self.progress_bar, self.should_stop = progress_bar, should_stop
+        self.keys: dict[str, str] = {}
+        self.results: dict[str, dict] = {}
+        self.steps = {s.name: s for s in workflow.steps}
+
+    # -- references -------------------------------------------------------------------------------------
+    def ref_id(self, ref: Ref) -> str:
+        return ref.id if ref.id is not None else self.results[ref.step]["id"]
+
+    def ref_key(self, ref: Ref) -> str:
+        return f"id:{ref.id}" if ref.id is not None else self.keys[ref.step]
+
+    def resolved_network(self, step: TrainStep) -> dict:
+        network = copy.deepcopy(step.network)
+        for node in network.get("nodes", []) or []:
+            ref = (node.get("params") or {}).get("ref")
+            if isinstance(ref, dict):
+                node["params"]["ref"] = self.ref_id(Ref.model_validate(ref))
+        return network
+
+    def cache_key(self, step) -> str:
+        from ..ops.data_refs import load_split
+
+        params = step.model_dump(mode="json", exclude={"description"})
+        refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
+        data = {}
+        if isinstance(step, (TrainStep, EvaluateStep)):
+            split = "train" if isinstance(step, TrainStep) else None
+            ref = step.data if isinstance(step.data, dict) else {"dataset": step.data}
+            data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
+        return sha256_text(canonical({"step": params, "refs": refs, "data": data}))
+
+    # -- execution ------------------------------------------------------------------------------------
+    def needed(self, only: str | None) -> list[str]:
+        names = [s.name for s in self.wf.steps]
+        if only is None:
+            return names
+        if only not in self.steps:
+            raise KeyError(f"no step named {only!r}; steps are {names}")
+        wanted, stack = set(), [only]
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                stack += [r.step for _, r in step_refs(self.steps[name]) if r.step]
+        return [n for n in names if n in wanted]
+
+    def run(self, only: str | None = None, force: bool = False) -> dict:
+        report = []
+        for name in self.needed(only):
+            step = self.steps[name]
+            key = self.keys[name] = self.cache_key(step)
+            started = time.perf_counter()
+            cached = None if (force and (only is None or only == name)) else self.cached(key)
+            self.on_event({"step": name, "status": "cached" if cached else "running"})
+            try:
+                result = cached if cached is not None else self.execute(step)
+            except Exception as err:
+                self.on_event({"step": name, "status": "failed", "error": str(err)})
+                report.append({"name": name, "kind": step.kind, "status": "failed",
+                               "seconds": round(time.perf_counter() - started, 3), "error": str(err)})
+                raise WorkflowFailed(name, err, report) from err
+            if cached is None:
+                self.ws.put_step(key, result)
+            self.results[name] = result
+            entry = {"name": name, "kind": step.kind, "status": "cached" if cached is not None else "done",
+                     "seconds": round(time.perf_counter() - started, 3), "key": key, "result": result}
+            report.append(entry)
+            self.on_event({"step": name, "status": entry["status"], "seconds": entry["seconds"]})
+        return {"workflow": self.wf.name, "steps": report}
+
+    def cached(self, key: str) -> dict | None:
+        result = self.ws.get_step(key)
+        if result is None:
+            return None
+        try:  # the artifact a cached result names must still be in the registry
+            if result.get("kind") == "model":
+                self.ws.get_model(result["id"])
+            elif result.get("kind") == "evaluation":
+                self.ws.get_evaluation(result["id"])
+        except KeyError:
+            return None
+        return result
+
+    def execute(self, step) -> dict:
+        from ..ops import evaluate_model, slice_model, train_model, view_rows
+
+        if isinstance(step, TrainStep):
+            rec = train_model(self.ws, self.resolved_network(step), step.data, step.hparams(),
+                              name=step.model_name or f"{self.wf.name}/{step.name}",
+                              description=step.description, progress_bar=self.progress_bar,
+                              should_stop=self.should_stop, nproc=step.nproc)
+            return model_result(rec)
+        if isinstance(step, SliceStep):
+            rec = slice_model(self.ws, self.ref_id(step.model), nodes=step.nodes, start=step.start,
+                              end=step.end, name=step.model_name or f"{self.wf.name}/{step.name}")
+            return model_result(rec)
+        if isinstance(step, EvaluateStep):
+            ev = evaluate_model(self.ws, self.ref_id(step.model), step.data)
+            return {"kind": "evaluation", **{k: ev[k] for k in ("id", "model_id", "total", "hit", "accuracy",
+                                                                "per_class", "confusion")}}
+        if isinstance(step, ViewStep):
+            source_step = self.steps.get(step.source.step) if step.source.step else None
+            if source_step is not None and not isinstance(source_step, EvaluateStep):
+                raise ValueError(f"view {step.name}: source must be an evaluate step, "
+                                 f"found {source_step.kind} step {source_step.name!r}")
+            source = {"evaluation": self.ref_id(step.source)}
+            filters = {"wrong": step.wrong, "label": step.label}
+            first = view_rows(self.ws, source, 0, step.page_size, **filters)
+            pages = first["pages"] if step.pages is None else min(step.pages, first["pages"])
+            return {"kind": "view", "source": source, "filters": filters, "pages": first["pages"],
+                    "page_size": step.page_size, "total": first["total"], "shown_pages": pages}
+        raise TypeError(step.kind)
+
+
+def model_result(rec: dict) -> dict:
+    return {"kind": "model", "id": rec["id"], "name": rec["name"], "model_kind": rec["kind"],
+            "block_sha256": rec.get("block_sha256") or {}, "params": rec.get("params"),
+            "metrics": {k: v for k, v in (rec.get("metrics") or {}).items() if k != "history"}}
+
+
+class WorkflowFailed(RuntimeError):
+    def __init__(self, step: str, error: Exception, report: list[dict]):
+        super().__init__(f"step {step!r} failed: {error}")
+        self.step, self.error, self.report = step, error, report
+
+
+def run_workflow(ws, doc: Any, only: str | None = None, force: bool = False, **kwargs) -> dict:
+    return WorkflowRun(ws, parse_workflow(doc), **kwargs).run(only=only, force=force)

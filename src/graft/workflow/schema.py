@@ -1,0 +1,128 @@
+"""The workflow document: an ordered list of steps, validated by one schema (pure: no torch)."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..spec.issues import Issue, SpecError
+
+WORKFLOW_FORMAT = "graft.workflow/v1"
+STEP_NAME = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ref(Strict):
+    """A reference to an earlier step's result, or to a registry id. A plain lookup, never evaluated."""
+    step: str | None = None
+    id: str | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self):
+        if (self.step is None) == (self.id is None):
+            raise ValueError("a reference names exactly one of `step` or `id`")
+        return self
+
+
+class StepBase(Strict):
+    name: str = Field(pattern=STEP_NAME)
+    description: str = ""
+
+
+class TrainStep(StepBase):
+    kind: Literal["train"]
+    network: dict[str, Any]
+    data: Any = "mnist"
+    epochs: int = Field(1, ge=1, le=1000)
+    lr: float = Field(1e-3, gt=0, le=10)
+    batch_size: int = Field(128, ge=1, le=65536)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    schedule: Literal["none", "onecycle", "cosine"] = "none"
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, le=1)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    seed: int = 0
+    nproc: int = Field(1, ge=1, le=64)
+    model_name: str | None = None
+
+    def hparams(self) -> dict:
+        return self.model_dump(include={"epochs", "lr", "batch_size", "optimizer", "schedule", "weight_decay",
+                                        "momentum", "label_smoothing", "seed"})
+
+
+class SliceStep(StepBase):
+    kind: Literal["slice"]
+    model: Ref
+    nodes: list[str] | None = None
+    start: str | None = None
+    end: str | None = None
+    model_name: str | None = None
+
+
+class EvaluateStep(StepBase):
+    kind: Literal["evaluate"]
+    model: Ref
+    data: Any = Field(default_factory=lambda: {"dataset": "mnist", "split": "test"})
+
+
+class ViewStep(StepBase):
+    kind: Literal["view"]
+    source: Ref
+    page_size: int = Field(20, ge=1, le=1000)
+    pages: int | None = Field(None, ge=1, description="how many pages to show; all when absent")
+    wrong: bool = Field(False, description="only the samples the model got wrong")
+    label: int | None = Field(None, ge=0, description="only samples with this true label")
+
+
+Step = Annotated[Union[TrainStep, SliceStep, EvaluateStep, ViewStep], Field(discriminator="kind")]
+RESULT_KINDS = {"train": "model", "slice": "model", "evaluate": "evaluation", "view": "view"}
+
+
+class Workflow(Strict):
+    format: str = WORKFLOW_FORMAT
+    name: str = "workflow"
+    description: str = ""
+    steps: list[Step] = Field(min_length=1)
+
+
+def step_refs(step) -> list[tuple[str, Ref]]:
+    """(field, reference) pairs of a step, including Foundation refs inside a train step's network."""
+    refs = [(f, getattr(step, f)) for f in ("model", "source") if isinstance(getattr(step, f, None), Ref)]
+    if isinstance(step, TrainStep):
+        for node in step.network.get("nodes", []) or []:
+            ref = (node.get("params") or {}).get("ref") if isinstance(node, dict) else None
+            if isinstance(ref, dict):
+                try:
+                    refs.append((f"network.{node.get('id')}.params.ref", Ref.model_validate(ref)))
+                except ValidationError:
+                    pass
+    return refs
+
+
+def parse_workflow(doc: Any) -> Workflow:
+    """Validate a workflow document; every problem is reported at once as an Issue."""
+    try:
+        wf = Workflow.model_validate(doc)
+    except ValidationError as err:
+        raise SpecError([Issue("invalid_workflow", e["msg"], field=".".join(str(p) for p in e["loc"]),
+                               found=_short(e.get("input"))) for e in err.errors()]) from None
+    issues, seen = [], {}
+    for step in wf.steps:
+        if step.name in seen:
+            issues.append(Issue("duplicate_step", "step names must be unique", node=step.name))
+        for field, ref in step_refs(step):
+            if ref.step is not None and ref.step not in seen:
+                issues.append(Issue("unknown_step", "refers to a step that does not come before it",
+                                    node=step.name, field=field, expected=list(seen), found=ref.step))
+        seen[step.name] = step
+    if issues:
+        raise SpecError(issues)
+    return wf
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= 80 else text[:77] + "..."
