@@ -266,6 +266,11 @@ def ui(workspace: Optional[Path] = WorkspaceOpt, host: str = "127.0.0.1", port: 
           load_example=load_example)
 
 
+
+# Command groups kept in their own files; importing them registers their commands on `app`.
+from . import cli_ops, cli_share, cli_ssl  # noqa: E402,F401
+
+
 def main():
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

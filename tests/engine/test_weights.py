@@ -144,10 +144,11 @@ def test_block_hashes_change_only_with_their_block():
 
 
 def test_block_hashes_accept_a_module_and_spec_blocks():
-    spec = {"nodes": [{"id": "base", "type": "Foundation"}, {"id": "fc", "type": "Linear"}]}
+    spec = {"input": {"shape": [2]},
+            "nodes": [{"id": "base", "type": "Foundation"}, {"id": "fc", "type": "Linear"}]}
     assert spec_blocks(spec) == {"head": ["fc"], "base": ["base"]}
     module = torch.nn.ModuleDict({"base": torch.nn.Linear(2, 2), "fc": torch.nn.Linear(2, 1)})
-    assert block_hashes(module, spec_blocks(spec)) == block_hashes(module.state_dict(), spec_blocks(spec))
+    assert block_hashes(module, spec) == block_hashes(module.state_dict(), spec_blocks(spec))
 
 
 def test_match_state_dict_strips_wrapper_prefixes_and_reports_differences():

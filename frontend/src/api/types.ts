@@ -87,6 +87,7 @@ export interface DatasetRecord {
   class_counts?: Record<string, number> | number[];
   created?: string;
   builtin?: boolean;
+  sizes?: Record<string, number | null>;
 }
 
 export interface SampleRow {
@@ -97,6 +98,8 @@ export interface SampleRow {
 }
 
 export interface MetricPoint {
+  train_loss?: number;
+  train_accuracy?: number;
   epoch?: number;
   step?: number;
   loss?: number;
@@ -116,8 +119,14 @@ export interface RunRecord {
   metrics?: MetricPoint[];
   history?: MetricPoint[];
   model_id?: string | null;
+  evaluation_id?: string | null;
+  kind?: string;
+  loss?: number | null;
+  steps?: Record<string, Partial<StepStatus>>;
+  result?: { steps?: StepStatus[] } & Record<string, unknown> | null;
   error?: string | null;
   created?: string;
+  created_at?: string;
 }
 
 export interface ModelRecord {
@@ -129,6 +138,8 @@ export interface ModelRecord {
   params?: number | null;
   created?: string;
   parent?: string | null;
+  parent_id?: string | null;
+  created_at?: string;
   spec?: NetworkSpec;
   analysis?: Analysis;
 }
@@ -192,4 +203,5 @@ export interface WorkflowRecord {
   parsed?: { name?: string; steps?: Record<string, unknown>[] };
   steps?: StepStatus[];
   status?: string;
+  last_run?: RunRecord | null;
 }

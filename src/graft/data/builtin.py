@@ -9,8 +9,6 @@ import functools
 import hashlib
 import os
 import shutil
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +111,8 @@ def _how_to_get(b: Builtin) -> str:
 
 def _download(b: Builtin, fname: str) -> Path:
     """Fetch <fname>.gz into the cache, keeping it only when its uncompressed SHA-256 matches."""
+    import urllib.error  # only here: urllib costs a tenth of a second to import
+    import urllib.request
     if os.environ.get("GRAFT_OFFLINE") or not b.mirrors:
         raise DataError(fname, f"{b.name} file not found and downloads are off; {_how_to_get(b)}")
     target = CACHE_DIR / b.name / f"{fname}.gz"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -84,9 +85,12 @@ def parse_ref(ref: dict | str) -> dict:
 
 
 def _workspace_root(workspace: Any) -> Path | None:
+    """A path, or a Workspace-like object with a `root` folder."""
     if workspace is None:
         return None
-    return Path(getattr(workspace, "root", workspace))
+    if isinstance(workspace, (str, os.PathLike)):
+        return Path(workspace)
+    return Path(workspace.root)
 
 
 def read_stored_meta(folder: Path) -> dict:

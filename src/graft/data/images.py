@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import warnings
 import zipfile
 import zlib
@@ -55,11 +56,14 @@ def zip_entries(path: Path, limits: Limits) -> list[Entry]:
         raise DataError(path, f"not a readable zip archive ({e})") from None
     if len(infos) > limits.max_members:
         raise DataError(path, f"too many members ({len(infos)}, limit {limits.max_members})")
-    total, entries = 0, []
+    total, entries, seen = 0, [], set()
     for info in sorted(infos, key=lambda i: i.filename):
         name = info.filename
         where = f"{path.name}:{name}"
         norm = name.replace("\\", "/")
+        if norm in seen:
+            raise DataError(where, "member name appears twice in the archive; refused")
+        seen.add(norm)
         if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or ".." in norm.split("/"):
             raise DataError(where, "member name leaves the archive (absolute path or '..'); refused")
         if stat.S_ISLNK(info.external_attr >> 16):
@@ -143,19 +147,16 @@ def _decode(data: bytes, where: str, limits: Limits, size: tuple[int, int] | Non
             rgb = np.asarray(img.convert("RGB"))
     except DataError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError,
-            TypeError, IndexError, KeyError, ZeroDivisionError, struct_error()) as e:
+    except Image.DecompressionBombError as e:
+        raise DataError(where, f"image declares too many pixels (a decompression bomb?): {e}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+            TypeError, IndexError, KeyError, ZeroDivisionError, struct.error) as e:
         raise DataError(where, f"not a readable image ({type(e).__name__}: {e})") from None
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise DataError(where, f"unexpected decoded shape {list(rgb.shape)}")
     if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
         return rgb[..., 0].copy()
     return rgb
-
-
-def struct_error() -> type[Exception]:
-    import struct
-    return struct.error
 
 
 def decode_entries(entries: list[Entry], source: object, limits: Limits,

@@ -20,7 +20,8 @@ from ..spec.registry import FOUNDATION, REGISTRY, FoundationParams
 class GraphModule(nn.Module):
     """A compiled network. `frozen` (set by engine.freeze) pins the module in eval mode."""
 
-    def __init__(self, spec: NetworkSpec, order: list[str], shapes: dict[str, list[int]]):
+    def __init__(self, spec: NetworkSpec, order: list[str], shapes: dict[str, list[int]],
+                 outputs: list[str] | None = None):
         super().__init__()
         self.spec = spec
         self.frozen = False
@@ -44,7 +45,7 @@ class GraphModule(nn.Module):
                                        "rename the node", node=node_id, field="id", found=node_id)])
             self.add_module(node_id, module)
             self.inputs[node_id] = list(node.inputs)
-        self.outputs = list(spec.outputs) if spec.outputs else [_sink(order, self.inputs)]
+        self.outputs = list(outputs or spec.outputs or [_sink(order, self.inputs)])
         self._last_use = _last_uses(self.order, self.inputs, self.outputs)
 
     def train(self, mode: bool = True) -> GraphModule:
@@ -100,4 +101,4 @@ def compile_network(spec: NetworkSpec | dict, analysis: Any = None) -> GraphModu
     elif not isinstance(spec, NetworkSpec):
         spec = NetworkSpec.model_validate(spec)
     order = [n for n in analysis.order if n != INPUT]
-    return GraphModule(spec, order, analysis.shapes)
+    return GraphModule(spec, order, analysis.shapes, getattr(analysis, "outputs", None))

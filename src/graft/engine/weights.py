@@ -202,12 +202,15 @@ def _in_block(key: str, prefixes: list[str]) -> bool:
     return any(key == p or key.startswith(p if p.endswith(".") else p + ".") for p in prefixes)
 
 
-def block_hashes(model_or_state: Any, blocks: Mapping[str, list[str]]) -> dict[str, str]:
+def block_hashes(model_or_state: Any, blocks: Any) -> dict[str, str]:
     """{block: sha256 of the safetensors bytes of its tensors in sorted key order}.
 
-    A block is a list of key prefixes (node ids): `"conv1"` covers `conv1` and `conv1.*`. Keys in no block are
-    not hashed; a block without tensors gets the hash of an empty file, so equal specs give equal hashes.
+    `blocks` maps a block name to key prefixes (node ids: `"conv1"` covers `conv1` and `conv1.*`), or is a
+    network spec (NetworkSpec or dict), whose blocks are `spec_blocks(spec)`. Keys in no block are not
+    hashed; a block without tensors gets the hash of an empty file, so equal specs give equal hashes.
     """
+    if hasattr(blocks, "nodes") or (isinstance(blocks, Mapping) and "input" in blocks and "nodes" in blocks):
+        blocks = spec_blocks(blocks)
     state = _as_state(model_or_state)
     out = {}
     for block, prefixes in blocks.items():

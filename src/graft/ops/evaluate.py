@@ -1,8 +1,6 @@
 """Evaluate a registered model on a data set and keep the result (summary + per-sample predictions)."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from .data_refs import data_ref, load_split
@@ -10,6 +8,7 @@ from .models import load_model
 
 
 def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 1000) -> dict:
+    """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ..."""
     from ..engine.evaluate import evaluate
 
     ref = data_ref(data)
@@ -17,21 +16,24 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     record, _, module = load_model(ws, model_id)
     ds = load_split(ws, ref, split)
     result = evaluate(module, ds, batch_size=batch_size)
-    samples = io.BytesIO()
-    np.savez(samples, labels=np.asarray(result.pop("labels")), preds=np.asarray(result.pop("preds")),
-             confidences=np.asarray(result.pop("confidences"), dtype=np.float32))
-    summary = {
-        "model_id": record["id"],
-        "model_name": record["name"],
-        "dataset": {**ref, "split": split},
-        "data_fingerprint": ds.fingerprint,
-        "classes": list(ds.classes),
-        **result,
-    }
-    return ws.add_evaluation(summary, {"samples.npz": samples.getvalue()})
+    predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
+                   "preds": np.asarray(result.pop("preds"), dtype=np.int64),
+                   "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
+    summary = {"model_name": record["name"], **result}
+    ev = ws.add_evaluation({"model_id": record["id"], "data": {**ref, "split": split},
+                            "data_fingerprint": ds.fingerprint, "summary": summary}, predictions=predictions)
+    return flat_evaluation(ev)
+
+
+def flat_evaluation(ev: dict) -> dict:
+    """A registry evaluation record with its summary's figures at the top level."""
+    return {**ev["summary"], "id": ev["id"], "model_id": ev["model_id"], "dataset": ev["data"],
+            "data_fingerprint": ev.get("data_fingerprint"), "created_at": ev.get("created_at")}
+
+
+def get_evaluation(ws, evaluation_id: str) -> dict:
+    return flat_evaluation(ws.get_evaluation(evaluation_id))
 
 
 def evaluation_samples(ws, evaluation_id: str) -> dict[str, np.ndarray]:
-    path = ws.evaluation_path(evaluation_id, "samples.npz")
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    return ws.load_predictions(evaluation_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data_refs import data_ref, load_split
-from .evaluate import evaluation_samples
+from .evaluate import evaluation_samples, get_evaluation
 
 
 def page_png(ws, source: dict, view: dict) -> bytes:
@@ -13,7 +13,7 @@ def page_png(ws, source: dict, view: dict) -> bytes:
 
     index = np.asarray(view["indices"], dtype=np.int64)
     if "evaluation" in source:
-        ev = ws.get_evaluation(source["evaluation"])
+        ev = get_evaluation(ws, source["evaluation"])
         ds = load_split(ws, ev["dataset"], ev["dataset"].get("split", "test"))
         s = evaluation_samples(ws, ev["id"])
         return image_grid_png(ds.images[index], ds.labels[index], preds=s["preds"][index])

@@ -23,4 +23,5 @@ def load_model(ws, model_id: str):
     spec = model_spec(record)
     module = compile_network(spec)
     load_exact(module, load_state(ws, model_id), record["id"])
+    module.normalization = (record.get("hparams") or {}).get("normalization")
     return record, spec, module.eval()

@@ -29,14 +29,15 @@ def slice_model(ws, model_id: str, nodes: list[str] | None = None, start: str | 
         "dataset": source.get("dataset"),
         "data_fingerprint": source.get("data_fingerprint"),
         "data_stats": source.get("data_stats"),
-        "hparams": source.get("hparams"),
+        "hparams": {"normalization": (source.get("hparams") or {}).get("normalization"),
+                                "source_hparams": source.get("hparams")},
         "metrics": {k: v for k, v in (source.get("metrics") or {}).items() if k != "history"},
         "versions": source.get("versions"),
         "block_sha256": {"foundation": digest},
+        "weights_sha256": digest,
         "params": analysis.total_params,
         "input_shape": list(part.input.shape),
         "output_shape": analysis.output_shape,
-        "slice": {"nodes": nodes, "start": start, "end": end, "kept": sorted(kept)},
     }
     files = {"weights.safetensors": state_bytes(state),
              "spec.json": json.dumps(record["spec"], indent=1).encode()}

@@ -6,10 +6,12 @@ import platform
 from typing import Any, Callable
 
 from .data_refs import data_ref, load_split
-from .networks import prepare_network
-from .weights import block_sha256, load_foundation_weights, state_bytes
+from .networks import network_document, prepare_network, resolve_foundations
+from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
 
+# What graft trains with when a document says nothing (engine.train.DEFAULTS has the full list).
 DEFAULT_HPARAMS = {"optimizer": "adam", "lr": 1e-3, "epochs": 1, "batch_size": 128, "seed": 0}
+_FEATURE_CACHES: dict[str, Any] = {}
 
 
 def library_versions() -> dict[str, str]:
@@ -22,37 +24,90 @@ def library_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def feature_cache(ws):
+    """One feature cache per workspace and process: frozen-foundation outputs are computed once."""
+    from ..engine.features import FeatureCache
+
+    key = str(ws.root)
+    if key not in _FEATURE_CACHES:
+        _FEATURE_CACHES[key] = FeatureCache(cache_dir=ws.cache / "features")
+    return _FEATURE_CACHES[key]
+
+
 def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: str | None = None,
                 description: str = "", run_id: str | None = None, on_epoch: Callable | None = None,
                 on_step: Callable | None = None, should_stop: Callable | None = None,
-                progress_bar: bool = True, extra: dict | None = None, nproc: int = 1) -> dict:
-    """Train `network` on `data` and register the model; returns its registry record."""
+                progress_bar: bool = True, nproc: int = 1, resume: bool = False,
+                workflow_hash: str | None = None) -> dict:
+    """Train `network` on `data` and register the model; returns its registry record.
+
+    Every call is a run in the registry (created here unless `run_id` is given) recording its request, so
+    that `rerun` can repeat it and a killed run can resume from its last checkpoint.
+    """
+    hp = {**DEFAULT_HPARAMS, **(hparams or {})}
+    request = {"network": network_document(network), "data": data_ref(data), "hparams": hp, "name": name,
+               "description": description}
+    if run_id is None:
+        run_id = ws.create_run("train", request, name=name or "", status="running", seed=hp.get("seed"),
+                               workflow_hash=workflow_hash)["id"]
+    else:
+        ws.update_run(run_id, status="running")
+    try:
+        if nproc > 1:
+            from .distributed import train_distributed
+
+            record = train_distributed(ws, request, run_id, nproc)
+        else:
+            record = _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
+    except BaseException as err:
+        status = "cancelled" if isinstance(err, Cancelled) else "failed"
+        ws.update_run(run_id, status=status, error=str(err) or type(err).__name__)
+        raise
+    ws.update_run(run_id, status="done", model_id=record["id"])
+    return record
+
+
+class Cancelled(RuntimeError):
+    pass
+
+
+def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume) -> dict:
     from ..engine.compile import compile_network
     from ..engine.train import train
 
-    hp = {**DEFAULT_HPARAMS, **(hparams or {})}
-    if nproc > 1:
-        from .distributed import train_distributed
-
-        return train_distributed(ws, network, data, hp, name=name, description=description, nproc=nproc)
-    spec, analysis = prepare_network(ws, network)
-    ref = data_ref(data)
+    doc = resolve_foundations(ws, request["network"])
+    spec, analysis = prepare_network(ws, doc)
+    ref, hp = request["data"], dict(request["hparams"])
     train_ds = load_split(ws, ref, "train")
     val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
 
     model = compile_network(spec)
     foundations = load_foundation_weights(ws, model, spec)
-    checkpoint_dir = ws.run_dir(run_id) / "checkpoints" if run_id else None
-    result = train(model, train_ds, val_ds, hp, on_epoch=on_epoch, on_step=on_step,
-                   checkpoint_dir=checkpoint_dir, should_stop=should_stop, progress_bar=progress_bar,
-                   cache_dir=ws.cache_dir)
+    if foundations and not hp.get("normalization"):
+        # a foundation sees its inputs normalized as when it was trained
+        hp["normalization"] = (foundations[0].get("hparams") or {}).get("normalization")
+    checkpoints = ws.root / "runs" / run_id / "checkpoints"
+    history: list[dict] = []
 
+    def epoch_done(entry: dict) -> None:
+        history.append(entry)
+        ws.update_run(run_id, history=history, checkpoint=str(checkpoints.relative_to(ws.root)))
+        if on_epoch:
+            on_epoch(entry)
+
+    resume_from = checkpoints if resume and (checkpoints / "checkpoint.json").exists() else None
+    result = train(model, train_ds, val_ds, {**hp, "progress": progress_bar}, on_epoch=epoch_done,
+                   on_step=on_step, checkpoint_dir=checkpoints, resume_from=resume_from,
+                   should_stop=should_stop, feature_cache=feature_cache(ws))
+    if result.cancelled:
+        raise Cancelled("cancelled")
+    hp["normalization"] = result.normalization
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    blocks = block_sha256(state, spec)
+    final = dict(result.history[-1]) if result.history else {}
     record = {
         "kind": "model",
-        "name": name or spec.name,
-        "description": description,
+        "name": request.get("name") or spec.name,
+        "description": request.get("description") or "",
         "spec": spec.model_dump(mode="json", exclude_none=True),
         "parent_id": foundations[0]["id"] if foundations else None,
         "foundation_ids": [f["id"] for f in foundations],
@@ -60,14 +115,16 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
         "data_fingerprint": train_ds.fingerprint,
         "data_stats": train_ds.stats(),
         "hparams": hp,
-        "metrics": {"history": result.history, **result.final_metrics(), "seconds": result.seconds},
+        "metrics": {**final, "history": result.history, "seconds": round(result.seconds, 3),
+                    "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
+                    "feature_cache": result.feature_cache},
         "versions": library_versions(),
-        "block_sha256": blocks,
+        "block_sha256": block_sha256(state, spec),
+        "weights_sha256": tensors_sha256(state),
         "params": analysis.total_params,
         "input_shape": list(spec.input.shape),
         "output_shape": analysis.output_shape,
         "run_id": run_id,
-        **(extra or {}),
     }
     files = {"weights.safetensors": state_bytes(state),
              "spec.json": json.dumps(record["spec"], indent=1).encode()}

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .data_refs import data_ref, load_split
-from .evaluate import evaluation_samples
+from .evaluate import evaluation_samples, get_evaluation
 
 EOF_MARK = "[EOF]"
 
@@ -28,7 +28,7 @@ def view_rows(ws, source: dict, page: int = 0, page_size: int = 20, label: int |
     if page < 0 or page_size < 1:
         raise ValueError(f"page must be >= 0 and page_size >= 1, found page={page}, page_size={page_size}")
     if "evaluation" in source:
-        ev = ws.get_evaluation(source["evaluation"])
+        ev = get_evaluation(ws, source["evaluation"])
         s = evaluation_samples(ws, ev["id"])
         index = _select(s["labels"], s["preds"], label, pred, wrong)
         classes = ev.get("classes") or []

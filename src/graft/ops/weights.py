@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-LAYERS_BLOCK = "layers"   # everything in a network that is not inside a Foundation node
+LAYERS_BLOCK = "head"   # everything in a network that is not inside a Foundation node (spec.graph.blocks)
 
 
 def state_bytes(state: dict) -> bytes:
@@ -17,7 +17,7 @@ def tensors_sha256(state: dict) -> str:
 
 
 def split_blocks(state: dict, spec) -> dict[str, dict]:
-    """{foundation node id: its tensors with keys relative to the node, "layers": the others}."""
+    """{foundation node id: its tensors with keys relative to the node, "head": the others}."""
     foundation_ids = [n.id for n in spec.nodes if n.type == "Foundation"]
     blocks: dict[str, dict] = {fid: {} for fid in foundation_ids}
     blocks[LAYERS_BLOCK] = {}

@@ -1,7 +1,7 @@
 """Structured validation issues: what the UI pins on a node and the CLI prints."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 

@@ -10,13 +10,24 @@ Shapes never include the batch dimension: MNIST images are (1, 28, 28).
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .issues import ShapeError
 
 Shape = tuple[int, ...]
+
+
+def _not_bool(v: Any) -> Any:
+    # lax mode would read `kernel_size: true` as 1
+    if isinstance(v, bool):
+        raise ValueError("a number, not true/false")
+    return v
+
+
+PosInt = Annotated[int, Field(ge=1), BeforeValidator(_not_bool)]
+NonNegInt = Annotated[int, Field(ge=0), BeforeValidator(_not_bool)]
 
 
 class Params(BaseModel):

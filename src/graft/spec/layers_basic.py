@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from .issues import ShapeError
-from .layers import Layer, Params, Shape, expect_rank
+from .layers import Layer, Params, PosInt, Shape, expect_rank
 
-Pos = Annotated[int, Field(ge=1)]
+Pos = PosInt
 
 
 # ---- normalisation -------------------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from .issues import ShapeError
-from .layers import Layer, Params, Shape, conv_out, expect_rank
+from .layers import Layer, NonNegInt, Params, PosInt, Shape, conv_out, expect_rank
 
-Pos = Annotated[int, Field(ge=1)]
-NonNeg = Annotated[int, Field(ge=0)]
+Pos = PosInt
+NonNeg = NonNegInt
 Pair = Pos | tuple[Pos, Pos]
 NonNegPair = NonNeg | tuple[NonNeg, NonNeg]
 

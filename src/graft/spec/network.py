@@ -13,18 +13,19 @@ A node of type Foundation carries a whole network (the foundation's) in `network
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 INPUT = "input"
 NETWORK_FORMAT = "graft.network/v1"
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+MAX_DIM = 1 << 20   # per input dimension; a sanity bound, not a memory guarantee
 
 
 class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    shape: list[int] = Field(min_length=1, max_length=4)
+    shape: list[Annotated[int, Field(ge=1, le=MAX_DIM)]] = Field(min_length=1, max_length=4)
 
 
 class NodeSpec(BaseModel):

@@ -95,7 +95,7 @@ class WorkflowRun:
                                "seconds": round(time.perf_counter() - started, 3), "error": str(err)})
                 raise WorkflowFailed(name, err, report) from err
             if cached is None:
-                self.ws.put_step(key, result)
+                self.ws.put_cached_step(key, result)
             self.results[name] = result
             entry = {"name": name, "kind": step.kind, "status": "cached" if cached is not None else "done",
                      "seconds": round(time.perf_counter() - started, 3), "key": key, "result": result}
@@ -104,7 +104,7 @@ class WorkflowRun:
         return {"workflow": self.wf.name, "steps": report}
 
     def cached(self, key: str) -> dict | None:
-        result = self.ws.get_step(key)
+        result = self.ws.get_cached_step(key)
         if result is None:
             return None
         try:  # the artifact a cached result names must still be in the registry

@@ -1,0 +1,49 @@
+import { useState } from "react";
+import { upload } from "../api/http";
+import type { DatasetRecord } from "../api/types";
+
+/** Upload an IDX / CSV / NPZ / image archive; shows progress and the server's error verbatim. */
+export default function ImportForm({ onImported }: { onImported: (d: DatasetRecord) => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [name, setName] = useState("");
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file);
+    form.append("name", name || file.name.replace(/\.[^.]+$/, ""));
+    setError(null);
+    setProgress(0);
+    try {
+      const rec = await upload<DatasetRecord>("/datasets/import", form, setProgress);
+      setFile(null);
+      setName("");
+      onImported(rec);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setProgress(null);
+    }
+  };
+
+  return (
+    <form className="card list" onSubmit={submit} style={{ gap: 8 }}>
+      <h2>Import a data set</h2>
+      <p className="muted small" style={{ margin: 0 }}>
+        A .zip of IDX files, a CSV (label, then pixels), an .npz (images, labels) or a .zip of class folders of images.
+      </p>
+      <input type="file" aria-label="Data set file" accept=".zip,.csv,.npz,.gz,.idx,.ubyte"
+             onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      <input placeholder="Name (optional)" value={name} onChange={(e) => setName(e.target.value)} aria-label="Data set name" />
+      {progress !== null && (
+        <div aria-label="Upload progress"><div className="progress"><div style={{ width: `${progress * 100}%` }} /></div>
+          <span className="small muted">{Math.round(progress * 100)}% uploaded{progress >= 1 ? ", checking the data…" : ""}</span></div>
+      )}
+      {error && <div className="error-box small" role="alert">{error}</div>}
+      <button className="primary" disabled={!file || progress !== null} type="submit">Import</button>
+    </form>
+  );
+}

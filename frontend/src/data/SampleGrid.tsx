@@ -1,0 +1,50 @@
+import { useState } from "react";
+import { asList } from "../api/http";
+import type { DatasetRecord, SampleRow } from "../api/types";
+import { useApi } from "../hooks/useApi";
+
+const PAGE = 48;
+const toRows = (raw: unknown) => ({
+  rows: asList<SampleRow>(raw, "rows", "samples"),
+  eof: Boolean((raw as { eof?: boolean })?.eof),
+});
+
+/** A page of images with their labels; filter by class, flip through pages. */
+export default function SampleGrid({ ds }: { ds: DatasetRecord }) {
+  const splits = Object.keys(ds.splits ?? ds.sizes ?? { train: 0, test: 0 });
+  const [split, setSplit] = useState(splits[0] ?? "train");
+  const [label, setLabel] = useState("");
+  const [offset, setOffset] = useState(0);
+  const q = `split=${split}&offset=${offset}&limit=${PAGE}${label !== "" ? `&label=${label}` : ""}`;
+  const { data, error, loading } = useApi(`/datasets/${ds.id}/samples?${q}`, toRows);
+  const classes = ds.classes ?? [];
+  return (
+    <div className="card list" style={{ gap: 10 }}>
+      <div className="page-head">
+        <h2 style={{ margin: 0 }}>Preview</h2>
+        <select aria-label="Split" value={split} onChange={(e) => { setSplit(e.target.value); setOffset(0); }}>
+          {splits.map((s) => <option key={s}>{s}</option>)}
+        </select>
+        <select aria-label="Filter by class" value={label} onChange={(e) => { setLabel(e.target.value); setOffset(0); }}>
+          <option value="">all classes</option>
+          {classes.map((c, i) => <option key={i} value={i}>{i}: {c}</option>)}
+        </select>
+        <div className="grow" />
+        <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>← Prev</button>
+        <span className="small muted">{offset}–{offset + (data?.rows.length ?? 0)}</span>
+        <button disabled={!data || data.eof || data.rows.length < PAGE} onClick={() => setOffset(offset + PAGE)}>Next →</button>
+      </div>
+      {error && <div className="error-box small">{error}</div>}
+      {!error && data?.rows.length === 0 && <div className="empty">No samples here{label !== "" ? " for this class" : ""}.</div>}
+      <div className="grid-images" aria-busy={loading}>
+        {(data?.rows ?? []).map((r) => (
+          <figure key={r.index}>
+            <img className="sample" alt={`sample ${r.index}, label ${r.label}`} loading="lazy"
+                 src={r.image_url ?? `/api/datasets/${ds.id}/images/${r.index}.png?split=${split}`} />
+            <figcaption>{r.class ?? classes[r.label] ?? r.label}</figcaption>
+          </figure>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,102 @@
+import { useEffect } from "react";
+import { asList, get, send } from "../api/http";
+import type { Analysis, NetworkSpec, SavedNetwork } from "../api/types";
+import { useApi } from "../hooks/useApi";
+import { fmtCount, fmtShape, type Drawing } from "./convert";
+import { fetchTemplate, networkOf } from "./useDesignerData";
+
+interface Props {
+  drawing: Drawing;
+  doc: NetworkSpec;
+  savedId: string | null;
+  templates: { name: string; description?: string }[];
+  canUndo: boolean;
+  canRedo: boolean;
+  analysis: Analysis | null;
+  pending: boolean;
+  analyzeError: string | null;
+  message: string | null;
+  onUndo: () => void;
+  onRedo: () => void;
+  onLayout: () => void;
+  onRename: (name: string) => void;
+  onLoad: (doc: NetworkSpec, id: string | null) => void;
+  onSaved: (id: string) => void;
+  onNew: () => void;
+  onMessage: (m: string | null) => void;
+  onTrain: () => void;
+}
+
+const toSaved = (raw: unknown) => asList<SavedNetwork>(raw, "networks");
+
+/** Name, templates, open/save, undo/redo, layout, and the live analysis status of the drawing. */
+export default function DesignToolbar(p: Props) {
+  const saved = useApi("/networks", toSaved);
+
+  const save = async () => {
+    try {
+      const body = { name: p.doc.name, network: p.doc };
+      const rec = p.savedId
+        ? await send<SavedNetwork>("PUT", `/networks/${p.savedId}`, body)
+        : await send<SavedNetwork>("POST", "/networks", body);
+      p.onSaved(rec.id ?? p.savedId);
+      p.onMessage(`Saved “${p.doc.name}”.`);
+      saved.reload();
+    } catch (e) {
+      p.onMessage(`Save failed: ${(e as Error).message}`);
+    }
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); void save(); }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  });
+
+  const open = async (id: string) => {
+    try { p.onLoad(networkOf(await get(`/networks/${id}`)), id); p.onMessage(null); }
+    catch (e) { p.onMessage(`Open failed: ${(e as Error).message}`); }
+  };
+  const template = async (name: string) => {
+    try { p.onLoad({ ...(await fetchTemplate(name)) }, null); p.onMessage(null); }
+    catch (e) { p.onMessage(`Template ${name}: ${(e as Error).message}`); }
+  };
+
+  const a = p.analysis;
+  const issues = a?.issues.length ?? 0;
+  return (
+    <div className="toolbar" role="toolbar" aria-label="Network tools">
+      <input aria-label="Network name" value={p.drawing.doc.name ?? ""} onChange={(e) => p.onRename(e.target.value)} style={{ width: 150 }} />
+      <button onClick={p.onNew} title="Start an empty network">New</button>
+      <select aria-label="Start from template" value="" onChange={(e) => e.target.value && void template(e.target.value)}>
+        <option value="">Template…</option>
+        {p.templates.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
+      </select>
+      <select aria-label="Open saved network" value="" onChange={(e) => e.target.value && void open(e.target.value)}>
+        <option value="">{(saved.data ?? []).length ? "Open…" : "Open… (none saved)"}</option>
+        {(saved.data ?? []).map((n) => <option key={n.id} value={n.id}>{n.name}</option>)}
+      </select>
+      <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
+      <span className="muted">|</span>
+      <button onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" aria-label="Undo">↶ Undo</button>
+      <button onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">↷ Redo</button>
+      <button onClick={p.onLayout} title="Auto layout (Shift+L)">Auto layout</button>
+      <div className="grow" />
+      <div className="status-line" aria-live="polite">
+        {p.analyzeError ? <span className="bad">Analysis failed: {p.analyzeError}</span>
+          : !a ? <span>Checking…</span>
+          : <>
+              <span className={issues ? "bad" : "ok"}>{issues ? `${issues} issue${issues > 1 ? "s" : ""}` : "✓ valid"}</span>
+              <span>{fmtCount(a.total_params)} params</span>
+              <span>out {fmtShape(a.output_shape)}</span>
+              {p.pending && <span>…</span>}
+            </>}
+        {p.message && <span>{p.message}</span>}
+      </div>
+      <button className="primary" onClick={p.onTrain} disabled={!a?.ok || p.drawing.doc.nodes.length === 0}
+              title="Train this network">Train →</button>
+    </div>
+  );
+}

@@ -1,0 +1,33 @@
+import type { Evaluation } from "../api/types";
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** The seed's `total 10000 / hit 9658` table and the per-class breakdown. */
+export default function ResultTables({ ev }: { ev: Evaluation }) {
+  return (
+    <div className="row">
+      <div className="card">
+        <h2>Result</h2>
+        <table className="result-table" aria-label="Evaluation result">
+          <tbody>
+            <tr><td>total</td><td className="num" data-testid="result-total">{ev.total}</td></tr>
+            <tr><td>hit</td><td className="num" data-testid="result-hit">{ev.hit}</td></tr>
+            <tr><td>accuracy</td><td className="num" data-testid="result-accuracy">{pct(ev.accuracy)}</td></tr>
+          </tbody>
+        </table>
+      </div>
+      <div className="card grow" style={{ maxHeight: 380, overflow: "auto" }}>
+        <h2>Per class</h2>
+        <table aria-label="Per-class result">
+          <thead><tr><th>Class</th><th className="num">Label</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th></tr></thead>
+          <tbody>
+            {ev.per_class.map((c) => (
+              <tr key={c.label}><td>{c.class}</td><td className="num">{c.label}</td><td className="num">{c.total}</td>
+                <td className="num">{c.hit}</td><td className="num">{pct(c.accuracy)}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+import { useState } from "react";
+import { asList } from "../api/http";
+import type { DatasetRecord } from "../api/types";
+import ImportForm from "../data/ImportForm";
+import SampleGrid from "../data/SampleGrid";
+import SubsetForm from "../data/SubsetForm";
+import { useApi } from "../hooks/useApi";
+import { deleteView, describeRef, loadViews } from "../lib/dataRefs";
+
+const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
+
+function Stats({ ds }: { ds: DatasetRecord }) {
+  const fmt = (v: unknown) => (Array.isArray(v) ? v.map((x) => Number(x).toFixed(3)).join(", ") : typeof v === "number" ? v.toFixed(3) : String(v ?? "—"));
+  const stats = { ...(ds.stats ?? {}), ...(ds.mean !== undefined ? { mean: ds.mean } : {}), ...(ds.std !== undefined ? { std: ds.std } : {}) };
+  const counts = ds.class_counts;
+  return (
+    <div className="card">
+      <h2>{ds.name} <span className="muted small mono">{ds.id}</span></h2>
+      <table className="result-table"><tbody>
+        <tr><td>Samples</td><td className="num">{(ds.splits ?? ds.sizes) ? Object.entries((ds.splits ?? ds.sizes)!).map(([k, v]) => `${k} ${v?.toLocaleString("en-US") ?? "?"}`).join(" · ") : ds.size?.toLocaleString("en-US") ?? "—"}</td></tr>
+        {ds.shape && <tr><td>Image shape</td><td className="num">({ds.shape.join(", ")})</td></tr>}
+        <tr><td>Classes</td><td>{(ds.classes ?? []).length}: {(ds.classes ?? []).join(", ")}</td></tr>
+        {Object.entries(stats).filter(([, v]) => typeof v !== "object" || Array.isArray(v)).map(([k, v]) => (
+          <tr key={k}><td>{k}</td><td className="num">{fmt(v)}</td></tr>
+        ))}
+        {counts && <tr><td>Per class</td><td className="small">{(Array.isArray(counts) ? counts.map((c, i) => [ds.classes?.[i] ?? i, c]) : Object.entries(counts)).map(([k, v]) => `${k}: ${v}`).join(" · ")}</td></tr>}
+      </tbody></table>
+    </div>
+  );
+}
+
+export default function DataPage({ param }: { param?: string }) {
+  const list = useApi("/datasets", toDatasets);
+  const [selected, setSelected] = useState<string | null>(param ?? null);
+  const id = selected ?? list.data?.[0]?.id ?? null;
+  const detail = useApi<DatasetRecord>(id ? `/datasets/${id}` : null);
+  const [views, setViews] = useState(loadViews);
+  const ds = detail.data && detail.data.id === id ? detail.data : null;
+
+  return (
+    <div className="page">
+      <div className="page-head"><h1>Data</h1><span className="muted">Data sets to train and test on</span></div>
+      <div className="row">
+        <div className="list" style={{ width: 260, flexShrink: 0, gap: 12 }}>
+          <div className="card list">
+            <h2>Data sets</h2>
+            {list.error && <div className="error-box small">{list.error}</div>}
+            {list.data?.length === 0 && <div className="empty small"><strong>No data sets</strong>Import one below.</div>}
+            {(list.data ?? []).map((d) => (
+              <button key={d.id} className={`list-item ${d.id === id ? "active" : ""}`} onClick={() => setSelected(d.id)}>
+                <span>{d.name}</span><span className="muted small">{(d.size ?? Object.values(d.sizes ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0)).toLocaleString("en-US")}</span>
+              </button>
+            ))}
+          </div>
+          <ImportForm onImported={(d) => { list.reload(); setSelected(d.id); }} />
+          <div className="card list">
+            <h2>Saved subsets</h2>
+            {views.length === 0 && <span className="muted small">None yet. Build one from a data set on the right.</span>}
+            {views.map((v) => (
+              <div key={v.name} className="small" style={{ display: "flex", justifyContent: "space-between", gap: 6 }}>
+                <span><strong>{v.name}</strong> <span className="mono muted">{describeRef(v.ref)}</span></span>
+                <button className="ghost danger" aria-label={`Delete subset ${v.name}`} onClick={() => { deleteView(v.name); setViews(loadViews()); }}>✕</button>
+              </div>
+            ))}
+          </div>
+        </div>
+        <div className="list grow" style={{ gap: 16, minWidth: 0 }}>
+          {detail.error && <div className="error-box">{detail.error}</div>}
+          {!id && !list.error && <div className="empty"><strong>Pick or import a data set</strong>Its size, classes, statistics and images appear here.</div>}
+          {ds && <><Stats ds={ds} /><SampleGrid key={ds.id} ds={ds} /><SubsetForm key={`s-${ds.id}`} ds={ds} onSaved={() => setViews(loadViews())} /></>}
+        </div>
+      </div>
+    </div>
+  );
+}

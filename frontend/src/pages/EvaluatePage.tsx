@@ -1,0 +1,90 @@
+import { useState } from "react";
+import { asList } from "../api/http";
+import { api, unwrap, waitForRun } from "../api/client";
+import type { DatasetRecord, EvalSample, Evaluation, ModelRecord } from "../api/types";
+import ConfusionMatrix from "../evaluate/ConfusionMatrix";
+import ResultTables from "../evaluate/ResultTables";
+import SampleTable from "../evaluate/SampleTable";
+import { useApi } from "../hooks/useApi";
+import type { Navigate } from "../hooks/useHashRoute";
+import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
+
+const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
+const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
+
+/** Images of an evaluation's samples can be shown when its data is a plain data set split (no reindexing transforms). */
+function imageUrlFor(ev: Evaluation) {
+  const d = ev.data as DataRef | undefined;
+  return (s: EvalSample) => s.image_url ?? (d?.dataset && !d.transforms?.length
+    ? `/api/datasets/${d.dataset}/images/${s.index}.png?split=${d.split ?? "test"}` : undefined);
+}
+
+export default function EvaluatePage({ param, navigate }: { param?: string; navigate: Navigate }) {
+  const models = useApi("/models", toModels);
+  const datasets = useApi("/datasets", toDatasets);
+  const views = loadViews();
+  const evalId = param?.startsWith("ev-") ? param : null;
+  const [modelId, setModelId] = useState(param && !evalId ? param : "");
+  const [data, setData] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [cell, setCell] = useState<[number, number] | null>(null);
+  const ev = useApi<Evaluation>(evalId ? `/evaluations/${evalId}` : null);
+  const trained = (models.data ?? []).filter((m) => m.kind !== "foundation");
+  const model = modelId || trained[0]?.id || "";
+  const dataChoice = data || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
+
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const ref: DataRef = dataChoice.startsWith("view:")
+        ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split: "test" }
+        : { dataset: dataChoice.slice(3), split: "test" };
+      const job = unwrap(await api.POST("/api/evaluations", { body: { model, data: ref } }));
+      const done = await waitForRun(job.id);
+      if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
+      setCell(null);
+      navigate("evaluate", done.evaluation_id);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const e = ev.data?.id === evalId ? ev.data : null;
+  const classes = e ? e.classes ?? e.per_class.map((c) => c.class) : [];
+  return (
+    <div className="page">
+      <div className="page-head"><h1>Evaluate</h1><span className="muted">Test a model and look at what it gets wrong</span></div>
+      <div className="card page-head" aria-label="New evaluation">
+        <label className="field"><span>Model</span>
+          <select aria-label="Model" value={model} onChange={(x) => setModelId(x.target.value)} style={{ minWidth: 220 }}>
+            {trained.length === 0 && <option value="">No trained models yet</option>}
+            {trained.map((m) => <option key={m.id} value={m.id}>{m.name} ({m.id})</option>)}
+          </select></label>
+        <label className="field"><span>Test set (test split)</span>
+          <select aria-label="Test set" value={dataChoice} onChange={(x) => setData(x.target.value)} style={{ minWidth: 200 }}>
+            {(datasets.data ?? []).map((d) => <option key={d.id} value={`ds:${d.id}`}>{d.name}</option>)}
+            {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
+          </select></label>
+        <button className="primary" style={{ alignSelf: "flex-end" }} disabled={!model || !dataChoice || busy} onClick={() => void run()}>
+          {busy ? "Evaluating… (queued in a worker)" : "Run evaluation"}</button>
+      </div>
+      {error && <div className="error-box" role="alert">{error}</div>}
+      {ev.error && <div className="error-box">{ev.error}</div>}
+      {!evalId && <div className="empty"><strong>No evaluation open</strong>{trained.length ? "Pick a model and a test set, then run." : "Train a model first (Train or Workflow)."}</div>}
+      {e && (
+        <>
+          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id ?? e.model}`}>{e.model_id ?? e.model}</a></div>
+          <ResultTables ev={e} />
+          <div className="row" style={{ alignItems: "flex-start" }}>
+            <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />
+            <div className="grow" style={{ minWidth: 0 }}><SampleTable evalId={e.id} classes={classes} cell={cell} imageUrl={imageUrlFor(e)} /></div>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

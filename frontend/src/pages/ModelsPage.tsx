@@ -1,0 +1,68 @@
+import { asList } from "../api/http";
+import type { Lineage, ModelRecord } from "../api/types";
+import { fmtCount } from "../design/convert";
+import { useApi } from "../hooks/useApi";
+import type { Navigate } from "../hooks/useHashRoute";
+import LineageGraph from "../models/LineageGraph";
+import ModelGraph from "../models/ModelGraph";
+
+const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
+function datasetOf(r: ModelRecord): string {
+  const d = (r.dataset ?? (r as { data?: unknown }).data) as unknown;
+  if (!d) return "—";
+  return typeof d === "string" ? d : String((d as { dataset?: string }).dataset ?? JSON.stringify(d));
+}
+const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 100).toFixed(2)}%` : "—");
+
+export default function ModelsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
+  const models = useApi("/models", toModels);
+  const id = param ?? null;
+  const model = useApi<ModelRecord>(id ? `/models/${id}` : null);
+  const lineage = useApi<Lineage>(id ? `/models/${id}/lineage` : null);
+  const m = model.data?.id === id ? model.data : null;
+
+  return (
+    <div className="page">
+      <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span></div>
+      <div className="card" style={{ maxHeight: 300, overflow: "auto", padding: 0 }}>
+        {models.error && <div className="error-box">{models.error}</div>}
+        {models.data?.length === 0 ? (
+          <div className="empty" style={{ margin: 16 }}><strong>No models yet</strong>Train a network in <a href="#/train">Train</a> or run a <a href="#/workflow">Workflow</a>.</div>
+        ) : (
+          <table aria-label="Model registry">
+            <thead><tr><th>Name</th><th>Kind</th><th>Data set</th><th className="num">Accuracy</th><th className="num">Params</th><th>Created</th><th>Parent</th></tr></thead>
+            <tbody>
+              {(models.data ?? []).map((r) => (
+                <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("models", r.id)}>
+                  <td><strong>{r.name}</strong> <span className="muted small mono">{r.id}</span></td>
+                  <td>{r.kind === "foundation" ? <span className="badge">◆ foundation</span> : "model"}</td>
+                  <td>{datasetOf(r)}</td><td className="num">{pct(r.accuracy)}</td>
+                  <td className="num">{fmtCount(r.params)}</td><td className="small">{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</td>
+                  <td className="mono small">{r.parent_id ?? r.parent ?? "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {!id && (models.data?.length ?? 0) > 0 && <div className="empty">Select a model to see its lineage and network.</div>}
+      {model.error && <div className="error-box">{model.error}</div>}
+      {m && (
+        <>
+          <div className="page-head">
+            <h2 style={{ margin: 0 }}>{m.name}</h2>
+            <span className="muted small mono">{m.id}</span>
+            <div className="grow" />
+            <button onClick={() => navigate("evaluate", m.id)}>Evaluate →</button>
+            <a className="button" href={`/api/models/${m.id}/export?format=graft`}>Export .graft</a>
+            <a className="button" href={`/api/models/${m.id}/export?format=onnx`}>ONNX</a>
+            <a className="button" href={`/api/models/${m.id}/export?format=python`}>Python</a>
+          </div>
+          {lineage.data && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
+          {m.spec ? <ModelGraph key={m.id} model={m} onSliced={(f) => { models.reload(); navigate("models", f.id); }} />
+            : <div className="empty">This record carries no network.</div>}
+        </>
+      )}
+    </div>
+  );
+}

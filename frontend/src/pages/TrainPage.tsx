@@ -1,0 +1,48 @@
+import { useState } from "react";
+import { asList } from "../api/http";
+import type { RunRecord } from "../api/types";
+import { useApi } from "../hooks/useApi";
+import { useEvents } from "../hooks/useEvents";
+import type { Navigate } from "../hooks/useHashRoute";
+import LaunchForm from "../train/LaunchForm";
+import RunDetail, { fmtEta } from "../train/RunDetail";
+
+const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs");
+
+export default function TrainPage({ param, navigate }: { param?: string; navigate: Navigate }) {
+  const runs = useApi("/runs", toRuns);
+  const [selected, setSelected] = useState<string | null>(null);
+  const id = selected ?? runs.data?.[0]?.id ?? null;
+  const run = useApi<RunRecord>(id ? `/runs/${id}` : null);
+  const refresh = () => { runs.reload(); run.reload(); };
+  useEvents(() => refresh(), () => {
+    if ((runs.data ?? []).some((r) => r.status === "queued" || r.status === "running")) refresh();
+  });
+
+  return (
+    <div className="page">
+      <div className="page-head"><h1>Train</h1><span className="muted">Queue a run and watch it learn</span></div>
+      <LaunchForm initialNetwork={param} onLaunched={(r) => { setSelected(r.id); runs.reload(); }} />
+      <div className="row">
+        <div className="card" style={{ width: 340, flexShrink: 0 }}>
+          <h2>Runs</h2>
+          {runs.error && <div className="error-box small">{runs.error}</div>}
+          {runs.data?.length === 0 && <div className="empty small"><strong>No runs yet</strong>Start one with the form above.</div>}
+          <table><tbody>
+            {(runs.data ?? []).map((r) => (
+              <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => setSelected(r.id)}>
+                <td>{r.name ?? r.id}<div className="small muted">{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</div></td>
+                <td><span className={`badge ${r.status}`}>{r.status}</span>
+                  {r.status === "running" && <div className="small muted">{Math.round((r.progress ?? 0) * 100)}% {fmtEta(r.eta)}</div>}</td>
+              </tr>
+            ))}
+          </tbody></table>
+        </div>
+        <div className="grow" style={{ minWidth: 0 }}>
+          {run.data && run.data.id === id ? <RunDetail run={run.data} onChanged={refresh} navigate={navigate} />
+            : <div className="empty">Select a run to see its curves.</div>}
+        </div>
+      </div>
+    </div>
+  );
+}

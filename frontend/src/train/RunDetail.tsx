@@ -1,0 +1,38 @@
+import { send } from "../api/http";
+import type { RunRecord } from "../api/types";
+import type { Navigate } from "../hooks/useHashRoute";
+import Curves from "./Curves";
+
+export function fmtEta(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return "";
+  if (s < 60) return `${Math.round(s)} s left`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s left`;
+}
+
+/** One run: status, progress with time left, live curves, cancel, and a link to its model. */
+export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord; onChanged: () => void; navigate: Navigate }) {
+  const active = run.status === "queued" || run.status === "running";
+  const points = (run.metrics ?? run.history ?? []).map((p) => ({
+    ...p, loss: p.loss ?? p.train_loss, accuracy: p.accuracy ?? p.train_accuracy,
+  }));
+  const pct = Math.round((run.progress ?? (run.status === "done" ? 1 : 0)) * 100);
+  return (
+    <div className="card list" style={{ gap: 10 }}>
+      <div className="page-head">
+        <h2 style={{ margin: 0 }}>{run.name ?? run.id}</h2>
+        <span className={`badge ${run.status}`}>{run.status}</span>
+        <span className="muted small mono">{run.id}</span>
+        <div className="grow" />
+        {active && <button className="danger" onClick={() => send("POST", `/runs/${run.id}/cancel`).then(onChanged, onChanged)}>Cancel run</button>}
+        {run.model_id && <button onClick={() => navigate("models", run.model_id!)}>Open model →</button>}
+        {run.model_id && <button onClick={() => navigate("evaluate", run.model_id!)}>Evaluate →</button>}
+      </div>
+      <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label="Training progress">
+        <div className="progress"><div style={{ width: `${pct}%` }} /></div>
+        <div className="small muted">{pct}%{run.epochs ? ` · epoch ${run.epoch ?? 0} of ${run.epochs}` : ""} {active ? `· ${fmtEta(run.eta)}` : ""}</div>
+      </div>
+      {run.error && <div className="error-box small" role="alert">{run.error}</div>}
+      <Curves points={points} />
+    </div>
+  );
+}

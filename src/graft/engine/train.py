@@ -1,0 +1,258 @@
+"""The training loop: seeded, resumable, cancellable, and fast on a small CPU.
+
+No DataLoader: the data set is normalized once into a tensor on the training device and batches are rows of a
+seeded per-epoch permutation. With frozen foundations feeding the head, the head trains on cached foundation
+outputs (engine.features). Loss and accuracy are accumulated on the device, so the GPU path syncs only for the
+divergence check (one scalar per step, needed to stop before a NaN reaches the weights) and at progress reports.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..spec.network import INPUT
+from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .compile import GraphModule
+from .data import input_tensor, label_tensor, normalization_of, permutation, pick_device
+from .features import FeatureCache, cacheable_foundations, default_cache, take
+from .freeze import apply_foundation_params
+
+DEFAULTS: dict[str, Any] = {
+    "optimizer": "adam", "lr": 1e-3, "epochs": 1, "batch_size": 128, "seed": 0, "weight_decay": 0.0,
+    "momentum": 0.9, "schedule": "onecycle", "label_smoothing": 0.0, "device": "auto", "deterministic": False,
+    "channels_last": "auto", "threads": None, "feature_cache": True, "progress": True, "eval_batch_size": 1000,
+    "normalization": None,
+}
+CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle", "cosine")}
+# hparams that change the trajectory: a checkpoint only resumes a run that agrees on all of them
+TRAJECTORY = ("optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay", "momentum", "schedule",
+              "label_smoothing", "normalization")
+REPORTS_PER_EPOCH = 50
+
+
+class TrainingDiverged(RuntimeError):
+    def __init__(self, epoch: int, step: int, value: float):
+        self.epoch, self.step, self.value = epoch, step, value
+        super().__init__(f"training diverged: the loss was {value} at epoch {epoch}, step {step}; "
+                         "lower the learning rate or check the data for non-finite values")
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, Any]]
+    seconds: float
+    epochs_done: int
+    samples_per_s: float
+    device: str
+    normalization: dict[str, float]
+    feature_cache: str | None = None        # "hit", "miss" or None when not used
+    cancelled: bool = False
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
+    h = dict(DEFAULTS)
+    for key, value in (hparams or {}).items():
+        if key not in DEFAULTS:
+            raise ValueError(f"hparams.{key}: unknown hyperparameter (expected one of {', '.join(DEFAULTS)})")
+        h[key] = value
+    for key, allowed in CHOICES.items():
+        if h[key] not in allowed:
+            raise ValueError(f"hparams.{key}: expected one of {', '.join(allowed)}, found {h[key]!r}")
+    for key in ("epochs", "batch_size"):
+        if isinstance(h[key], bool) or not isinstance(h[key], int) or h[key] < 1:
+            raise ValueError(f"hparams.{key}: expected a whole number >= 1, found {h[key]!r}")
+    if not isinstance(h["lr"], (int, float)) or not 0 < h["lr"] < 100:
+        raise ValueError(f"hparams.lr: expected a number above 0, found {h['lr']!r}")
+    return h
+
+
+def make_optimizer(h: dict[str, Any], groups: list[dict[str, Any]], device: torch.device) -> torch.optim.Optimizer:
+    # foreach (multi-tensor) kernels measured fastest on the 2-core CPU; fused is CUDA's fast path
+    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    if h["optimizer"] == "sgd":
+        return torch.optim.SGD(groups, lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"], **fast)
+    cls = torch.optim.AdamW if h["optimizer"] == "adamw" else torch.optim.Adam
+    return cls(groups, lr=h["lr"], weight_decay=h["weight_decay"], **fast)
+
+
+def make_scheduler(h: dict[str, Any], opt: torch.optim.Optimizer, total_steps: int) -> Any:
+    if h["schedule"] == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
+                                                   total_steps=total_steps)
+    if h["schedule"] == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+    return None
+
+
+class _Batches:
+    """Where a batch's network inputs come from: the normalized images, or cached foundation outputs."""
+
+    def __init__(self, model: GraphModule, ds: Any, norm: dict[str, float], device: torch.device,
+                 channels_last: bool, cache: FeatureCache | None):
+        self.device, self.n = device, len(ds)
+        self.labels = label_tensor(ds, device)
+        x = input_tensor(ds, norm, device, channels_last)
+        self.features: dict[str, Any] = {}
+        self.cache_state: str | None = None
+        fids = cacheable_foundations(model) if cache is not None else []
+        if fids:
+            hits = cache.hits
+            for fid in fids:
+                f = cache.features(model.get_submodule(fid), x, ds.fingerprint, norm["mean"], norm["std"])
+                self.features[fid] = f.to(device) if isinstance(f, torch.Tensor) else f
+            self.cache_state = "hit" if cache.hits - hits == len(self.features) else "miss"
+            x = None
+        self.x = x
+
+    def inputs(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.x is not None:
+            return {INPUT: self.x[idx]}
+        return {fid: take(f, idx, self.device) for fid, f in self.features.items()}
+
+
+def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[str, Any] | None = None, *,
+          on_epoch: Callable[[dict], None] | None = None, on_step: Callable[[dict], None] | None = None,
+          checkpoint_dir: str | Path | None = None, resume_from: str | Path | None = None,
+          should_stop: Callable[[], bool] | None = None, feature_cache: FeatureCache | None = None) -> TrainResult:
+    """Train `model` in place; see DEFAULTS for the hyperparameters. Raises TrainingDiverged on a NaN/inf loss."""
+    h = resolve_hparams(hparams)
+    device = pick_device(h["device"])
+    cuda = device.type == "cuda"
+    if h["threads"]:
+        torch.set_num_threads(int(h["threads"]))
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
+    if cuda:
+        torch.backends.cudnn.benchmark = not h["deterministic"]
+    channels_last = h["channels_last"] if h["channels_last"] != "auto" else _has_conv(model)
+    try:
+        torch.manual_seed(h["seed"])
+        model.to(device)
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+        groups = apply_foundation_params(model, h["lr"])
+        cache = (feature_cache or default_cache()) if h["feature_cache"] else None
+        norm = normalization_of(train_ds, h["normalization"])
+        data = _Batches(model, train_ds, norm, device, channels_last, cache)
+        val = _Batches(model, val_ds, norm, device, channels_last, cache) if val_ds is not None else None
+        steps_per_epoch = math.ceil(data.n / h["batch_size"])
+        opt = make_optimizer(h, groups, device)
+        sched = make_scheduler(h, opt, steps_per_epoch * h["epochs"])
+        history: list[dict[str, Any]] = []
+        start = 0
+        if resume_from is not None:
+            meta, tensors = load_checkpoint(resume_from)
+            _check_same_run(meta, h, resume_from)
+            restore(meta, tensors, model, opt, sched)
+            start, history = meta["epoch"], meta["history"]
+        model.normalization = norm
+        return _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, device,
+                     on_epoch, on_step, checkpoint_dir, should_stop, norm)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, device, on_epoch, on_step,
+          checkpoint_dir, should_stop, norm) -> TrainResult:
+    cuda = device.type == "cuda"
+    bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
+    report_every = max(1, steps_per_epoch // REPORTS_PER_EPOCH)
+    stats = [b for b in model.buffers() if b.is_floating_point()]
+    result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h)
+    for epoch in range(start, h["epochs"]):
+        model.train()
+        perm = permutation(data.n, h["seed"], epoch).to(device)
+        loss_sum = torch.zeros((), device=device)
+        hit_sum = torch.zeros((), device=device, dtype=torch.long)
+        e0 = time.perf_counter()
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{h['epochs']}", unit="batch", leave=False,
+                   disable=None if h["progress"] else True)
+        for step in range(steps_per_epoch):
+            if should_stop is not None and should_stop():
+                bar.close()
+                result.cancelled = True
+                break
+            idx = perm[step * bs:(step + 1) * bs]
+            y = data.labels[idx]
+            # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
+            saved = [b.clone() for b in stats] if stats else None
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=cuda):
+                out = model.run(data.inputs(idx))
+            loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
+            if not torch.isfinite(loss):
+                bar.close()
+                if saved:
+                    torch._foreach_copy_(stats, saved)
+                raise TrainingDiverged(epoch + 1, step + 1, float(loss.detach()))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            loss_sum += loss.detach() * len(idx)
+            hit_sum += (out.detach().argmax(1) == y).sum()
+            bar.update(1)
+            if on_step is not None and ((step + 1) % report_every == 0 or step + 1 == steps_per_epoch):
+                done = min((step + 1) * bs, data.n)
+                on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps_per_epoch,
+                         "loss": float(loss_sum) / done, "accuracy": int(hit_sum) / done,
+                         "samples_per_s": done / max(time.perf_counter() - e0, 1e-9)})
+        bar.close()
+        if result.cancelled:
+            break
+        train_s += time.perf_counter() - e0
+        seen += data.n
+        row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / data.n, "train_accuracy": int(hit_sum) / data.n,
+               "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - e0, 3)}
+        if val is not None:
+            row.update(_validate(model, val, h["eval_batch_size"], cuda))
+        history.append(row)
+        result.epochs_done = epoch + 1
+        if checkpoint_dir is not None:
+            save_checkpoint(checkpoint_dir, epoch=epoch + 1, model=model, optimizer=opt, scheduler=sched,
+                            extra={"history": history, "hparams": _trajectory(h)})
+        if on_epoch is not None:
+            on_epoch(dict(row))
+    result.seconds = time.perf_counter() - t0
+    result.samples_per_s = seen / train_s if train_s else 0.0
+    model.eval()
+    return result
+
+
+@torch.no_grad()
+def _validate(model: GraphModule, val: _Batches, batch_size: int, cuda: bool) -> dict[str, float]:
+    model.eval()
+    loss_sum = torch.zeros((), device=val.device)
+    hit_sum = torch.zeros((), device=val.device, dtype=torch.long)
+    for i in range(0, val.n, batch_size):
+        idx = torch.arange(i, min(i + batch_size, val.n), device=val.device)
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=cuda):
+            out = model.run(val.inputs(idx)).float()
+        y = val.labels[idx]
+        loss_sum += F.cross_entropy(out, y, reduction="sum")
+        hit_sum += (out.argmax(1) == y).sum()
+    return {"val_loss": float(loss_sum) / max(val.n, 1), "val_accuracy": int(hit_sum) / max(val.n, 1)}
+
+
+def _has_conv(model: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in model.modules())
+
+
+def _trajectory(h: dict[str, Any]) -> dict[str, Any]:
+    return {k: h[k] for k in TRAJECTORY}
+
+
+def _check_same_run(meta: dict[str, Any], h: dict[str, Any], where: Any) -> None:
+    saved = meta.get("hparams", {})
+    for key, value in _trajectory(h).items():
+        if saved.get(key) != value:
+            raise ValueError(f"{where}: the checkpoint was made with hparams.{key} = {saved.get(key)!r}, "
+                             f"this run has {value!r}; resume with the same hyperparameters")

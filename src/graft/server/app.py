@@ -1,0 +1,57 @@
+"""The FastAPI application: /api/* (one router per resource), /api/events (SSE), and the built front end."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..store import Workspace
+from ..store.ids import NotFound
+from . import events, spa
+from .errors import body, install_handlers
+from .jobs import JobRunner
+from .routes import datasets, evaluations, meta, models, networks, runs, workflows
+from .security import Guard, is_loopback
+
+log = logging.getLogger("graft.server")
+
+
+def create_app(workspace_root: str | Path, token: str | None = None, host: str = "127.0.0.1", port: int = 8000,
+               max_upload_mb: int = 200, workers: int = 1, db_url: str | None = None,
+               web_dir: Path | None = None) -> FastAPI:
+    if token is None and not is_loopback(host):
+        raise ValueError(f"refusing to serve on {host} without an access token (set --token or GRAFT_TOKEN)")
+    ws = Workspace(workspace_root, db_url=db_url)  # opening marks runs left 'running' by a dead server
+    jobs = JobRunner(ws, workers=workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        interrupted = ws.mark_stale_runs()
+        if interrupted:
+            log.warning("marked %d run(s) left by a stopped server as interrupted", len(interrupted))
+        jobs.start()
+        try:
+            yield
+        finally:
+            jobs.stop(terminate=True)
+
+    app = FastAPI(title="graft", version=__version__, lifespan=lifespan,
+                  description="Draw a network, train it, keep a part as a foundation, graft new layers on it.")
+    app.state.ws, app.state.jobs = ws, jobs
+    app.state.token_required = token is not None
+    app.state.max_upload_bytes = int(max_upload_mb) << 20
+    install_handlers(app)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request, err: NotFound):
+        return body(404, str(err))
+
+    for module in (meta, networks, datasets, runs, models, evaluations, workflows):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(events.router(), prefix="/api")
+    app.include_router(spa.router(web_dir or spa.WEB_DIR))
+    app.add_middleware(Guard, host=host, port=port, token=token)
+    return app

@@ -1,0 +1,113 @@
+"""Data sets: built-ins by name, imported ones by id; their rows and images; importing an upload."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Optional
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
+from fastapi.responses import Response
+
+from ...data import BUILTINS, DataError, import_dataset, list_builtin, load_dataset
+from ...data.render import image_png
+from ..deps import error_responses, ws_of
+from ..errors import ApiError
+from ..schemas import Page, Record, Split, iso
+from ..uploads import receive_upload
+
+router = APIRouter(tags=["datasets"])
+
+
+def builtin_out(b: dict) -> dict:
+    return {**b, "id": b["name"], "builtin": True}
+
+
+def stored_out(rec: dict) -> dict:
+    return {**{k: iso(v) if k.endswith("_at") else v for k, v in rec.items()}, "builtin": False}
+
+
+def lookup(ws, id: str) -> dict:
+    if id in BUILTINS:
+        return next(builtin_out(b) for b in list_builtin() if b["name"] == id)
+    return stored_out(ws.get_dataset(id))
+
+
+@lru_cache(maxsize=8)
+def _load(root: str, id: str, split: str):
+    return load_dataset({"dataset": id}, split, workspace_root=root)
+
+
+def loaded(ws, id: str, split: str):
+    lookup(ws, id)
+    try:
+        return _load(str(ws.root), id, split)
+    except DataError as err:
+        raise ApiError(404 if "split" in err.file else 422, str(err)) from None
+
+
+@router.get("/datasets", response_model=list[Record])
+def list_datasets(ws=Depends(ws_of)) -> list[dict]:
+    return [builtin_out(b) for b in list_builtin()] + [stored_out(r) for r in ws.list_datasets()]
+
+
+@router.get("/datasets/{id}", response_model=Record, responses=error_responses(404))
+def get_dataset(id: str, ws=Depends(ws_of)) -> dict:
+    return lookup(ws, id)
+
+
+@router.get("/datasets/{id}/samples", response_model=Page, responses=error_responses(404, 422))
+def samples(id: str, split: Split = "test", offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
+            label: Optional[int] = Query(None, ge=0), ws=Depends(ws_of)) -> dict:
+    ds = loaded(ws, id, split)
+    indices = range(len(ds.labels)) if label is None else [int(i) for i in (ds.labels == label).nonzero()[0]]
+    chosen = list(indices[offset:offset + limit])
+    rows = [{"index": i, "label": int(ds.labels[i]), "class": ds.classes[int(ds.labels[i])]
+             if int(ds.labels[i]) < len(ds.classes) else str(int(ds.labels[i])),
+             "image_url": f"/api/datasets/{id}/images/{i}.png?split={split}"} for i in chosen]
+    total = len(indices)
+    return {"rows": rows, "offset": offset, "limit": limit, "total": total, "eof": offset + len(rows) >= total}
+
+
+@router.get("/datasets/{id}/images/{index}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                       **error_responses(404)})
+def image(id: str, index: int = PathParam(ge=0), split: Split = "test", scale: int = Query(1, ge=1, le=16),
+          ws=Depends(ws_of)) -> Response:
+    ds = loaded(ws, id, split)
+    if index >= len(ds.labels):
+        raise ApiError(404, f"data set {id} ({split}) has {len(ds.labels)} images; index {index} is past the end")
+    return Response(image_png(ds.images[index], scale=scale), media_type="image/png",
+                    headers={"cache-control": "max-age=3600"})
+
+
+def _register(ws, path, filename: str, name: str | None, kind: str | None, test_fraction: float) -> dict:
+    with ws.scratch("dataset") as staging:
+        images, labels, classes = import_dataset(path, kind=kind, name=name or filename.rsplit(".", 1)[0],
+                                                 staging_dir=staging, test_fraction=test_fraction)
+        meta = json.loads((staging / "dataset.json").read_text())
+        files = {p.name: p for p in staging.iterdir() if p.is_file()}
+        record = {"name": meta["name"], "kind": meta["kind"], "classes": meta["classes"],
+                  "sizes": {k: v.get("count") for k, v in meta["splits"].items()},
+                  "shape": meta["shape"], "fingerprint": meta["sha256"], "source": {"file": filename}}
+        return ws.add_dataset(record, files)
+
+
+@router.post("/datasets/import", response_model=Record, status_code=201,
+             responses=error_responses(400, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "string", "format": "binary"}, "name": {"type": "string"},
+                     "kind": {"type": "string"}, "test_fraction": {"type": "number"}}}}}}})
+async def import_upload(request: Request, ws=Depends(ws_of)) -> dict:
+    """A zip of class folders, a CSV, an NPZ or IDX files as a multipart upload (field `file`)."""
+    limit = request.app.state.max_upload_bytes
+    async with receive_upload(request, ws, limit) as upload:
+        f = upload.file("file")
+        try:
+            fraction = float(upload.fields.get("test_fraction") or 0.0)
+        except ValueError:
+            raise ApiError(422, f"test_fraction must be a number, found {upload.fields['test_fraction']!r:.40}")
+        rec = await to_thread.run_sync(_register, ws, f.path, f.filename, upload.fields.get("name") or None,
+                                       upload.fields.get("kind") or None, fraction)
+    return stored_out(rec)

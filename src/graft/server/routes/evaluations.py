@@ -1,0 +1,74 @@
+"""Evaluations: queue one (a worker runs it), read its summary and its per-sample predictions."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from ...data.dataset import parse_ref
+from ...ops import view_rows
+from ..deps import error_responses, jobs_of, user_errors, ws_of
+from ..schemas import EvaluationRequest, Page, Record, Run, iso, run_out
+
+router = APIRouter(tags=["evaluations"])
+
+
+def evaluation_out(rec: dict) -> dict:
+    summary = rec.get("summary") or {}
+    return {**{k: v for k, v in summary.items() if k != "predictions"}, "id": rec["id"],
+            "model_id": rec.get("model_id"), "data": rec.get("data"), "name": summary.get("model_name", ""),
+            "created_at": iso(rec.get("created_at"))}
+
+
+@router.get("/evaluations", response_model=list[Record])
+def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depends(ws_of)) -> list[dict]:
+    return [evaluation_out(r) for r in ws.list_evaluations(model_id=model)]
+
+
+@router.post("/evaluations", response_model=Run, status_code=202, responses=error_responses(404, 422))
+def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
+    """Queue the evaluation; the run's `evaluation_id` names the result once it is done."""
+    model = ws.get_model(body.model)
+    data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
+    with user_errors():
+        parse_ref(data)
+    request = {"model": model["id"], "data": data, "split": body.split}
+    return run_out(jobs.submit("evaluate", request, name=f"evaluate {model['name']}"))
+
+
+@router.get("/evaluations/{id}", response_model=Record, responses=error_responses(404))
+def get_evaluation(id: str, ws=Depends(ws_of)) -> dict:
+    return evaluation_out(ws.get_evaluation(id))
+
+
+def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Optional[int]) -> dict:
+    ws.get_evaluation(id)
+    with user_errors():  # one evaluation is at most a test set (10k rows): slicing the whole list is cheap
+        everything = view_rows(ws, {"evaluation": id}, 0, 10**9, label=label, pred=pred)
+    rows = everything["rows"][offset:offset + limit]
+    total = everything["total"]
+    return {"rows": rows, "offset": offset, "limit": limit, "total": total, "eof": offset + len(rows) >= total}
+
+
+@router.get("/evaluations/{id}/samples", response_model=Page, responses=error_responses(404))
+def samples(id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
+            label: Optional[int] = Query(None, ge=0), pred: Optional[int] = Query(None, ge=0),
+            ws=Depends(ws_of)) -> dict:
+    return _page(ws, id, offset, limit, label, pred)
+
+
+@router.get("/evaluations/{id}/samples.csv", response_class=Response, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses(404)})
+def samples_csv(id: str, ws=Depends(ws_of)) -> Response:
+    ws.get_evaluation(id)
+    with user_errors():
+        page = view_rows(ws, {"evaluation": id}, 0, 10**9)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=page["columns"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(page["rows"])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="{id}-samples.csv"'})

@@ -1,0 +1,39 @@
+"""Runs: queue a training run, follow it, cancel it. Work happens in worker processes (graft.server.jobs)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from ...data.dataset import parse_ref
+from ...ops.networks import prepare_network
+from ..deps import error_responses, jobs_of, user_errors, ws_of
+from ..schemas import Run, TrainRequest, run_out
+
+router = APIRouter(tags=["runs"])
+
+
+@router.get("/runs", response_model=list[Run])
+def list_runs(limit: int = Query(200, ge=1, le=10000), ws=Depends(ws_of)) -> list[dict]:
+    return [run_out(r) for r in ws.list_runs(limit=limit)]
+
+
+@router.post("/runs", response_model=Run, status_code=202, responses=error_responses(404, 422))
+def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
+    """Check the network and the data reference now (422 with every issue), then queue the training."""
+    data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
+    with user_errors():
+        spec, _ = prepare_network(ws, body.network)
+        parse_ref(data)
+    request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
+               "name": body.name, "description": body.description}
+    return run_out(jobs.submit("train", request, name=body.name or spec.name))
+
+
+@router.get("/runs/{id}", response_model=Run, responses=error_responses(404))
+def get_run(id: str, ws=Depends(ws_of)) -> dict:
+    return run_out(ws.get_run(id))
+
+
+@router.post("/runs/{id}/cancel", response_model=Run, responses=error_responses(404))
+def cancel_run(id: str, jobs=Depends(jobs_of)) -> dict:
+    """Queued: cancelled at once. Running: the worker stops at its next step and records 'cancelled'."""
+    return run_out(jobs.cancel(id))

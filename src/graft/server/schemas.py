@@ -1,0 +1,207 @@
+"""Request and response bodies of the HTTP API: what the OpenAPI document (and the typed client generated from
+it) promises. Registry records keep their extra fields (extra="allow") so new columns reach the client."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Id = Field(min_length=1, max_length=64)
+Name = Field(default=None, max_length=200)
+Split = Literal["train", "val", "test"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Issue(Open):
+    code: str
+    message: str
+    node: Optional[str] = None
+    port: Optional[int] = None
+    field: Optional[str] = None
+    expected: Any = None
+    found: Any = None
+    severity: str = "error"
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    issues: list[Issue] = []
+
+
+class ErrorBody(BaseModel):
+    detail: ErrorDetail
+
+
+class Health(BaseModel):
+    ok: bool
+    version: str
+    workers: int
+    running: list[str]
+    token_required: bool
+
+
+class LayerSchema(Open):
+    type: str
+    category: str
+    doc: str
+    min_inputs: int
+    max_inputs: Optional[int]
+    params: dict[str, Any]
+
+
+class Template(BaseModel):
+    name: str
+    description: str = ""
+    network: dict[str, Any]
+
+
+class Analysis(Open):
+    ok: bool
+    issues: list[Issue]
+    shapes: dict[str, list[int]]
+    params: dict[str, int]
+    total_params: int
+    output_shape: Optional[list[int]]
+    order: list[str]
+
+
+class DataRef(Strict):
+    dataset: str = Field(min_length=1, max_length=200, examples=["mnist"])
+    transforms: list[dict[str, Any]] = Field(default_factory=list, max_length=50,
+                                             examples=[[{"limit": 1000}]])
+    val_fraction: Optional[float] = Field(default=None, ge=0, lt=1)
+    split: Optional[Split] = None
+
+
+Data = Union[DataRef, str]
+
+
+class Hparams(Open):
+    epochs: int = Field(default=1, ge=1, le=1000)
+    lr: float = Field(default=1e-3, gt=0, le=10)
+    batch_size: int = Field(default=128, ge=1, le=65536)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class TrainRequest(Strict):
+    network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
+                                    examples=[{"template": "mlp"}])
+    data: Data = "mnist"
+    hparams: Hparams = Field(default_factory=Hparams)
+    name: Optional[str] = Name
+    description: str = Field(default="", max_length=2000)
+
+
+class EvaluationRequest(Strict):
+    model: str = Id
+    data: Data = "mnist"
+    split: Optional[Split] = None
+
+
+class SliceRequest(Strict):
+    nodes: Optional[list[str]] = Field(default=None, max_length=1000)
+    start: Optional[str] = Field(default=None, max_length=64)
+    end: Optional[str] = Field(default=None, max_length=64)
+    name: Optional[str] = Name
+
+
+class NetworkSave(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    network: dict[str, Any]
+
+
+class SavedNetwork(Open):
+    id: str
+    name: str
+    network: dict[str, Any]
+
+
+class WorkflowSave(Strict):
+    yaml: str = Field(min_length=1, max_length=1_000_000, description="the workflow document (YAML or JSON)")
+    name: Optional[str] = Name
+
+
+class WorkflowRunRequest(Strict):
+    step: Optional[str] = Field(default=None, max_length=64)
+    force: bool = False
+
+
+class Workflow(Open):
+    id: str
+    name: str
+    yaml: str
+    document: dict[str, Any]
+
+
+class Run(Open):
+    id: str
+    kind: str
+    name: str = ""
+    status: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+    progress: float = Field(ge=0, le=1)
+    eta: Optional[float] = None
+    epoch: Optional[int] = None
+    epochs: Optional[int] = None
+    history: list[dict[str, Any]] = []
+    model_id: Optional[str] = None
+    evaluation_id: Optional[str] = None
+    steps: dict[str, Any] = {}
+    error: Optional[str] = None
+    request: dict[str, Any] = {}
+    created_at: Optional[str] = None
+    started_at: Optional[str] = None
+    finished_at: Optional[str] = None
+
+
+class Record(Open):
+    id: str
+    name: str = ""
+
+
+class ModelDetail(Record):
+    kind: str
+    spec: dict[str, Any]
+    analysis: Analysis
+
+
+class Lineage(BaseModel):
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+class Page(BaseModel):
+    rows: list[dict[str, Any]]
+    offset: int
+    limit: int
+    total: int
+    eof: bool
+
+
+def iso(value: Any) -> Optional[str]:
+    return value.isoformat() if hasattr(value, "isoformat") else (None if value is None else str(value))
+
+
+def run_out(r: dict) -> dict:
+    """A runs-table row as the API shows it: progress flattened to a fraction plus its details."""
+    p = r.get("progress") or {}
+    result = p.get("result") or {}
+    return {
+        "id": r["id"], "kind": r["kind"], "name": r.get("name") or "", "status": r["status"],
+        "progress": float(min(1.0, max(0.0, p.get("fraction") or 0.0))), "eta": p.get("eta"),
+        "epoch": p.get("epoch"), "epochs": p.get("epochs"), "step": p.get("step"),
+        "steps_total": p.get("steps") if isinstance(p.get("steps"), int) else None,
+        "loss": p.get("loss"), "history": r.get("history") or [],
+        "model_id": r.get("model_id") or result.get("model_id"), "evaluation_id": result.get("evaluation_id"),
+        "steps": p.get("workflow_steps") or {}, "result": result or None,
+        "error": r.get("error"), "request": r.get("request") or {},
+        "created_at": iso(r.get("created_at")), "started_at": iso(r.get("started_at")),
+        "finished_at": iso(r.get("finished_at")),
+    }

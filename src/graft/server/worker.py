@@ -1,0 +1,186 @@
+"""One run, in its own process: `python -m graft.server.worker RUN_ID --workspace ROOT [--db-url URL]`.
+
+It reads the run's request from the registry, does the work through graft.ops / graft.workflow (the same code
+the CLI uses), writes progress to the run's row at most a few times a second, and records the outcome.
+SIGTERM (cancel, or the server stopping) asks the work to stop at the next step.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+WRITE_EVERY_S = 0.3
+CANCEL_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)  # the same as jobs.CANCEL_SIGNAL
+
+
+class Progress:
+    """Turns the engine's callbacks into rows in the runs table (throttled) and answers should_stop."""
+
+    def __init__(self, ws, run_id: str, epochs: int | None = None):
+        self.ws, self.run_id, self.epochs = ws, run_id, epochs
+        self.stop = threading.Event()
+        self.user_cancel = False
+        self.started = time.monotonic()
+        self.last_write = 0.0
+        self.state: dict[str, Any] = {"fraction": 0.0}
+        self.history: list[dict] = []
+
+    def should_stop(self) -> bool:
+        return self.stop.is_set()
+
+    def on_step(self, *args, **info) -> None:
+        self._update(_as_dict(args, info), force=False)
+
+    def on_epoch(self, *args, **info) -> None:
+        info = _as_dict(args, info)
+        self.history.append({k: v for k, v in info.items() if _plain(v)})
+        self._update(info, force=True)
+
+    def on_event(self, event: dict) -> None:
+        """Workflow step events: keep a status per step."""
+        steps = self.state.setdefault("workflow_steps", {})
+        steps[event.get("step", "?")] = {k: v for k, v in event.items() if _plain(v)}
+        self._update({}, force=True)
+
+    def _update(self, info: dict, force: bool) -> None:
+        self.state.update({k: v for k, v in info.items() if _plain(v)})
+        fraction = _fraction(self.state, self.epochs)
+        if fraction is not None:
+            self.state["fraction"] = fraction
+            elapsed = time.monotonic() - self.started
+            self.state["elapsed"] = round(elapsed, 2)
+            self.state["eta"] = round(elapsed * (1 - fraction) / fraction, 1) if fraction > 0.01 else None
+        now = time.monotonic()
+        if force or now - self.last_write >= WRITE_EVERY_S:
+            self.last_write = now
+            self.ws.update_run(self.run_id, progress=dict(self.state), history=list(self.history))
+
+
+def _as_dict(args: tuple, info: dict) -> dict:
+    out = dict(info)
+    for a in args:
+        if isinstance(a, dict):
+            out.update(a)
+        elif hasattr(a, "__dict__"):
+            out.update(vars(a))
+    return out
+
+
+def _plain(v: Any) -> bool:
+    return isinstance(v, (str, int, float, bool, type(None), list, dict))
+
+
+def _fraction(s: dict, epochs: int | None) -> float | None:
+    if "fraction" in s and isinstance(s.get("progress"), (int, float)):
+        return max(0.0, min(1.0, float(s["progress"])))
+    epochs = s.get("epochs") or epochs
+    epoch, step, steps = s.get("epoch"), s.get("step"), s.get("steps")
+    if epochs and isinstance(epoch, (int, float)):
+        within = step / steps if isinstance(step, (int, float)) and steps else 0.0
+        done = (epoch - 1 + within) if epoch >= 1 else within  # epochs count from 1 in the engine's reports
+        return max(0.0, min(1.0, done / epochs))
+    return None
+
+
+# -- the kinds of run -----------------------------------------------------------------------------------------
+def run_train(ws, run: dict, p: Progress) -> dict:
+    from ..ops import train_model
+
+    req = run["request"]
+    p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
+    rec = train_model(ws, req["network"], req["data"], req.get("hparams") or {}, name=req.get("name") or None,
+                      description=req.get("description") or "", run_id=run["id"], on_epoch=p.on_epoch,
+                      on_step=p.on_step, should_stop=p.should_stop, progress_bar=False)
+    return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
+
+
+def run_evaluate(ws, run: dict, p: Progress) -> dict:
+    from ..ops import evaluate_model
+
+    req = run["request"]
+    ev = evaluate_model(ws, req["model"], req["data"], split=req.get("split"))
+    return {"result": {"evaluation_id": ev["id"], "accuracy": ev.get("accuracy")}}
+
+
+def run_workflow_step(ws, run: dict, p: Progress) -> dict:
+    from ..workflow import WorkflowFailed, run_workflow
+
+    req = run["request"]
+    from ..spec.io import load_document
+
+    text = ws.get_workflow(req["workflow_id"])["yaml"]
+    try:
+        report = run_workflow(ws, load_document(text), only=req.get("step"), force=bool(req.get("force")),
+                              on_event=p.on_event, progress_bar=False, should_stop=p.should_stop)
+    except WorkflowFailed as err:
+        raise RuntimeError(str(err)) from err
+    return {"result": {"steps": report["steps"]}}
+
+
+KINDS = {"train": run_train, "evaluate": run_evaluate, "workflow": run_workflow_step}
+
+
+def execute(ws, run_id: str) -> int:
+    from ..data.errors import DataError
+    from ..spec.issues import SpecError
+
+    run = ws.get_run(run_id)
+    if run["status"] != "queued":
+        return 0  # cancelled before it started, or started by someone else
+    p = Progress(ws, run_id)
+    ws.update_run(run_id, status="running", pid=os.getpid(), progress=p.state)
+
+    def on_signal(signum, frame):
+        p.user_cancel = p.user_cancel or signum == CANCEL_SIGNAL
+        p.stop.set()
+    for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
+        signal.signal(sig, on_signal)
+
+    try:
+        outcome = KINDS[run["kind"]](ws, run, p)
+    except (SpecError, DataError, ValueError, KeyError) as err:  # the request could not be carried out
+        return finish(ws, run_id, p, "cancelled" if p.stop.is_set() else "failed", error=_message(err))
+    except Exception as err:
+        traceback.print_exc()
+        status = "cancelled" if p.stop.is_set() else "failed"
+        return finish(ws, run_id, p, status, error=f"{type(err).__name__}: {err}", code=1)
+    status = "cancelled" if p.stop.is_set() else "done"
+    if status == "done":
+        p.state["fraction"] = 1.0
+        p.state["eta"] = 0
+    return finish(ws, run_id, p, status, **outcome)
+
+
+def _message(err: Exception) -> str:
+    return str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+
+
+def finish(ws, run_id: str, p: Progress, status: str, code: int = 0, **fields) -> int:
+    if status == "cancelled" and not p.user_cancel:
+        status = "interrupted"  # stopped by SIGTERM/SIGINT, not by the user's cancel: the server went away
+    result = fields.pop("result", None)
+    if result is not None:
+        p.state["result"] = result
+    ws.update_run(run_id, status=status, progress=dict(p.state), history=p.history, **fields)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m graft.server.worker")
+    ap.add_argument("run_id")
+    ap.add_argument("--workspace", required=True)
+    ap.add_argument("--db-url", default=None)
+    args = ap.parse_args(argv)
+    from ..store import Workspace
+
+    return execute(Workspace(args.workspace, db_url=args.db_url), args.run_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+GRAFT = [sys.executable, "-m", "graft.cli"]
+
+
+def graft(*args, cwd=None, check=True):
+    proc = subprocess.run([*GRAFT, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"graft {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from graft.cli import app; import graft.workflow, graft.spec.analyze; " \
+           "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    assert "Usage" in graft("--help").stdout
+
+
+def test_validate_reports_every_issue_and_exits_nonzero(tmp_path):
+    bad = {"input": {"shape": [1, 28, 28]}, "nodes": [
+        {"id": "a", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3}, "inputs": ["input"]},
+        {"id": "b", "type": "Linear", "params": {"out_features": 10}, "inputs": ["a"]},
+        {"id": "c", "type": "Teleport", "inputs": ["b"]},
+        {"id": "d", "type": "ReLU", "inputs": ["ghost"]},
+    ]}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    proc = graft("validate", str(path), "--json", check=False)
+    assert proc.returncode == 1
+    issues = json.loads(proc.stdout)["issues"]
+    nodes = {i.get("node") for i in issues if i.get("severity", "error") == "error"}
+    assert {"b", "c", "d"} <= nodes
+
+
+def test_run_json_contract_and_view_eof(tmp_path, tiny_cnn, tiny_data):
+    wf = {"name": "cli", "steps": [
+        {"name": "base", "kind": "train", "network": tiny_cnn, "data": tiny_data, "epochs": 1},
+        {"name": "test", "kind": "evaluate", "model": {"step": "base"},
+         "data": {"dataset": "mnist", "split": "test", "transforms": [{"limit": 100}]}},
+    ]}
+    path = tmp_path / "wf.yaml"
+    path.write_text(yaml.safe_dump(wf))
+    ws = str(tmp_path / "ws")
+    report = json.loads(graft("run", str(path), "--workspace", ws, "--json").stdout)
+    ev = report["steps"][1]["result"]
+    assert (ev["total"], type(ev["hit"])) == (100, int)
+    models = json.loads(graft("models", "list", "--workspace", ws, "--json").stdout)
+    assert [m["id"] for m in models] == [report["steps"][0]["result"]["id"]]
+    text = graft("view", ev["id"], "--workspace", ws, "--page-size", "30").stdout
+    assert text.rstrip().endswith("[EOF]") and text.count("[EOF]") == 1
+    assert len([l for l in text.splitlines() if l[:1].isdigit()]) == 100
+    again = graft("evaluate", report["steps"][0]["result"]["id"], "--workspace", ws).stdout
+    assert "total 10000" in again

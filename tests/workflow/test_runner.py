@@ -1,0 +1,67 @@
+import copy
+
+import pytest
+
+from graft.store import Workspace
+from graft.workflow import run_workflow
+
+
+@pytest.fixture
+def workflow(tiny_cnn, tiny_data):
+    head = {"input": {"shape": [1, 28, 28]}, "nodes": [
+        {"id": "base", "type": "Foundation", "params": {"ref": {"step": "foundation"}, "frozen": True},
+         "inputs": ["input"]},
+        {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["base"]},
+    ]}
+    test_data = {"dataset": "mnist", "split": "test", "transforms": [{"limit": 300}]}
+    return {"name": "tiny-transfer", "steps": [
+        {"name": "base", "kind": "train", "network": tiny_cnn, "data": tiny_data, "epochs": 2, "lr": 0.01},
+        {"name": "foundation", "kind": "slice", "model": {"step": "base"}, "start": "conv1", "end": "flatten"},
+        {"name": "head", "kind": "train", "network": head, "data": tiny_data, "epochs": 1, "lr": 0.01},
+        {"name": "test", "kind": "evaluate", "model": {"step": "head"}, "data": test_data},
+        {"name": "view", "kind": "view", "source": {"step": "test"}, "page_size": 50},
+    ]}
+
+
+def statuses(report):
+    return {s["name"]: s["status"] for s in report["steps"]}
+
+
+def test_seed_pipeline_runs_and_reports_the_contract(tmp_path, workflow):
+    ws = Workspace(tmp_path / "ws")
+    report = run_workflow(ws, workflow, progress_bar=False)
+    assert set(statuses(report).values()) == {"done"}
+    steps = {s["name"]: s for s in report["steps"]}
+    for s in report["steps"]:
+        assert {"name", "kind", "status", "seconds", "result"} <= set(s)
+    ev = steps["test"]["result"]
+    assert ev["total"] == 300 and isinstance(ev["hit"], int) and 0 <= ev["hit"] <= 300
+    assert ev["accuracy"] == pytest.approx(ev["hit"] / 300)
+    assert sum(c["total"] for c in ev["per_class"]) == 300
+    assert sum(map(sum, ev["confusion"])) == 300
+    assert sum(ev["confusion"][i][i] for i in range(10)) == ev["hit"]
+    # the frozen foundation is byte-identical in the model it came from and in the grafted model
+    assert steps["head"]["result"]["block_sha256"]["base"] == \
+        steps["foundation"]["result"]["block_sha256"]["foundation"]
+    assert steps["view"]["result"]["total"] == 300
+
+
+def test_second_run_is_all_cached_and_a_change_reruns_only_what_follows(tmp_path, workflow):
+    ws = Workspace(tmp_path / "ws")
+    first = run_workflow(ws, workflow, progress_bar=False)
+    second = run_workflow(ws, workflow, progress_bar=False)
+    assert set(statuses(second).values()) == {"cached"}
+    assert [s["result"] for s in second["steps"]] == [s["result"] for s in first["steps"]]
+
+    changed = copy.deepcopy(workflow)
+    changed["steps"][2]["lr"] = 0.02
+    third = run_workflow(ws, changed, progress_bar=False)
+    assert statuses(third) == {"base": "cached", "foundation": "cached", "head": "done", "test": "done",
+                               "view": "done"}
+
+
+def test_one_step_runs_with_what_it_needs(tmp_path, workflow):
+    ws = Workspace(tmp_path / "ws")
+    report = run_workflow(ws, workflow, only="foundation", progress_bar=False)
+    assert statuses(report) == {"base": "done", "foundation": "done"}
+    assert len(ws.list_models()) == 2

@@ -1,0 +1,55 @@
+import pytest
+
+from graft.spec.issues import SpecError
+from graft.workflow import parse_workflow
+
+
+def step(name, kind, **kw):
+    return {"name": name, "kind": kind, **kw}
+
+
+def test_valid_workflow_parses():
+    wf = parse_workflow({"steps": [
+        step("base", "train", network={"template": "mlp"}),
+        step("f", "slice", model={"step": "base"}, end="flatten"),
+        step("t", "evaluate", model={"step": "base"}),
+        step("v", "view", source={"step": "t"}),
+    ]})
+    assert [s.kind for s in wf.steps] == ["train", "slice", "evaluate", "view"]
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(SpecError) as err:
+        parse_workflow({"steps": [
+            step("base", "train", network={"template": "mlp"}, epochs=0),
+            step("t", "evaluate", model={"step": "base"}, colour="red"),
+            step("x", "teleport"),
+        ]})
+    fields = [i.field for i in err.value.issues]
+    assert any(f.endswith("epochs") for f in fields)
+    assert any(f.endswith("colour") for f in fields)
+    assert any("1" in f for f in fields) and len(err.value.issues) >= 3
+
+
+def test_reference_to_a_later_or_missing_step_names_the_step():
+    with pytest.raises(SpecError) as err:
+        parse_workflow({"steps": [
+            step("t", "evaluate", model={"step": "base"}),
+            step("base", "train", network={"template": "mlp"}),
+        ]})
+    issue = err.value.issues[0]
+    assert (issue.code, issue.node, issue.found) == ("unknown_step", "t", "base")
+
+
+def test_foundation_reference_inside_a_network_is_checked():
+    net = {"input": {"shape": [1, 28, 28]},
+           "nodes": [{"id": "b", "type": "Foundation", "params": {"ref": {"step": "nope"}}, "inputs": ["input"]}]}
+    with pytest.raises(SpecError) as err:
+        parse_workflow({"steps": [step("h", "train", network=net)]})
+    assert err.value.issues[0].field == "network.b.params.ref"
+
+
+def test_no_field_can_name_code():
+    with pytest.raises(SpecError):
+        parse_workflow({"steps": [step("x", "train", network={"template": "mlp"},
+                                       callback="os.system")]})
