@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-GRAFT = [sys.executable, "-m", "graft.cli"]
+GRAFT = [sys.executable, "-m", "graft"]
 
 
 def graft(*args, cwd=None, check=True):

@@ -276,5 +276,7 @@ def main():
     app()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m graft.cli`: run the module whose app has every command registered
+    from graft.cli import main as registered_main
+
+    sys.exit(registered_main())
