@@ -165,10 +165,10 @@ def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, devi
     cuda = device.type == "cuda"
     bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
     report_every = max(1, steps_per_epoch // REPORTS_PER_EPOCH)
-    stats = [b for b in model.buffers() if b.is_floating_point()]
     result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h)
     for epoch in range(start, h["epochs"]):
         model.train()
+        stats = [b for m in model.modules() if m.training for b in m.buffers(recurse=False) if b.is_floating_point()]
         perm = permutation(data.n, h["seed"], epoch).to(device)
         loss_sum = torch.zeros((), device=device)
         hit_sum = torch.zeros((), device=device, dtype=torch.long)

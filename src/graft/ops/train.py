@@ -128,4 +128,8 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
     }
     files = {"weights.safetensors": state_bytes(state),
              "spec.json": json.dumps(record["spec"], indent=1).encode()}
-    return ws.register_model(record, files)
+    registered = ws.register_model(record, files)
+    from ..tracking import log_if_enabled  # MLflow, only when GRAFT_MLFLOW_URI is set
+
+    log_if_enabled(registered, result.history, ws.model_path(registered["id"], "weights.safetensors"))
+    return registered

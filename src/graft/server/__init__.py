@@ -44,7 +44,7 @@ def serve(workspace: str | Path = "graft-workspace", host: str = "127.0.0.1", po
 
 def _load_example(ws) -> None:
     """Put the MNIST transfer workflow from examples/ in the workspace once."""
-    example = Path(__file__).resolve().parents[3] / "examples" / "mnist-transfer.yaml"
+    example = Path(__file__).resolve().parents[1] / "workflows" / "mnist_transfer.yaml"
     if not example.is_file():
         print(f"note: example workflow {example} not found; skipping --load-example", file=sys.stderr)
         return

@@ -54,4 +54,34 @@ def create_app(workspace_root: str | Path, token: str | None = None, host: str =
     app.include_router(events.router(), prefix="/api")
     app.include_router(spa.router(web_dir or spa.WEB_DIR))
     app.add_middleware(Guard, host=host, port=port, token=token)
+    app.openapi = lambda: document_errors(app)
     return app
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def document_errors(app: FastAPI) -> dict:
+    """Describe the errors as they really are: {"detail": {message, issues}} for 422 (not FastAPI's list),
+    400 for a body that does not parse, 404 wherever a path names a record."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    from .schemas import ErrorBody
+
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+    schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for path, ops in doc.get("paths", {}).items():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            codes = ["422"] + (["400"] if "requestBody" in op else []) + (["404"] if "{" in path else [])
+            for code in codes:
+                responses[code] = {"description": responses.get(code, {}).get("description", "Error"),
+                                   "content": {"application/json": {"schema": ERROR_REF}}}
+    app.openapi_schema = doc
+    return doc

@@ -12,7 +12,7 @@ Split = Literal["train", "val", "test"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `false` is not a seed, "1" not an epoch
 
 
 class Open(BaseModel):
@@ -84,6 +84,7 @@ Data = Union[DataRef, str]
 
 
 class Hparams(Open):
+    model_config = ConfigDict(extra="allow", strict=True)
     epochs: int = Field(default=1, ge=1, le=1000)
     lr: float = Field(default=1e-3, gt=0, le=10)
     batch_size: int = Field(default=128, ge=1, le=65536)

@@ -12,7 +12,8 @@ import json
 import time
 from typing import Any, Callable
 
-from .schema import EvaluateStep, Ref, SliceStep, TrainStep, ViewStep, Workflow, parse_workflow, step_refs
+from .schema import (EvaluateStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep, ViewStep, Workflow,
+                     parse_workflow, step_refs)
 
 
 def canonical(obj: Any) -> str:
@@ -56,10 +57,12 @@ class WorkflowRun:
         from ..ops.data_refs import load_split
 
         params = step.model_dump(mode="json", exclude={"description"})
+        if isinstance(step, EvaluateStep) and not step.scratch_baseline:
+            params.pop("scratch_baseline")      # keys of evaluate steps without a baseline stay as they were
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
-        if isinstance(step, (TrainStep, EvaluateStep)):
-            split = "train" if isinstance(step, TrainStep) else None
+        if isinstance(step, (TrainStep, PretrainStep, EvaluateStep)):
+            split = None if isinstance(step, EvaluateStep) else "train"
             ref = step.data if isinstance(step.data, dict) else {"dataset": step.data}
             data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
         return sha256_text(canonical({"step": params, "refs": refs, "data": data}))
@@ -125,14 +128,29 @@ class WorkflowRun:
                               description=step.description, progress_bar=self.progress_bar,
                               should_stop=self.should_stop, nproc=step.nproc)
             return model_result(rec)
+        if isinstance(step, PretrainStep):
+            from ..ops.pretrain import pretrain_foundation
+
+            rec = pretrain_foundation(self.ws, step.network, step.data, step.objective, step.all_hparams(),
+                                      name=step.model_name or f"{self.wf.name}/{step.name}",
+                                      description=step.description, should_stop=self.should_stop)
+            return model_result(rec)
         if isinstance(step, SliceStep):
             rec = slice_model(self.ws, self.ref_id(step.model), nodes=step.nodes, start=step.start,
                               end=step.end, name=step.model_name or f"{self.wf.name}/{step.name}")
             return model_result(rec)
         if isinstance(step, EvaluateStep):
             ev = evaluate_model(self.ws, self.ref_id(step.model), step.data)
-            return {"kind": "evaluation", **{k: ev[k] for k in ("id", "model_id", "total", "hit", "accuracy",
-                                                                "per_class", "confusion")}}
+            result = {"kind": "evaluation", **{k: ev[k] for k in ("id", "model_id", "total", "hit", "accuracy",
+                                                                  "per_class", "confusion")}}
+            if step.scratch_baseline:
+                from ..ops.report import scratch_baseline
+
+                options = step.scratch_baseline if isinstance(step.scratch_baseline, ScratchBaseline) else None
+                result.update(scratch_baseline(self.ws, ev["model_id"], step.data,
+                                               epochs=options.epochs if options else None,
+                                               progress_bar=self.progress_bar))
+            return result
         if isinstance(step, ViewStep):
             source_step = self.steps.get(step.source.step) if step.source.step else None
             if source_step is not None and not isinstance(source_step, EvaluateStep):

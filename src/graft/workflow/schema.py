@@ -62,10 +62,35 @@ class SliceStep(StepBase):
     model_name: str | None = None
 
 
+class PretrainStep(StepBase):
+    """Train an encoder from the images of `data` alone (labels unused); the result is a foundation."""
+    kind: Literal["pretrain"]
+    network: dict[str, Any]
+    data: Any = "mnist"
+    objective: Literal["autoencoder", "denoising", "simclr"] = "simclr"
+    epochs: int = Field(5, ge=1, le=1000)
+    lr: float = Field(2e-3, gt=0, le=10)
+    batch_size: int = Field(256, ge=2, le=65536)
+    seed: int = 0
+    hparams: dict[str, Any] = Field(default_factory=dict, description="more pretraining hyperparameters "
+                                    "(temperature, shift, rotate, zoom, aug_noise, erase, noise, ...)")
+    model_name: str | None = None
+
+    def all_hparams(self) -> dict:
+        return {**self.hparams, **self.model_dump(include={"epochs", "lr", "batch_size", "seed"})}
+
+
+class ScratchBaseline(Strict):
+    """Options of the from-scratch baseline: by default it trains as long as the evaluated model did."""
+    epochs: int | None = Field(None, ge=1, le=1000)
+
+
 class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
     data: Any = Field(default_factory=lambda: {"dataset": "mnist", "split": "test"})
+    scratch_baseline: bool | ScratchBaseline = Field(False, description="also train the evaluated network from "
+                                                     "scratch on the same data and report scratch_accuracy")
 
 
 class ViewStep(StepBase):
@@ -77,8 +102,8 @@ class ViewStep(StepBase):
     label: int | None = Field(None, ge=0, description="only samples with this true label")
 
 
-Step = Annotated[Union[TrainStep, SliceStep, EvaluateStep, ViewStep], Field(discriminator="kind")]
-RESULT_KINDS = {"train": "model", "slice": "model", "evaluate": "evaluation", "view": "view"}
+Step = Annotated[Union[TrainStep, PretrainStep, SliceStep, EvaluateStep, ViewStep], Field(discriminator="kind")]
+RESULT_KINDS = {"train": "model", "pretrain": "model", "slice": "model", "evaluate": "evaluation", "view": "view"}
 
 
 class Workflow(Strict):

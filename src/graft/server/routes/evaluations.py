@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from ...data.dataset import parse_ref
 from ...ops import view_rows
+from ...store.ids import NotFound
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..schemas import EvaluationRequest, Page, Record, Run, iso, run_out
 
@@ -25,7 +26,11 @@ def evaluation_out(rec: dict) -> dict:
 
 @router.get("/evaluations", response_model=list[Record])
 def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depends(ws_of)) -> list[dict]:
-    return [evaluation_out(r) for r in ws.list_evaluations(model_id=model)]
+    try:
+        records = ws.list_evaluations(model_id=model)
+    except NotFound:  # filtering by a model that is not there finds nothing
+        records = []
+    return [evaluation_out(r) for r in records]
 
 
 @router.post("/evaluations", response_model=Run, status_code=202, responses=error_responses(404, 422))

@@ -15,7 +15,7 @@ router = APIRouter(tags=["networks"])
 
 
 @router.post("/networks/analyze", response_model=Analysis, responses=error_responses(422))
-def analyze_network(doc: Any = Body(..., description="a network document, or {template: NAME}"),
+def analyze_network(doc: dict[str, Any] = Body(..., description="a network document, or {template: NAME}"),
                     ws=Depends(ws_of)) -> dict:
     """Shapes, parameter counts and every issue of a document; never fails on a bad document."""
     with user_errors():

@@ -1,0 +1,75 @@
+"""Image augmentations for self-supervised training, on whole batches at once (fast on a small CPU).
+
+One random affine transform per image (shift, zoom as a random crop, small rotation) is applied with a single
+affine_grid/grid_sample call per batch; Gaussian noise and random erasing are tensor ops. Inputs are
+normalized images; `background` is the normalized value of a blank pixel, so that pixels shifted in from
+outside the image are blank rather than zero (which is grey after normalization).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class Augment:
+    shift: float = 0.15          # largest shift, as a fraction of the image side
+    rotate: float = 15.0         # largest rotation, degrees
+    zoom: tuple[float, float] = (0.8, 1.15)   # content scale; above 1 crops in, below 1 shrinks
+    noise: float = 0.0           # std of added Gaussian noise (in normalized units)
+    erase: float = 0.0           # probability of blanking one random rectangle
+
+    @classmethod
+    def from_hparams(cls, h: dict) -> Augment:
+        return cls(shift=float(h["shift"]), rotate=float(h["rotate"]), zoom=tuple(h["zoom"]),
+                   noise=float(h["aug_noise"]), erase=float(h["erase"]))
+
+
+def random_affine(x: torch.Tensor, aug: Augment, background: float, generator: torch.Generator | None = None
+                  ) -> torch.Tensor:
+    """Each image of `x` [N, C, H, W] under its own random shift/zoom/rotation."""
+    n, dev = x.shape[0], x.device
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator, device="cpu").to(dev) * (hi - lo) + lo
+
+    angle = uniform(-aug.rotate, aug.rotate) * (math.pi / 180.0)
+    scale = 1.0 / uniform(*aug.zoom)          # grid units: a smaller sampling window zooms in
+    tx, ty = uniform(-2 * aug.shift, 2 * aug.shift), uniform(-2 * aug.shift, 2 * aug.shift)
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    out = F.grid_sample(x - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out + background
+
+
+def random_erase(x: torch.Tensor, p: float, background: float, generator: torch.Generator | None = None
+                 ) -> torch.Tensor:
+    """Blank one random rectangle (up to half of each side) in a fraction `p` of the images."""
+    n, _, h, w = x.shape
+    r = torch.rand(n, 5, generator=generator).to(x.device)
+    eh, ew = (r[:, 0] * h / 2).long() + 1, (r[:, 1] * w / 2).long() + 1
+    y0, x0 = (r[:, 2] * (h - eh + 1)).long(), (r[:, 3] * (w - ew + 1)).long()
+    rows = torch.arange(h, device=x.device)[None, :, None]
+    cols = torch.arange(w, device=x.device)[None, None, :]
+    box = ((rows >= y0[:, None, None]) & (rows < (y0 + eh)[:, None, None])
+           & (cols >= x0[:, None, None]) & (cols < (x0 + ew)[:, None, None]) & (r[:, 4] < p)[:, None, None])
+    return torch.where(box[:, None], torch.full_like(x, background), x)
+
+
+def add_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    if std <= 0:
+        return x
+    return x + torch.randn(x.shape, generator=generator).to(x.device, x.dtype) * std
+
+
+def augment(x: torch.Tensor, aug: Augment, background: float, generator: torch.Generator | None = None
+            ) -> torch.Tensor:
+    """One random view of each image: affine, then erasing, then noise."""
+    out = random_affine(x, aug, background, generator)
+    if aug.erase > 0:
+        out = random_erase(out, aug.erase, background, generator)
+    return add_noise(out, aug.noise, generator)

@@ -1,0 +1,167 @@
+"""Self-supervised objectives: train an encoder from images alone (no labels).
+
+- autoencoder: a decoder (an MLP on the flattened encoder output) reconstructs the input; MSE.
+- denoising: the same, but the encoder sees a corrupted copy (noise, shifted pixels, a blanked patch) and the
+  decoder must give back the clean image.
+- simclr: two random views of each image (shift, zoom, rotation, noise) go through the encoder and a
+  projection MLP; NT-Xent pulls the two views of an image together and pushes the other images away.
+
+The decoder / projection head exist only during pretraining: the caller keeps the encoder. Batches come from
+one normalized tensor and a seeded permutation, as in engine.train.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .augment import Augment, add_noise, augment, random_affine, random_erase
+from .data import input_tensor, normalization_of, permutation, pick_device
+from .train import TrainingDiverged, make_optimizer
+
+OBJECTIVES = ("autoencoder", "denoising", "simclr")
+DEFAULTS: dict[str, Any] = {
+    "epochs": 5, "lr": 2e-3, "batch_size": 256, "seed": 0, "optimizer": "adamw", "weight_decay": 1e-4,
+    "momentum": 0.9, "schedule": "cosine", "temperature": 0.2, "projection_dim": 64, "hidden": 256,
+    "shift": 0.15, "rotate": 15.0, "zoom": [0.8, 1.15], "aug_noise": 0.1, "erase": 0.0,
+    "noise": 0.5, "device": "auto", "threads": None, "normalization": None,
+}
+
+
+def resolve(objective: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective: expected one of {', '.join(OBJECTIVES)}, found {objective!r}")
+    h = dict(DEFAULTS)
+    for key, value in (hparams or {}).items():
+        if key not in DEFAULTS:
+            raise ValueError(f"hparams.{key}: unknown pretraining hyperparameter (expected one of "
+                             f"{', '.join(DEFAULTS)})")
+        h[key] = value
+    for key in ("epochs", "batch_size", "projection_dim", "hidden"):
+        if isinstance(h[key], bool) or not isinstance(h[key], int) or h[key] < 1:
+            raise ValueError(f"hparams.{key}: expected a whole number >= 1, found {h[key]!r}")
+    if objective == "simclr" and h["batch_size"] < 2:
+        raise ValueError("hparams.batch_size: simclr needs at least 2 images per batch")
+    for key in ("lr", "temperature"):
+        if isinstance(h[key], bool) or not isinstance(h[key], (int, float)) or h[key] <= 0:
+            raise ValueError(f"hparams.{key}: expected a number above 0, found {h[key]!r}")
+    zoom = h["zoom"]
+    if not (isinstance(zoom, (list, tuple)) and len(zoom) == 2 and 0 < zoom[0] <= zoom[1]):
+        raise ValueError(f"hparams.zoom: expected [low, high] with 0 < low <= high, found {zoom!r}")
+    if h["optimizer"] not in ("adam", "adamw", "sgd"):
+        raise ValueError(f"hparams.optimizer: expected adam, adamw or sgd, found {h['optimizer']!r}")
+    if h["schedule"] not in ("none", "cosine"):
+        raise ValueError(f"hparams.schedule: expected none or cosine, found {h['schedule']!r}")
+    return h
+
+
+def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
+    """SimCLR's normalized-temperature cross entropy: each view must pick its partner among 2N-1 others."""
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    sim = z @ z.t() / temperature
+    sim.fill_diagonal_(float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(sim, target)
+
+
+def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, d_out))
+
+
+class Objective(nn.Module):
+    """The part that exists only while pretraining (decoder or projection) and the loss over a batch."""
+
+    def __init__(self, objective: str, encoder: nn.Module, input_shape: tuple[int, ...], h: dict[str, Any],
+                 background: float):
+        super().__init__()
+        self.kind, self.encoder, self.h, self.background = objective, encoder, h, background
+        self.input_shape = tuple(input_shape)
+        self.aug = Augment.from_hparams(h)
+        with torch.no_grad():
+            was = encoder.training
+            d = encoder.eval()(torch.zeros(2, *self.input_shape)).flatten(1).shape[1]
+            encoder.train(was)
+        d_out = h["projection_dim"] if objective == "simclr" else math.prod(self.input_shape)
+        self.extra = _mlp(d, h["hidden"], d_out)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x).flatten(1)
+
+    def loss(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if self.kind == "simclr":
+            n = x.shape[0]
+            views = augment(torch.cat([x, x]), self.aug, self.background, gen)
+            z = self.extra(self.embed(views))
+            return nt_xent(z[:n], z[n:], self.h["temperature"])
+        seen = x
+        if self.kind == "denoising":
+            seen = random_affine(x, Augment(shift=0.05, rotate=5.0, zoom=(0.95, 1.05)), self.background, gen)
+            seen = random_erase(seen, 0.5, self.background, gen)
+            seen = add_noise(seen, self.h["noise"], gen)
+        out = self.extra(self.embed(seen)).view(x.shape)
+        return F.mse_loss(out, x)
+
+
+@dataclass
+class PretrainResult:
+    history: list[dict[str, Any]]
+    seconds: float
+    normalization: dict[str, float]
+    device: str
+    samples_per_s: float
+
+
+def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any] | None = None, *,
+             on_epoch: Callable[[dict], None] | None = None, on_step: Callable[[dict], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> PretrainResult:
+    """Train `encoder` in place on the images of `ds` (labels unused). Raises TrainingDiverged on NaN/inf."""
+    h = resolve(objective, hparams)
+    device = pick_device(h["device"])
+    if h["threads"]:
+        torch.set_num_threads(int(h["threads"]))
+    torch.manual_seed(h["seed"])
+    norm = normalization_of(ds, h["normalization"])
+    background = (0.0 - norm["mean"]) / norm["std"]
+    x_all = input_tensor(ds, norm, device)
+    obj = Objective(objective, encoder, tuple(x_all.shape[1:]), h, background).to(device)
+    n, bs = len(x_all), min(h["batch_size"], len(x_all))
+    steps = n // bs if n >= 2 * bs else max(1, math.ceil(n / bs))   # drop a ragged last batch (BatchNorm, NT-Xent)
+    groups = [{"params": [p for p in obj.parameters() if p.requires_grad], "lr": h["lr"]}]
+    opt = make_optimizer(h, groups, device)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps * h["epochs"])
+             if h["schedule"] == "cosine" else None)
+    gen = torch.Generator().manual_seed(h["seed"])
+    history: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    for epoch in range(h["epochs"]):
+        obj.train()
+        perm = permutation(n, h["seed"], epoch).to(device)
+        total, e0 = 0.0, time.perf_counter()
+        for step in range(steps):
+            if should_stop is not None and should_stop():
+                raise InterruptedError("cancelled")
+            loss = obj.loss(x_all[perm[step * bs:(step + 1) * bs]], gen)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingDiverged(epoch + 1, step + 1, value)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += value
+            if on_step is not None:
+                on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps, "loss": total / (step + 1)})
+        row = {"epoch": epoch + 1, "loss": total / steps, "seconds": round(time.perf_counter() - e0, 3)}
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(dict(row))
+    seconds = time.perf_counter() - t0
+    encoder.eval()
+    return PretrainResult(history, seconds, norm, str(device), steps * bs * h["epochs"] / max(seconds, 1e-9))

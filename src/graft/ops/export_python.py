@@ -1,0 +1,238 @@
+"""Canvas to code: a registered model as a short, readable PyTorch module that needs neither graft nor its spec.
+
+The generated file holds one nn.Module class per network (a Foundation node becomes a nested module of its own
+class), with submodules named after the node ids, so the state-dict keys equal graft's and the weights file
+written beside it loads strictly. Code comes from a fixed template per layer type; the only values from the
+document that reach the source are validated node ids (identifiers) and parameters rendered by `lit`, which
+accepts only ints, finite floats, bools, None, short lower-case word literals and tuples of those.
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+from ..spec.analyze import require_valid
+from ..spec.layers_basic import _norm_shape, _resolve
+from ..spec.layers_spatial import _torch_padding, pair
+from ..spec.registry import REGISTRY
+
+NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+WORD = re.compile(r"[a-z_]{1,16}")
+RESERVED_LOCALS = {"x", "self", "torch", "nn"}
+
+
+def lit(value: Any) -> str:
+    """A Python literal for a validated parameter value; anything else is refused (no code from a document)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot emit the non-finite number {value!r}")
+        return repr(float(value))
+    if isinstance(value, str):
+        if not WORD.fullmatch(value):
+            raise ValueError(f"cannot emit the string {value!r:.40}: only lower-case words are parameters")
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        items = [lit(v) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    raise ValueError(f"cannot emit a {type(value).__name__} as a parameter")
+
+
+def _conv(kind: str) -> Callable:
+    def make(p, s):
+        if kind == "Conv1d":
+            return (f"nn.Conv1d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(p.kernel_size)}, stride={lit(p.stride)}, "
+                    f"padding={lit(_torch_padding(p))}, dilation={lit(p.dilation)}, groups={lit(p.groups)}, "
+                    f"bias={lit(p.bias)})")
+        return (f"nn.Conv2d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(pair(p.kernel_size))}, "
+                f"stride={lit(pair(p.stride))}, padding={lit(_torch_padding(p))}, dilation={lit(pair(p.dilation))}, "
+                f"groups={lit(p.groups)}, bias={lit(p.bias)})")
+    return make
+
+
+def _stride(p) -> str:
+    return lit(None if p.stride is None else pair(p.stride))
+
+
+# layer type -> (validated params, input shapes) -> constructor source; Add and Concat are inlined in forward
+TEMPLATES: dict[str, Callable[[Any, list], str]] = {
+    "Conv1d": _conv("Conv1d"),
+    "Conv2d": _conv("Conv2d"),
+    "ConvTranspose2d": lambda p, s: (
+        f"nn.ConvTranspose2d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(pair(p.kernel_size))}, "
+        f"stride={lit(pair(p.stride))}, padding={lit(pair(p.padding))}, output_padding={lit(pair(p.output_padding))}, "
+        f"dilation={lit(pair(p.dilation))}, bias={lit(p.bias)})"),
+    "MaxPool2d": lambda p, s: (
+        f"nn.MaxPool2d({lit(pair(p.kernel_size))}, stride={_stride(p)}, padding={lit(pair(p.padding))}, "
+        f"dilation={lit(pair(p.dilation))}, ceil_mode={lit(p.ceil_mode)})"),
+    "AvgPool2d": lambda p, s: (
+        f"nn.AvgPool2d({lit(pair(p.kernel_size))}, stride={_stride(p)}, padding={lit(pair(p.padding))}, "
+        f"ceil_mode={lit(p.ceil_mode)}, count_include_pad={lit(p.count_include_pad)})"),
+    "AdaptiveAvgPool2d": lambda p, s: f"nn.AdaptiveAvgPool2d({lit(pair(p.output_size))})",
+    "Upsample": lambda p, s: (f"nn.Upsample(scale_factor={lit(float(p.scale_factor))}, mode='bilinear', "
+                              "align_corners=False)" if p.mode == "bilinear"
+                              else f"nn.Upsample(scale_factor={lit(float(p.scale_factor))}, mode='nearest')"),
+    "BatchNorm1d": lambda p, s: (f"nn.BatchNorm1d({lit(s[0][0])}, eps={lit(p.eps)}, momentum={lit(p.momentum)}, "
+                                 f"affine={lit(p.affine)})"),
+    "BatchNorm2d": lambda p, s: (f"nn.BatchNorm2d({lit(s[0][0])}, eps={lit(p.eps)}, momentum={lit(p.momentum)}, "
+                                 f"affine={lit(p.affine)})"),
+    "LayerNorm": lambda p, s: (f"nn.LayerNorm({lit(list(_norm_shape(p, s[0])))}, eps={lit(p.eps)}, "
+                               f"elementwise_affine={lit(p.elementwise_affine)}, bias={lit(p.bias)})"),
+    "Dropout": lambda p, s: f"nn.Dropout({lit(p.p)})",
+    "ReLU": lambda p, s: "nn.ReLU()",
+    "LeakyReLU": lambda p, s: f"nn.LeakyReLU({lit(p.negative_slope)})",
+    "GELU": lambda p, s: f"nn.GELU(approximate={lit(p.approximate)})",
+    "SiLU": lambda p, s: "nn.SiLU()",
+    "Sigmoid": lambda p, s: "nn.Sigmoid()",
+    "Tanh": lambda p, s: "nn.Tanh()",
+    "Flatten": lambda p, s: "nn.Flatten()",
+    "Reshape": lambda p, s: f"nn.Sequential(nn.Flatten(), nn.Unflatten(1, {lit(_resolve(p, s[0]))}))",
+    "Linear": lambda p, s: f"nn.Linear({lit(s[0][-1])}, {lit(p.out_features)}, bias={lit(p.bias)})",
+}
+INLINE = {"Add", "Concat"}
+
+HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
+
+    model = load()                    # the weights file beside this one, strict, in eval mode
+    logits = model(preprocess(images))  # images: uint8 tensor or array [N, *INPUT_SHAPE]
+"""
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+MODEL_ID = {model_id}
+MODEL_NAME = {name}
+INPUT_SHAPE = {input_shape}
+NORMALIZATION = {normalization}
+WEIGHTS = {weights}
+'''
+
+FOOTER = '''
+
+def preprocess(images):
+    """uint8 images [N, *INPUT_SHAPE] -> the normalized float32 input the model was trained on."""
+    x = torch.as_tensor(images).float().div(255.0)
+    if NORMALIZATION:
+        x = (x - NORMALIZATION["mean"]) / NORMALIZATION["std"]
+    return x
+
+
+def load(path=None, device="cpu"):
+    """{cls} with its trained weights (default: WEIGHTS beside this file), in eval mode."""
+    model = {cls}()
+    model.load_state_dict(load_file(str(path or Path(__file__).with_name(WEIGHTS)), device=device), strict=True)
+    return model.to(device).eval()
+'''
+
+
+class _Writer:
+    def __init__(self):
+        self.classes: list[str] = []
+        self.names: set[str] = set()
+
+    def class_name(self, base: str) -> str:
+        name, i = base, 2
+        while name in self.names:
+            name, i = f"{base}{i}", i + 1
+        self.names.add(name)
+        return name
+
+    def network(self, spec, class_name: str) -> str:
+        """Emit the class for `spec` (after the classes of its foundations); returns its name."""
+        from ..engine.compile import compile_network
+
+        spec, analysis = require_valid(spec)
+        gm = compile_network(spec, analysis)  # the engine's own order and outputs, so the code runs the same
+        name = self.class_name(class_name)
+        init, forward = [], []
+        local = _locals(gm.order)
+        shape_of = {"input": tuple(spec.input.shape), **{k: tuple(v) for k, v in analysis.shapes.items()}}
+        for node_id in gm.order:
+            node = spec.node(node_id)
+            if not NODE_ID.fullmatch(node_id):
+                raise ValueError(f"node {node_id!r:.80}: not an identifier")
+            args = ", ".join("x" if i == "input" else local[i] for i in node.inputs)
+            shapes = [shape_of[i] for i in node.inputs]
+            attr = f"self.{node_id}" if not keyword.iskeyword(node_id) else f"getattr(self, {node_id!r})"
+            if node.type == "Foundation":
+                sub = self.network(node.network, f"{name}_{node_id}")
+                ctor = f"{sub}()"
+            elif node.type in INLINE:
+                if node.type == "Add":
+                    forward.append(f"{local[node_id]} = " + " + ".join(local[i] if i != "input" else "x"
+                                                                       for i in node.inputs))
+                else:
+                    dim = REGISTRY["Concat"].parse(node.params).dim % len(shapes[0]) + 1
+                    forward.append(f"{local[node_id]} = torch.cat([{args}], dim={lit(dim)})")
+                continue
+            elif node.type in TEMPLATES:
+                ctor = TEMPLATES[node.type](REGISTRY[node.type].parse(node.params), shapes)
+            else:
+                raise ValueError(f"node {node_id!r}: no Python template for layer type {node.type!r}")
+            init.append(f"self.{node_id} = {ctor}" if not keyword.iskeyword(node_id)
+                        else f"self.add_module({node_id!r}, {ctor})")
+            forward.append(f"{local[node_id]} = {attr}({args})")
+        outs = [local[o] for o in gm.outputs]
+        ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ")"
+        body = "\n".join(f"        {line}" for line in init) or "        pass"
+        self.classes.append(f"class {name}(nn.Module):\n"
+                            f"    def __init__(self):\n        super().__init__()\n{body}\n\n"
+                            f"    def forward(self, x):\n" + "".join(f"        {line}\n" for line in forward)
+                            + f"        return {ret}\n")
+        return name
+
+
+def _locals(order: list[str]) -> dict[str, str]:
+    """Local variable names for node outputs: the node id, unless it would shadow a name forward uses."""
+    taken, out = set(order) | RESERVED_LOCALS, {}
+    for node_id in order:
+        name = node_id
+        if name in RESERVED_LOCALS or keyword.iskeyword(name):
+            name = f"{node_id}_"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        out[node_id] = name
+    return out
+
+
+def python_source(spec, model_id: str = "", name: str = "", normalization: dict | None = None,
+                  weights_name: str = "model.safetensors") -> str:
+    """The module's source text for a network spec (a dict or NetworkSpec with Foundation networks embedded)."""
+    writer = _Writer()
+    main = writer.network(spec, "Model")
+    spec, _ = require_valid(spec)
+    norm = None if not normalization else {"mean": float(normalization["mean"]), "std": float(normalization["std"])}
+    header = HEADER.format(model_id=repr(str(model_id)), name=repr(str(name)),
+                           input_shape=lit(tuple(spec.input.shape)),
+                           normalization="None" if norm is None else
+                           f"{{'mean': {lit(norm['mean'])}, 'std': {lit(norm['std'])}}}",
+                           weights=repr(str(weights_name)))
+    source = header + "\n\n" + "\n\n".join(writer.classes) + FOOTER.replace("{cls}", main)
+    ast.parse(source)   # a generator bug must fail here, not in the user's hands
+    return source
+
+
+def export_python(ws, model_id: str, path: str | Path) -> dict:
+    """Write the model as `path` (a .py file) plus its weights as `<stem>.safetensors` beside it."""
+    record = ws.get_model(model_id)
+    path = Path(path)
+    if path.suffix != ".py":
+        raise ValueError(f"{path}: expected a .py file name")
+    weights = path.with_suffix(".safetensors")
+    source = python_source(record["spec"], record["id"], record["name"],
+                           (record.get("hparams") or {}).get("normalization"), weights.name)
+    path.write_text(source, encoding="utf-8")
+    shutil.copyfile(ws.model_path(record["id"], "weights.safetensors"), weights)
+    return {"format": "python", "path": str(path), "weights": str(weights), "model_id": record["id"],
+            "lines": source.count("\n")}

@@ -1,0 +1,83 @@
+"""Train an encoder from unlabeled images and register it as a foundation (decoder/projection discarded)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .data_refs import data_ref, load_split
+from .networks import network_document, prepare_network
+from .train import library_versions
+from .weights import state_bytes, tensors_sha256
+
+
+def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = "simclr",
+                        hparams: dict | None = None, name: str | None = None, description: str = "",
+                        on_epoch: Callable | None = None, should_stop: Callable | None = None,
+                        workflow_hash: str | None = None) -> dict:
+    """Pretrain `network` (the encoder) with a self-supervised `objective`; returns the foundation record.
+
+    The labels of `data` are never read. The record's `block_sha256` is {"foundation": sha256 of the encoder
+    tensors}, the same digest a graft of it reports for its Foundation node.
+    """
+    from ..engine.compile import compile_network
+    from ..engine.objectives import pretrain, resolve
+
+    h = resolve(objective, hparams)
+    ref = data_ref(data)
+    doc = network_document(network)
+    request = {"network": doc, "data": ref, "objective": objective, "hparams": h, "name": name,
+               "description": description}
+    run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
+                           workflow_hash=workflow_hash)["id"]
+    history: list[dict] = []
+
+    def epoch_done(row: dict) -> None:
+        history.append(row)
+        ws.update_run(run_id, history=history)
+        if on_epoch:
+            on_epoch(row)
+
+    try:
+        spec, analysis = prepare_network(ws, doc)
+        if any(n.type == "Foundation" for n in spec.nodes):
+            raise ValueError(f"network {spec.name!r}: pretraining takes a plain encoder; Foundation nodes "
+                             "are not supported here")
+        ds = load_split(ws, ref, "train")
+        encoder = compile_network(spec)
+        result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, should_stop=should_stop)
+        state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
+        digest = tensors_sha256(state)
+        final = result.history[-1] if result.history else {}
+        record = {
+            "kind": "foundation",
+            "name": name or f"{spec.name}-{objective}",
+            "description": description or f"{spec.name} pretrained with {objective} on {ref['dataset']} "
+                                          "(no labels used)",
+            "spec": spec.model_dump(mode="json", exclude_none=True),
+            "parent_id": None,
+            "foundation_ids": [],
+            "dataset": ref,
+            "data_fingerprint": ds.fingerprint,
+            "data_stats": {k: v for k, v in ds.stats().items() if k != "counts"},
+            "hparams": {**h, "objective": objective, "normalization": result.normalization},
+            "metrics": {"pretrain_loss": final.get("loss"), "objective": objective, "history": result.history,
+                        "seconds": round(result.seconds, 3), "samples_per_s": round(result.samples_per_s, 1),
+                        "device": result.device},
+            "versions": library_versions(),
+            "block_sha256": {"foundation": digest},
+            "weights_sha256": digest,
+            "params": analysis.total_params,
+            "input_shape": list(spec.input.shape),
+            "output_shape": analysis.output_shape,
+            "run_id": run_id,
+            "pretraining": {"objective": objective, "labels_used": False},
+        }
+        files = {"weights.safetensors": state_bytes(state),
+                 "spec.json": json.dumps(record["spec"], indent=1).encode()}
+        registered = ws.register_model(record, files)
+    except BaseException as err:
+        ws.update_run(run_id, status="cancelled" if isinstance(err, InterruptedError) else "failed",
+                      error=str(err) or type(err).__name__)
+        raise
+    ws.update_run(run_id, status="done", model_id=registered["id"])
+    return registered

@@ -1,0 +1,79 @@
+"""The transfer examples parse, and their shape runs end to end when shrunk (the full runs take minutes)."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from graft.store import Workspace
+from graft.workflow import parse_workflow, run_workflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TRANSFER = ["digits_0-4_to_5-9.yaml", "odd_even_100.yaml", "mnist_to_fashion.yaml", "ssl_10_labels.yaml"]
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", TRANSFER)
+def test_example_parses_and_ends_with_a_scratch_baseline(name):
+    wf = parse_workflow(load(name))
+    evaluates = [s for s in wf.steps if s.kind == "evaluate"]
+    assert evaluates and evaluates[-1] is wf.steps[-1]
+    assert all(s.scratch_baseline for s in evaluates)
+    heads = [s for s in wf.steps if s.kind == "train" and any(n.get("type") == "Foundation"
+                                                              for n in s.network["nodes"])]
+    assert heads and all(n["params"]["frozen"] for h in heads for n in h.network["nodes"]
+                         if n["type"] == "Foundation")
+
+
+def test_the_ssl_example_reads_no_labels_before_its_heads():
+    wf = parse_workflow(load("ssl_10_labels.yaml"))
+    assert wf.steps[0].kind == "pretrain" and wf.steps[0].objective == "simclr"
+
+
+def shrink(doc: dict) -> dict:
+    """The same steps on a few hundred images for one or two epochs."""
+    doc = copy.deepcopy(doc)
+    for step in doc["steps"]:
+        if step["kind"] in ("train", "pretrain"):
+            step["epochs"] = min(step.get("epochs", 1), 2)
+            data = step.get("data", "mnist")
+            data = {"dataset": data} if isinstance(data, str) else data
+            data["transforms"] = [*(data.get("transforms") or []), {"limit": 300}]
+            step["data"] = data
+        if step["kind"] == "evaluate":
+            step["data"]["transforms"] = [*(step["data"].get("transforms") or []), {"limit": 200}]
+    return doc
+
+
+@pytest.mark.slow
+def test_shrunk_ssl_example_reports_accuracy_and_scratch_accuracy_and_caches(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    doc = shrink(load("ssl_10_labels.yaml"))
+    doc["steps"][1]["data"]["transforms"] = [{"per_class": 3, "seed": 0}]     # 300 images lack 10 per class
+    report = run_workflow(ws, doc, progress_bar=False)
+    steps = {s["name"]: s for s in report["steps"]}
+    encoder = steps["encoder"]["result"]
+    assert encoder["model_kind"] == "foundation" and set(encoder["block_sha256"]) == {"foundation"}
+    for name in ("test10", "test1"):
+        res = steps[name]["result"]
+        assert 0.0 <= res["accuracy"] <= 1.0 and 0.0 <= res["scratch_accuracy"] <= 1.0
+        assert res["total"] == 200 and res["scratch_model_id"] != res["model_id"]
+    head = ws.get_model(steps["head10"]["result"]["id"])
+    assert head["block_sha256"]["base"] == encoder["block_sha256"]["foundation"]
+    again = run_workflow(ws, doc, progress_bar=False)
+    assert {s["status"] for s in again["steps"]} == {"cached"}
+
+
+def test_scratch_baseline_can_train_for_other_epochs(tmp_path, tiny_data):
+    ws = Workspace(tmp_path / "ws")
+    doc = shrink(load("odd_even_100.yaml"))
+    doc["steps"][2]["data"]["transforms"][1] = {"per_class": 20, "seed": 0}
+    doc["steps"][2]["data"]["transforms"].pop()      # no limit: 20 per class
+    doc["steps"][-1]["scratch_baseline"] = {"epochs": 1}
+    report = run_workflow(ws, doc, progress_bar=False)
+    res = report["steps"][-1]["result"]
+    assert res["scratch_epochs"] == 1 and ws.get_model(res["scratch_model_id"])["hparams"]["epochs"] == 1
+    assert ws.get_model(res["model_id"])["hparams"]["epochs"] == 2
