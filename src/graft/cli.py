@@ -113,14 +113,19 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
 def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           data: str = typer.Option("mnist", help="Data set name or id."),
           epochs: int = 1, lr: float = 1e-3, batch_size: int = 128, optimizer: str = "adam", seed: int = 0,
+          schedule: str = "onecycle", deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
+          limit: Optional[int] = typer.Option(None, help="Use only the first N training samples."),
+          nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
           name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
           as_json: bool = JsonOpt):
     """Train a network file on a data set and register the model."""
     from .ops import train_model
 
     ws = open_workspace(workspace, db_url)
-    hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed}
-    rec = guarded(lambda: train_model(ws, read_document(network), data, hp, name=name,
+    hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed,
+          "schedule": schedule, "deterministic": deterministic}
+    ref = {"dataset": data, "transforms": [{"limit": limit}]} if limit else data
+    rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, nproc=nproc,
                                       progress_bar=not as_json), as_json)
     emit(rec if as_json else None, as_json, f"registered {rec['kind']} {rec['id']} ({rec['name']})")
 
@@ -180,6 +185,28 @@ def view(source: str = typer.Argument(..., help="An evaluation id (ev-...) or a 
         return emit(pages, True)
     for p in pages:
         typer.echo(format_rows(p))
+
+
+@app.command()
+def resume(run_id: str = typer.Argument(..., help="An interrupted training run (run-...)."),
+           workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
+    """Resume an interrupted training run from its last checkpoint."""
+    from .ops.resume import resume_run
+
+    ws = open_workspace(workspace, db_url)
+    rec = guarded(lambda: resume_run(ws, run_id, progress_bar=not as_json), as_json)
+    emit(rec, as_json, f"run {run_id} finished: registered {rec['kind']} {rec['id']} ({rec['name']})")
+
+
+@app.command()
+def runs(status: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
+         as_json: bool = JsonOpt):
+    """List training and workflow runs with their status."""
+    ws = open_workspace(workspace, db_url)
+    rows = [{k: r.get(k) for k in ("id", "kind", "name", "status", "model_id", "created_at", "error")}
+            for r in ws.list_runs(status=status)]
+    emit(rows, as_json, "\n".join(f"{r['id']}  {r['kind']:<9} {r['status']:<12} {r['name'] or ''}"
+                                   for r in rows))
 
 
 @app.command()

@@ -47,3 +47,7 @@ def test_seed_workflow_to_results_table(page, server):
         page.wait_for_timeout(100)
     page.get_by_text("[EOF]").wait_for()
     page.shot("eof")
+    # the grafted model's lineage says its frozen foundation kept its weights
+    page.goto(f"/#/models/{ev['model_id']}")
+    page.get_by_test_id(f"lineage-{ev['model_id']}").get_by_text("base: unchanged").wait_for()
+    page.shot("lineage")

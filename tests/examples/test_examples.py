@@ -3,8 +3,8 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
+from graft.spec.io import load_document
 from graft.store import Workspace
 from graft.workflow import parse_workflow, run_workflow
 
@@ -13,7 +13,8 @@ TRANSFER = ["digits_0-4_to_5-9.yaml", "odd_even_100.yaml", "mnist_to_fashion.yam
 
 
 def load(name: str) -> dict:
-    return yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+    """As `graft run` reads it (no YAML aliases, no tags)."""
+    return load_document((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", TRANSFER)

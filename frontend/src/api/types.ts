@@ -144,11 +144,6 @@ export interface ModelRecord {
   analysis?: Analysis;
 }
 
-export interface Lineage {
-  nodes: { id: string; name?: string; kind?: string; accuracy?: number | null }[];
-  edges: { source: string; target: string; relation?: string }[];
-}
-
 export interface PerClass {
   class: string;
   label: number;
@@ -171,12 +166,13 @@ export interface Evaluation {
   created?: string;
 }
 
+/** One per-sample row as the server's view gives it: class names, not numbers. */
 export interface EvalSample {
   index: number;
-  label: number;
-  pred: number;
+  label: string;
+  prediction: string;
   confidence: number;
-  image_url?: string;
+  hit: boolean;
 }
 
 export interface SamplesPage<T> {

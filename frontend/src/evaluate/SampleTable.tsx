@@ -5,8 +5,8 @@ import type { EvalSample } from "../api/types";
 const PAGE = 20;
 
 /** Per-sample rows (image, label, prediction, confidence), paged until the server says [EOF]. */
-export default function SampleTable({ evalId, classes, cell, imageUrl }: {
-  evalId: string; classes: string[]; cell: [number, number] | null; imageUrl: (s: EvalSample) => string | undefined;
+export default function SampleTable({ evalId, classes, cell }: {
+  evalId: string; classes: string[]; cell: [number, number] | null;
 }) {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<{ rows: EvalSample[]; eof: boolean } | null>(null);
@@ -35,12 +35,14 @@ export default function SampleTable({ evalId, classes, cell, imageUrl }: {
         <thead><tr><th className="num">#</th><th>Image</th><th>Label</th><th>Prediction</th><th className="num">Confidence</th></tr></thead>
         <tbody>
           {(page?.rows ?? []).map((s) => (
-            <tr key={s.index} style={s.label !== s.pred ? { color: "var(--danger)" } : undefined}>
+            <tr key={s.index} className={s.hit ? undefined : "miss"}>
               <td className="num">{s.index}</td>
-              <td>{imageUrl(s) ? <img className="sample" style={{ width: 28, height: 28 }} src={imageUrl(s)} alt={`sample ${s.index}`} loading="lazy" /> : ""}</td>
-              <td>{name(s.label)}</td><td>{name(s.pred)}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
+              <td><img className="sample" style={{ width: 28, height: 28 }} src={`/api/evaluations/${evalId}/images/${s.index}.png`} alt={`sample ${s.index}`} loading="lazy" /></td>
+              <td>{s.label}</td><td>{s.prediction}{s.hit ? "" : " ✗"}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
             </tr>
           ))}
+          {page?.eof && page.rows.length === 0 && offset === 0 && (
+            <tr><td colSpan={5} className="muted" style={{ textAlign: "center" }}>No test image is in this cell.</td></tr>)}
           {page?.eof && <tr><td colSpan={5} className="muted mono" style={{ textAlign: "center" }}>[EOF]</td></tr>}
         </tbody>
       </table>

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { asList } from "../api/http";
 import { api, unwrap, waitForRun } from "../api/client";
-import type { DatasetRecord, EvalSample, Evaluation, ModelRecord } from "../api/types";
+import type { DatasetRecord, Evaluation, ModelRecord } from "../api/types";
 import ConfusionMatrix from "../evaluate/ConfusionMatrix";
 import ResultTables from "../evaluate/ResultTables";
 import SampleTable from "../evaluate/SampleTable";
@@ -11,13 +11,7 @@ import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
 
 const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
 const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
-
-/** Images of an evaluation's samples can be shown when its data is a plain data set split (no reindexing transforms). */
-function imageUrlFor(ev: Evaluation) {
-  const d = ev.data as DataRef | undefined;
-  return (s: EvalSample) => s.image_url ?? (d?.dataset && !d.transforms?.length
-    ? `/api/datasets/${d.dataset}/images/${s.index}.png?split=${d.split ?? "test"}` : undefined);
-}
+const toEvaluations = (raw: unknown) => asList<Evaluation & { created_at?: string; name?: string }>(raw);
 
 export default function EvaluatePage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const models = useApi("/models", toModels);
@@ -30,8 +24,10 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const [busy, setBusy] = useState(false);
   const [cell, setCell] = useState<[number, number] | null>(null);
   const ev = useApi<Evaluation>(evalId ? `/evaluations/${evalId}` : null);
+  const past = useApi(evalId ? null : "/evaluations", toEvaluations);
   const trained = (models.data ?? []).filter((m) => m.kind !== "foundation");
-  const model = modelId || trained[0]?.id || "";
+  const shownModel = ev.data?.id === evalId ? ev.data?.model_id : undefined;
+  const model = modelId || shownModel || trained[0]?.id || "";
   const dataChoice = data || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
 
   const run = async () => {
@@ -74,14 +70,31 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       </div>
       {error && <div className="error-box" role="alert">{error}</div>}
       {ev.error && <div className="error-box">{ev.error}</div>}
-      {!evalId && <div className="empty"><strong>No evaluation open</strong>{trained.length ? "Pick a model and a test set, then run." : "Train a model first (Train or Workflow)."}</div>}
+      {!evalId && (past.data?.length ? (
+        <div className="card" style={{ padding: 0, maxHeight: 360, overflow: "auto" }}>
+          <table aria-label="Past evaluations">
+            <thead><tr><th>Past evaluations: click one to open it</th><th>Data</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th><th>Created</th></tr></thead>
+            <tbody>{past.data.map((x) => (
+              <tr key={x.id} className="clickable" onClick={() => navigate("evaluate", x.id)}>
+                <td><strong>{x.name || x.model_id}</strong> <span className="muted small mono">{x.id}</span></td>
+                <td className="small">{x.data ? describeRef(x.data as DataRef) : "—"}</td>
+                <td className="num">{x.total}</td><td className="num">{x.hit}</td>
+                <td className="num">{typeof x.accuracy === "number" ? `${(x.accuracy * 100).toFixed(2)}%` : "—"}</td>
+                <td className="small">{x.created_at?.replace("T", " ").slice(0, 16)}</td>
+              </tr>))}</tbody>
+          </table>
+        </div>
+      ) : (
+        <div className="empty"><strong>No evaluation yet</strong>{trained.length ? "Pick a model and a test set above, then press Run evaluation."
+          : <>Train a model first in <a href="#/train">Train</a>, or run the <a href="#/workflow">Workflow</a>.</>}</div>
+      ))}
       {e && (
         <>
           <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id ?? e.model}`}>{e.model_id ?? e.model}</a></div>
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />
-            <div className="grow" style={{ minWidth: 0 }}><SampleTable evalId={e.id} classes={classes} cell={cell} imageUrl={imageUrlFor(e)} /></div>
+            <div className="grow" style={{ minWidth: 0 }}><SampleTable evalId={e.id} classes={classes} cell={cell} /></div>
           </div>
         </>
       )}

@@ -1,9 +1,11 @@
+import { useState } from "react";
 import { asList } from "../api/http";
-import type { Lineage, ModelRecord } from "../api/types";
+import type { ModelRecord } from "../api/types";
 import { fmtCount } from "../design/convert";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
-import LineageGraph from "../models/LineageGraph";
+import LineageGraph, { type LineageOut } from "../models/LineageGraph";
+import { ExportButtons, ImportPackage } from "../models/ShareBar";
 import ModelGraph from "../models/ModelGraph";
 
 const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
@@ -18,12 +20,20 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
   const models = useApi("/models", toModels);
   const id = param ?? null;
   const model = useApi<ModelRecord>(id ? `/models/${id}` : null);
-  const lineage = useApi<Lineage>(id ? `/models/${id}/lineage` : null);
+  const lineage = useApi<LineageOut>(id ? `/models/${id}/lineage` : null);
+  const [cardOf, setCardOf] = useState<string | null>(null);
+  const card = useApi<string>(cardOf && cardOf === id ? `/models/${cardOf}/card` : null);
   const m = model.data?.id === id ? model.data : null;
+  const parentName = (r: ModelRecord) => {
+    const p = r.parent_id ?? r.parent;
+    return p ? models.data?.find((x) => x.id === p)?.name ?? <span className="mono">{p}</span> : "—";
+  };
+  const opened = (x: ModelRecord) => { models.reload(); navigate("models", x.id); };
 
   return (
     <div className="page">
-      <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span></div>
+      <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span>
+        <div className="grow" /><ImportPackage onImported={opened} /></div>
       <div className="card" style={{ maxHeight: 300, overflow: "auto", padding: 0 }}>
         {models.error && <div className="error-box">{models.error}</div>}
         {models.data?.length === 0 ? (
@@ -36,9 +46,10 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
                 <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("models", r.id)}>
                   <td><strong>{r.name}</strong> <span className="muted small mono">{r.id}</span></td>
                   <td>{r.kind === "foundation" ? <span className="badge">◆ foundation</span> : "model"}</td>
-                  <td>{datasetOf(r)}</td><td className="num">{pct(r.accuracy)}</td>
+                  <td>{datasetOf(r)}</td><td className="num" title={r.kind === "foundation" ? "a foundation has no classifier of its own" : undefined}>
+                    {r.kind === "foundation" ? "—" : pct(r.accuracy)}</td>
                   <td className="num">{fmtCount(r.params)}</td><td className="small">{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</td>
-                  <td className="mono small">{r.parent_id ?? r.parent ?? "—"}</td>
+                  <td className="small">{parentName(r)}</td>
                 </tr>
               ))}
             </tbody>
@@ -54,12 +65,19 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
             <span className="muted small mono">{m.id}</span>
             <div className="grow" />
             <button onClick={() => navigate("evaluate", m.id)}>Evaluate →</button>
-            <a className="button" href={`/api/models/${m.id}/export?format=graft`}>Export .graft</a>
-            <a className="button" href={`/api/models/${m.id}/export?format=onnx`}>ONNX</a>
-            <a className="button" href={`/api/models/${m.id}/export?format=python`}>Python</a>
+            <ExportButtons model={m} onCard={() => setCardOf(cardOf === m.id ? null : m.id)} />
           </div>
-          {lineage.data && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
-          {m.spec ? <ModelGraph key={m.id} model={m} onSliced={(f) => { models.reload(); navigate("models", f.id); }} />
+          {cardOf === m.id && (
+            <div className="card" aria-label="Model card">
+              <div className="page-head"><h2 style={{ margin: 0 }}>Model card</h2><div className="grow" />
+                <button className="ghost" onClick={() => setCardOf(null)}>Close</button></div>
+              {card.error && <div className="error-box small">{card.error}</div>}
+              <pre className="mono small" style={{ whiteSpace: "pre-wrap", maxHeight: 320, overflow: "auto", margin: 0 }}>{card.data ?? "Loading…"}</pre>
+            </div>
+          )}
+          {lineage.error && <div className="error-box small">{lineage.error}</div>}
+          {lineage.data?.model.id === m.id && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
+          {m.spec ? <ModelGraph key={m.id} model={m} onSliced={opened} />
             : <div className="empty">This record carries no network.</div>}
         </>
       )}

@@ -19,10 +19,11 @@ function statusesOf(w: WorkflowRecord | null): StepStatus[] {
   return names.map((n) => ({ ...live.find((s) => s.name === n), ...report.find((s) => s.name === n) }) as StepStatus);
 }
 
-/** Where a step's result lives in the workbench, by the id prefix of what it produced. */
+/** Where a step's result lives in the workbench: by the kind the runner gives it, else by the id's prefix. */
 function resultTarget(r: Record<string, unknown>): ["models" | "evaluate" | "train" | "data", string] | null {
-  for (const k of ["evaluation_id", "model_id", "foundation_id", "run_id", "dataset_id", "id"]) {
-    const v = r[k];
+  const source = r.source as Record<string, unknown> | undefined;
+  const candidates = r.kind === "view" ? [source?.evaluation] : [r.id, r.evaluation_id, r.model_id, r.run_id, r.dataset_id];
+  for (const v of candidates) {
     if (typeof v !== "string") continue;
     if (v.startsWith("ev-")) return ["evaluate", v];
     if (v.startsWith("mdl-") || v.startsWith("fnd-")) return ["models", v];

@@ -131,7 +131,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
     x_all = input_tensor(ds, norm, device)
     obj = Objective(objective, encoder, tuple(x_all.shape[1:]), h, background).to(device)
     n, bs = len(x_all), min(h["batch_size"], len(x_all))
-    steps = n // bs if n >= 2 * bs else max(1, math.ceil(n / bs))   # drop a ragged last batch (BatchNorm, NT-Xent)
+    steps = n // bs          # whole batches only: a ragged last batch of one breaks BatchNorm and NT-Xent
     groups = [{"params": [p for p in obj.parameters() if p.requires_grad], "lr": h["lr"]}]
     opt = make_optimizer(h, groups, device)
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps * h["epochs"])

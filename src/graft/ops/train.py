@@ -81,6 +81,9 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
     train_ds = load_split(ws, ref, "train")
     val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
 
+    import torch
+
+    torch.manual_seed(int(hp.get("seed", 0)))   # the initial weights are part of the run: seed them too
     model = compile_network(spec)
     foundations = load_foundation_weights(ws, model, spec)
     if foundations and not hp.get("normalization"):

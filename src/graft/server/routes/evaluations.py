@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import Response
 
 from ...data.dataset import parse_ref
+from ...data.render import image_png
 from ...ops import view_rows
+from ...ops.data_refs import load_split
 from ...store.ids import NotFound
 from ..deps import error_responses, jobs_of, user_errors, ws_of
+from ..errors import ApiError
 from ..schemas import EvaluationRequest, Page, Record, Run, iso, run_out
 
 router = APIRouter(tags=["evaluations"])
@@ -77,3 +83,25 @@ def samples_csv(id: str, ws=Depends(ws_of)) -> Response:
     writer.writerows(page["rows"])
     return Response(out.getvalue(), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="{id}-samples.csv"'})
+
+
+@lru_cache(maxsize=4)
+def _evaluated_images(root: str, ref_json: str):
+    """The images an evaluation ran on, in its order (transforms applied), kept for the next page of thumbnails."""
+    ref = json.loads(ref_json)
+    return load_split(SimpleNamespace(root=root), ref, ref.get("split") or "test").images  # it needs only .root
+
+
+@router.get("/evaluations/{id}/images/{index}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                       **error_responses(404, 422)})
+def sample_image(id: str, index: int = PathParam(ge=0), scale: int = Query(1, ge=1, le=16),
+                 ws=Depends(ws_of)) -> Response:
+    """Sample `index` of the data an evaluation ran on (the per-sample table's `index`)."""
+    rec = ws.get_evaluation(id)
+    with user_errors():
+        images = _evaluated_images(str(ws.root), json.dumps(rec.get("data") or {}, sort_keys=True))
+    if index >= len(images):
+        raise ApiError(404, f"evaluation {id} ran on {len(images)} images; index {index} is past the end")
+    return Response(image_png(images[index], scale=scale), media_type="image/png",
+                    headers={"cache-control": "max-age=3600"})

@@ -1,4 +1,4 @@
-"""The model registry: models and foundations, their lineage, slicing a foundation off a model."""
+"""The model registry: models and foundations, slicing a foundation off a model (sharing: sharing.py)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from ...ops import slice_model
 from ...spec.analyze import analyze
 from ..deps import error_responses, user_errors, ws_of
-from ..schemas import Lineage, ModelDetail, Record, SliceRequest, iso
+from ..schemas import ModelDetail, Record, SliceRequest, iso
 
 router = APIRouter(tags=["models"])
 
@@ -32,27 +32,15 @@ def get_model(id: str, ws=Depends(ws_of)) -> dict:
     return {**model_out(rec, full=True), "analysis": analyze(rec["spec"]).to_dict()}
 
 
-@router.get("/models/{id}/lineage", response_model=Lineage, responses=error_responses(404))
-def lineage(id: str, ws=Depends(ws_of)) -> dict:
-    """The model, what it was grafted on or sliced from (ancestors) and what was made from it (descendants)."""
-    me = ws.get_model(id)
-    records = {r["id"]: r for r in [me, *ws.ancestors(id), *ws.descendants(id)]}
-    nodes = [{"id": r["id"], "name": r["name"], "kind": r["kind"],
-              "accuracy": model_out(r)["accuracy"]} for r in records.values()]
-    edges = []
-    for r in records.values():
-        if r.get("parent_id") in records:
-            edges.append({"source": r["parent_id"], "target": r["id"],
-                          "relation": "sliced" if r["kind"] == "foundation" else "grafted"})
-        for f in r.get("foundation_ids") or []:
-            if f in records and f != r.get("parent_id"):
-                edges.append({"source": f, "target": r["id"], "relation": "grafted"})
-    return {"nodes": nodes, "edges": edges}
-
-
 @router.post("/models/{id}/slice", response_model=Record, status_code=201, responses=error_responses(404, 422))
 def slice_(id: str, body: SliceRequest, ws=Depends(ws_of)) -> dict:
     """Keep `nodes`, or the part from `start` to `end`, as a new foundation."""
     ws.get_model(id)
     with user_errors():
         return model_out(slice_model(ws, id, nodes=body.nodes, start=body.start, end=body.end, name=body.name))
+
+
+# after this module's routes: /models/import must not be read as a model id by a route above
+from .sharing import router as sharing_router  # noqa: E402
+
+router.include_router(sharing_router)

@@ -1,0 +1,156 @@
+"""Sharing a model: download it (.graft package, ONNX, Python source), import a .graft, its card and lineage."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Literal, Optional
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ...ops import package
+from ...ops.lineage import lineage as model_lineage
+from ..deps import error_responses, user_errors, ws_of
+from ..errors import ApiError
+from ..schemas import Record, iso
+from ..uploads import receive_upload
+
+router = APIRouter(tags=["models"])
+
+MEDIA = {"graft": "application/zip", "onnx": "application/octet-stream", "python": "application/zip"}
+BINARY = {"content": {m: {"schema": {"type": "string", "format": "binary"}} for m in set(MEDIA.values())}}
+
+
+def file_stem(record: dict) -> str:
+    """A download name from the model's name: letters, digits, dot, dash, underscore only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", record["name"]).strip("-.")[:80] or record["id"]
+
+
+def _export(ws, record: dict, fmt: str) -> tuple[bytes, str]:
+    from ...ops.export_onnx import export_onnx
+    from ...ops.export_python import export_python
+
+    stem = file_stem(record)
+    if fmt == "graft":
+        return package.export_package(ws, record["id"]), f"{stem}.graft"
+    with ws.scratch("export") as folder:
+        if fmt == "onnx":
+            export_onnx(ws, record["id"], folder / "model.onnx")
+            return (folder / "model.onnx").read_bytes(), f"{stem}.onnx"
+        export_python(ws, record["id"], folder / "model.py")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name in ("model.py", "model.safetensors"):
+                zf.write(folder / name, f"{stem}/{name}")
+        return out.getvalue(), f"{stem}-python.zip"
+
+
+@router.get("/models/{id}/export", response_class=Response, responses={200: BINARY, **error_responses(404, 422)})
+def export(id: str, format: Literal["graft", "onnx", "python"] = Query("graft"), ws=Depends(ws_of)) -> Response:
+    """Download the model: `graft` (package to import elsewhere), `onnx`, or `python` (model.py + weights, zipped)."""
+    record = ws.get_model(id)
+    with user_errors():
+        data, filename = _export(ws, record, format)
+    return Response(data, media_type=MEDIA[format],
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/models/import", response_model=Record, status_code=201, responses=error_responses(400, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "string", "format": "binary"}, "name": {"type": "string"}}}}}}})
+async def import_model(request: Request, ws=Depends(ws_of)) -> dict:
+    """Register the model of an uploaded `.graft` package (field `file`; optional `name`) as a new model."""
+    from .models import model_out
+
+    async with receive_upload(request, ws, request.app.state.max_upload_bytes) as upload:
+        f = upload.file("file")
+        name = (upload.fields.get("name") or "").strip()[:200] or None
+        named = f.path.rename(f.path.with_name(f.filename))  # errors then name the user's file, not a temp name
+        with user_errors():
+            rec = await to_thread.run_sync(package.import_package, ws, named, name)
+    return model_out(rec)
+
+
+class LineageNode(BaseModel):
+    id: str
+    name: str
+    kind: str
+    parent_id: Optional[str] = None
+    foundation_ids: list[str] = []
+    weights_sha256: Optional[str] = None
+    created_at: Optional[str] = None
+    accuracy: Optional[float] = None
+
+
+class LineageEdge(BaseModel):
+    source: str
+    target: str
+    relation: Literal["sliced", "grafted"]
+
+
+class FoundationCheck(BaseModel):
+    descendant: str
+    node: str
+    foundation_id: Optional[str]
+    frozen: bool
+    expected_sha256: Optional[str]
+    found_sha256: Optional[str]
+    unchanged: Optional[bool] = Field(description="null when either hash is unknown (e.g. an imported model)")
+
+
+class LineageOut(BaseModel):
+    """The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held."""
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    model: LineageNode
+    ancestors: list[LineageNode]
+    descendants: list[LineageNode]
+    used_by: list[LineageNode]
+    foundation_checks: list[FoundationCheck]
+    imported_from: Optional[str] = None
+
+
+def lineage_graph(ws, id: str) -> dict:
+    from .models import model_out
+
+    found = model_lineage(ws, id)
+    summaries = [found["model"], *found["ancestors"], *found["descendants"], *found["used_by"]]
+    records = {s["id"]: s for s in summaries}
+    nodes = [{**dated(s), "accuracy": model_out(ws.get_model(i))["accuracy"]} for i, s in records.items()]
+    edges = []
+    for r in records.values():
+        if r.get("parent_id") in records:
+            edges.append({"source": r["parent_id"], "target": r["id"],
+                          "relation": "sliced" if r["kind"] == "foundation" else "grafted"})
+        for f in r.get("foundation_ids") or []:
+            if f in records and f != r.get("parent_id"):
+                edges.append({"source": f, "target": r["id"], "relation": "grafted"})
+    plain = {k: v for k, v in found.items() if k not in ("model", "ancestors", "descendants", "used_by")}
+    groups = {k: [dated(s) for s in found[k]] for k in ("ancestors", "descendants", "used_by")}
+    return {"nodes": nodes, "edges": edges, "model": nodes[0], **groups, **plain}
+
+
+def dated(summary: dict) -> dict:
+    return {**summary, "created_at": iso(summary.get("created_at"))}
+
+
+@router.get("/models/{id}/lineage", response_model=LineageOut, responses=error_responses(404))
+def lineage(id: str, ws=Depends(ws_of)) -> dict:
+    """Where the model came from and what was made from it, as a graph; `foundation_checks` says for each
+    Foundation node whether the foundation's weights are unchanged (a frozen graft must keep them)."""
+    ws.get_model(id)
+    return lineage_graph(ws, id)
+
+
+@router.get("/models/{id}/card", response_class=Response,
+            responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}, **error_responses(404)})
+def card(id: str, ws=Depends(ws_of)) -> Response:
+    """The model card (what a colleague may see about it, never its data) as Markdown."""
+    ws.get_model(id)
+    with user_errors():
+        text = package.card_markdown(package.model_card(ws, id))
+    return Response(text, media_type="text/markdown; charset=utf-8")
