@@ -39,10 +39,14 @@ def test_non_finite_input_raises_before_the_step_and_names_where(nets, train_sma
     assert all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point())
 
 
-def test_resume_after_a_kill_ends_with_the_same_weights(nets, train_small, tmp_path):
+@pytest.mark.parametrize("kind", ["plain", "grafted"])
+def test_resume_after_a_kill_ends_with_the_same_weights(nets, train_small, tmp_path, kind):
+    # grafted: a frozen foundation trained through the feature cache, resumed by a model whose foundation
+    # starts out with other weights (the checkpoint's must be used for the cached features)
+    doc = nets.small_cnn() if kind == "plain" else nets.grafted(nets.foundation_of(nets.small_cnn()))
     hp = {**nets.fast, "epochs": 3}
     torch.manual_seed(1)
-    whole = compile_network(nets.small_cnn())
+    whole = compile_network(doc)
     start = {k: v.clone() for k, v in whole.state_dict().items()}
     train(whole, train_small, hparams=hp, checkpoint_dir=tmp_path / "a")
 
@@ -50,12 +54,12 @@ def test_resume_after_a_kill_ends_with_the_same_weights(nets, train_small, tmp_p
         if row["epoch"] == 2:
             raise Killed
 
-    killed = compile_network(nets.small_cnn())
+    killed = compile_network(doc)
     killed.load_state_dict(start)
     with pytest.raises(Killed):
         train(killed, train_small, hparams=hp, checkpoint_dir=tmp_path / "b", on_epoch=kill_after_two)
     torch.manual_seed(123)                     # a fresh process: other RNG state, other initial weights
-    resumed = compile_network(nets.small_cnn())
+    resumed = compile_network(doc)
     result = train(resumed, train_small, hparams=hp, checkpoint_dir=tmp_path / "b", resume_from=tmp_path / "b")
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
     for key, value in whole.state_dict().items():

@@ -62,6 +62,7 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api${path}`);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.upload.onload = () => onProgress(1); // small files may send no progress event at all
     xhr.onerror = () => reject(new ApiError(0, "Network error during upload"));
     xhr.onload = () => {
       const res = new Response(xhr.responseText, {

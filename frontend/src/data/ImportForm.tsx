@@ -39,8 +39,10 @@ export default function ImportForm({ onImported }: { onImported: (d: DatasetReco
              onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
       <input placeholder="Name (optional)" value={name} onChange={(e) => setName(e.target.value)} aria-label="Data set name" />
       {progress !== null && (
-        <div aria-label="Upload progress"><div className="progress"><div style={{ width: `${progress * 100}%` }} /></div>
-          <span className="small muted">{Math.round(progress * 100)}% uploaded{progress >= 1 ? ", checking the data…" : ""}</span></div>
+        <div aria-label="Upload progress" role="status">
+          <div className={`progress ${progress >= 1 ? "indeterminate" : ""}`}><div style={{ width: `${progress * 100}%` }} /></div>
+          <span className="small muted">{progress < 1 ? `Uploading: ${Math.round(progress * 100)}%`
+            : "Uploaded. The server is checking the file (format, shapes, labels)…"}</span></div>
       )}
       {error && <div className="error-box small" role="alert">{error}</div>}
       <button className="primary" disabled={!file || progress !== null} type="submit">Import</button>

@@ -68,24 +68,24 @@ export default function DesignToolbar(p: Props) {
   const issues = a?.issues.length ?? 0;
   return (
     <div className="toolbar" role="toolbar" aria-label="Network tools">
-      <input aria-label="Network name" value={p.drawing.doc.name ?? ""} onChange={(e) => p.onRename(e.target.value)} style={{ width: 150 }} />
+      <input aria-label="Network name" value={p.drawing.doc.name ?? ""} onChange={(e) => p.onRename(e.target.value)} style={{ width: 130 }} />
       <button onClick={p.onNew} title="Start an empty network">New</button>
       <select aria-label="Start from template" value="" onChange={(e) => e.target.value && void template(e.target.value)}>
         <option value="">Template…</option>
         {p.templates.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
       </select>
       <select aria-label="Open saved network" value="" onChange={(e) => e.target.value && void open(e.target.value)}>
-        <option value="">{(saved.data ?? []).length ? "Open…" : "Open… (none saved)"}</option>
+        <option value="">{(saved.data ?? []).length ? "Open…" : "Open… (none yet)"}</option>
         {(saved.data ?? []).map((n) => <option key={n.id} value={n.id}>{n.name}</option>)}
       </select>
       <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
-      <span className="muted">|</span>
-      <button onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" aria-label="Undo">↶ Undo</button>
-      <button onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">↷ Redo</button>
-      <button onClick={p.onLayout} title="Auto layout (Shift+L)">Auto layout</button>
+      <button onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" aria-label="Undo">↶</button>
+      <button onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">↷</button>
+      <button onClick={p.onLayout} title="Auto layout (Shift+L)">Layout</button>
       <div className="grow" />
       <div className="status-line" aria-live="polite">
         {p.analyzeError ? <span className="bad">Analysis failed: {p.analyzeError}</span>
+          : p.drawing.doc.nodes.length === 0 ? <span>Empty: add a layer</span>
           : !a ? <span>Checking…</span>
           : <>
               <span className={issues ? "bad" : "ok"}>{issues ? `${issues} issue${issues > 1 ? "s" : ""}` : "✓ valid"}</span>

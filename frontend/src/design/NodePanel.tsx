@@ -44,6 +44,15 @@ function IdField({ id, taken, onRename }: { id: string; taken: string[]; onRenam
 
 function Summary({ analysis, drawing, onSelect }: { analysis: Analysis | null; drawing: Drawing; onSelect: (id: string) => void }) {
   const docIssues: Issue[] = analysis?.issues ?? [];
+  if (drawing.doc.nodes.length === 0) {
+    return (
+      <>
+        <h2>Network</h2>
+        <p className="muted small">Nothing here yet. Add layers from the palette, or pick a template in the toolbar;
+          this panel then shows the selected layer's settings, or the network's size and any problems.</p>
+      </>
+    );
+  }
   return (
     <>
       <h2>Network</h2>

@@ -36,12 +36,23 @@ export default function Palette({ layers, foundations, error, onAdd }: Props) {
     </div>
   );
 
+  // Listed first once there are some: grafting starts by picking one.
+  const foundationList = (
+    <section aria-label="Foundations">
+      <h3>Foundations</h3>
+      {fnds.length === 0 && <div className="muted small">None yet: train a model, open it in Models, select layers and
+        “Save as foundation”.</div>}
+      {fnds.map((f) => item(f.id, `◆ ${f.name}`, `${f.id} · ${f.params ?? "?"} params: one frozen block`,
+        JSON.stringify({ type: "Foundation", id: f.id }), () => onAdd("Foundation", f), "foundation"))}
+    </section>
+  );
   return (
     <aside className="palette" aria-label="Layer palette">
       <input type="search" placeholder="Search layers…" value={q} onChange={(e) => setQ(e.target.value)}
              aria-label="Search layers" />
       {error && <div className="error-box small">Layers could not be loaded: {error}</div>}
       <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection.</p>
+      {fnds.length > 0 && foundationList}
       {groups.map(([cat, ls]) => (
         <section key={cat}>
           <h3>{cat}</h3>
@@ -49,12 +60,7 @@ export default function Palette({ layers, foundations, error, onAdd }: Props) {
         </section>
       ))}
       {groups.length === 0 && !error && <div className="muted small">No layer matches “{q}”.</div>}
-      <section>
-        <h3>Foundations</h3>
-        {fnds.length === 0 && <div className="muted small">None yet: train a model, then “Save as foundation” in Models.</div>}
-        {fnds.map((f) => item(f.id, `◆ ${f.name}`, `${f.id} · ${f.params ?? "?"} params`,
-          JSON.stringify({ type: "Foundation", id: f.id }), () => onAdd("Foundation", f), "foundation"))}
-      </section>
+      {fnds.length === 0 && foundationList}
     </aside>
   );
 }

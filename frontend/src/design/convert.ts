@@ -1,5 +1,6 @@
 import type { Edge, Node } from "@xyflow/react";
 import type { Analysis, Issue, NetworkSpec, NodeSpec } from "../api/types";
+import type { Measured } from "./useMeasured";
 
 export const INPUT_ID = "input";
 export const ID_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -16,6 +17,12 @@ export interface GNodeData extends Record<string, unknown> {
   params?: number;
   shape?: number[];
   issues: Issue[];
+  horizontal?: boolean; // handles left/right (the read-only model graph lays layers out in rows)
+}
+
+export interface FlowOptions {
+  measured?: Measured;
+  horizontal?: boolean;
 }
 
 export const emptyDrawing = (): Drawing => ({
@@ -41,20 +48,21 @@ export function freshId(type: string, taken: Iterable<string>): string {
   for (let i = 1; ; i++) if (!used.has(`${base}_${i}`)) return `${base}_${i}`;
 }
 
-export function toFlow(d: Drawing, analysis: Analysis | null, selected: Set<string>)
+export function toFlow(d: Drawing, analysis: Analysis | null, selected: Set<string>, opts: FlowOptions = {})
   : { nodes: Node<GNodeData>[]; edges: Edge[] } {
+  const { measured = {}, horizontal = false } = opts;
   const issuesOf = (id: string) => (analysis?.issues ?? []).filter((i) => i.node === id);
   const shapeOf = (id: string) => (id === INPUT_ID ? d.doc.input.shape : analysis?.shapes?.[id]);
   const nodes: Node<GNodeData>[] = [
     {
       id: INPUT_ID, type: "layer", position: d.inputPosition, deletable: false,
-      selected: selected.has(INPUT_ID),
-      data: { spec: null, inputShape: d.doc.input.shape, shape: d.doc.input.shape, issues: issuesOf(INPUT_ID) },
+      selected: selected.has(INPUT_ID), measured: measured[INPUT_ID],
+      data: { spec: null, inputShape: d.doc.input.shape, shape: d.doc.input.shape, issues: issuesOf(INPUT_ID), horizontal },
     },
     ...d.doc.nodes.map((n, i) => ({
-      id: n.id, type: "layer", selected: selected.has(n.id),
+      id: n.id, type: "layer", selected: selected.has(n.id), measured: measured[n.id],
       position: n.position ?? { x: 0, y: 100 * (i + 1) },
-      data: { spec: n, params: analysis?.params?.[n.id], shape: analysis?.shapes?.[n.id], issues: issuesOf(n.id) },
+      data: { spec: n, params: analysis?.params?.[n.id], shape: analysis?.shapes?.[n.id], issues: issuesOf(n.id), horizontal },
     })),
   ];
   const edges: Edge[] = [];
@@ -62,7 +70,7 @@ export function toFlow(d: Drawing, analysis: Analysis | null, selected: Set<stri
     (n.inputs ?? []).forEach((src, port) => {
       const bad = (analysis?.issues ?? []).some((i) => i.node === n.id && i.port === port);
       edges.push({
-        id: `${src}->${n.id}#${port}`, source: src, target: n.id,
+        id: `${src}->${n.id}#${port}`, source: src, target: n.id, type: horizontal ? "smoothstep" : undefined,
         label: fmtShape(shapeOf(src)), labelBgPadding: [4, 2], labelBgBorderRadius: 3,
         style: bad ? { stroke: "var(--danger)", strokeWidth: 2 } : undefined,
         selected: selected.has(`${src}->${n.id}#${port}`),

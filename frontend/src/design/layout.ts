@@ -26,3 +26,14 @@ export function autoLayout(doc: NetworkSpec): NetworkSpec & { inputPosition: { x
     inputPosition: at(INPUT_ID),
   };
 }
+
+/** True when every node reads only the node before it (the first reads the input): a plain stack of layers. */
+export function isChain(doc: NetworkSpec): boolean {
+  return doc.nodes.every((n, i) => (n.inputs ?? []).length === 1 && n.inputs![0] === (i ? doc.nodes[i - 1].id : INPUT_ID));
+}
+
+/** A chain laid out in reading order, `perRow` layers a row, so a whole network fits a wide card readably. */
+export function rowLayout(doc: NetworkSpec, perRow = 4): NetworkSpec & { inputPosition: { x: number; y: number } } {
+  const at = (i: number) => ({ x: (i % perRow) * (NODE_W + 60), y: Math.floor(i / perRow) * (NODE_H + 50) });
+  return { ...doc, nodes: doc.nodes.map((n, i) => ({ ...n, position: at(i + 1) })), inputPosition: at(0) };
+}

@@ -2,36 +2,53 @@ import { useMemo, useState } from "react";
 import { Background, Controls, ReactFlow, ReactFlowProvider, type NodeChange } from "@xyflow/react";
 import { send } from "../api/http";
 import type { ModelRecord } from "../api/types";
-import { fromDocument, INPUT_ID, toFlow } from "../design/convert";
+import { fmtCount, fromDocument, INPUT_ID, toFlow } from "../design/convert";
 import LayerNode from "../design/LayerNode";
+import { isChain, rowLayout } from "../design/layout";
+import { useMeasured } from "../design/useMeasured";
 import { laidOut } from "../pages/DesignPage";
+import { describePart, partLabel, upTo } from "./slicePart";
 
 const nodeTypes = { layer: LayerNode };
+const PER_ROW = 4;
 
-/** A trained model's network, read-only; select layers (Shift/Ctrl-click or drag a box) to keep as a foundation. */
+/** A trained model's network, read-only; select layers (click, Shift-click, Shift-drag, double-click) to keep
+ * as a foundation. The selection is checked here first, so a part that cannot stand alone says why. */
 export default function ModelGraph({ model, onSliced }: { model: ModelRecord; onSliced: (f: ModelRecord) => void }) {
+  const doc = model.spec!;
+  const chain = isChain(doc);
   const drawing = useMemo(() => {
-    const doc = model.spec!;
-    return doc.nodes.every((n) => n.position) ? fromDocument(doc) : laidOut(doc);
-  }, [model]);
+    if (!chain) return laidOut(doc);
+    const { inputPosition, ...rest } = rowLayout(fromDocument(doc).doc, PER_ROW);
+    return { doc: rest, inputPosition };
+  }, [doc, chain]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [measured, onMeasured] = useMeasured();
   const [name, setName] = useState(`${model.name}-foundation`);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const { nodes, edges } = useMemo(() => toFlow(drawing, model.analysis ?? null, selected), [drawing, model, selected]);
-  const onNodesChange = (changes: NodeChange[]) => setSelected((s) => {
-    const n = new Set(s);
-    for (const c of changes) if (c.type === "select" && c.id !== INPUT_ID) (c.selected ? n.add(c.id) : n.delete(c.id));
-    return n;
-  });
-  const order = model.analysis?.order ?? drawing.doc.nodes.map((n) => n.id);
-  const keep = order.filter((id) => selected.has(id));
+  const analysis = model.analysis ?? null;
+  const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected, { measured, horizontal: chain }),
+    [drawing, analysis, selected, measured, chain]);
+  const onNodesChange = (changes: NodeChange[]) => {
+    onMeasured(changes);
+    if (!changes.some((c) => c.type === "select")) return;
+    setSelected((s) => {
+      const n = new Set(s);
+      for (const c of changes) if (c.type === "select" && c.id !== INPUT_ID) (c.selected ? n.add(c.id) : n.delete(c.id));
+      return n;
+    });
+    setError(null);
+  };
+  const part = describePart(doc, analysis, selected);
+  const rows = Math.ceil((doc.nodes.length + 1) / PER_ROW);
+  const height = chain ? Math.min(520, Math.max(260, rows * 130 + 60)) : 520;
 
   const slice = async () => {
     setBusy(true);
     setError(null);
     try {
-      onSliced(await send<ModelRecord>("POST", `/models/${model.id}/slice`, { nodes: keep, name }));
+      onSliced(await send<ModelRecord>("POST", `/models/${model.id}/slice`, { nodes: part.keep, name }));
       setSelected(new Set());
     } catch (e) {
       setError((e as Error).message);
@@ -41,27 +58,38 @@ export default function ModelGraph({ model, onSliced }: { model: ModelRecord; on
   };
 
   return (
-    <div className="card list" style={{ gap: 8 }}>
+    <section className="card list" style={{ gap: 8 }} aria-label="Network">
       <div className="page-head">
         <h2 style={{ margin: 0 }}>Network</h2>
-        <span className="small muted">Shift-click or Shift-drag to select layers, then save them as a foundation.</span>
+        <span className="small muted">{doc.nodes.length} layers · {fmtCount(analysis?.total_params)} params</span>
         <div className="grow" />
-        <button className="ghost" onClick={() => setSelected(new Set(order))}>Select all</button>
-        <input aria-label="Foundation name" value={name} onChange={(e) => setName(e.target.value)} style={{ width: 180 }} />
-        <button className="primary" disabled={keep.length === 0 || busy || !name} onClick={() => void slice()}>
-          Save as foundation ({keep.length} layer{keep.length === 1 ? "" : "s"})
+        <button className="ghost" onClick={() => setSelected(new Set(doc.nodes.map((n) => n.id)))}>Select all</button>
+        <button className="ghost" disabled={!selected.size} onClick={() => setSelected(new Set())}>Clear</button>
+      </div>
+      <div className={`slice-bar ${part.problem ? "bad" : ""}`} data-testid="slice-summary" aria-live="polite">
+        <div className="slice-text">{!part.keep.length ? (
+          <span><strong>Select the layers to keep</strong> as a foundation: click a layer, Shift-click to add more,
+            Shift-drag to draw a box, or double-click a layer to keep everything up to it.</span>
+        ) : part.problem ? <span role="alert">{part.problem}</span>
+          : <span>Keep <strong>{partLabel(part)}</strong> · {fmtCount(part.params)} params</span>}</div>
+        <input aria-label="Foundation name" value={name} onChange={(e) => setName(e.target.value)} style={{ width: 200 }} />
+        <button className="primary" disabled={!part.keep.length || !!part.problem || busy || !name} onClick={() => void slice()}>
+          {busy ? "Saving…" : "Save as foundation"}
         </button>
       </div>
       {error && <div className="error-box small" role="alert">{error}</div>}
-      <div style={{ height: 440 }}>
+      <div style={{ height }} className="model-canvas">
         <ReactFlowProvider>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
+                     onNodeClick={(e, n) => // the click count, not onNodeDoubleClick: that one is lost when React Flow re-renders between clicks
+                        e.detail === 2 && n.id !== INPUT_ID && setSelected(upTo(doc, n.id))}
                      nodesDraggable={false} nodesConnectable={false} deleteKeyCode={null} selectionOnDrag={false}
-                     multiSelectionKeyCode={["Shift", "Meta", "Control"]} fitView proOptions={{ hideAttribution: true }}>
+                     zoomOnDoubleClick={false} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+                     fitView fitViewOptions={{ padding: 0.08, maxZoom: 1 }} minZoom={0.2} proOptions={{ hideAttribution: true }}>
             <Background gap={20} /><Controls showInteractive={false} />
           </ReactFlow>
         </ReactFlowProvider>
       </div>
-    </div>
+    </section>
   );
 }

@@ -67,6 +67,13 @@ export function ImportPackage({ onImported }: { onImported: (m: ModelRecord) => 
               title="Add a model someone shared with you (a .graft file)">
         {progress === null ? "Import .graft…" : progress < 1 ? `Uploading ${Math.round(progress * 100)}%` : "Checking the package…"}
       </button>
+      {progress !== null && (
+        <div role="status" aria-label="Import progress" style={{ flexBasis: "100%" }}>
+          <div className={`progress ${progress >= 1 ? "indeterminate" : ""}`}><div style={{ width: `${progress * 100}%` }} /></div>
+          <span className="small muted">{progress < 1 ? `Uploading the package: ${Math.round(progress * 100)}%`
+            : "Uploaded. Checking the package: manifest, weight hashes, network…"}</span>
+        </div>
+      )}
       {error && <div className="error-box small" role="alert" style={{ flexBasis: "100%" }}>Import failed: {error}</div>}
     </>
   );

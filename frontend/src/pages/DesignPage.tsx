@@ -14,6 +14,7 @@ import NodePanel from "../design/NodePanel";
 import Palette, { DND_TYPE } from "../design/Palette";
 import DesignToolbar from "../design/DesignToolbar";
 import { useHistory } from "../design/useHistory";
+import { useMeasured } from "../design/useMeasured";
 import { fetchModelSpec, useAnalysis, useCatalog } from "../design/useDesignerData";
 import type { Navigate } from "../hooks/useHashRoute";
 
@@ -47,7 +48,8 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
 
   useEffect(() => localStorage.setItem(DRAFT_KEY, JSON.stringify(drawing)), [drawing]);
 
-  const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected), [drawing, analysis, selected]);
+  const [measured, onMeasured] = useMeasured();
+  const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected, { measured }), [drawing, analysis, selected, measured]);
   const selectedNode = selected.size === 1 ? [...selected][0] : null;
 
   const addNode = useCallback(async (type: string, foundation?: ModelRecord, at?: { x: number; y: number }) => {
@@ -73,6 +75,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
   }, [h, selected]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
+    onMeasured(changes);
     const removed = new Set<string>();
     let sel: Set<string> | null = null;
     for (const c of changes) {
@@ -89,7 +92,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
     }
     if (removed.size) h.set((d) => removeNodes(d, removed));
     if (sel) setSelected(sel);
-  }, [h, selected]);
+  }, [h, selected, onMeasured]);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     const removed = new Set(changes.filter((c) => c.type === "remove").map((c) => c.id));
@@ -169,13 +172,15 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
           >
             <Background gap={20} />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable />
+            {drawing.doc.nodes.length > 0 && <MiniMap pannable zoomable />}
           </ReactFlow>
           {drawing.doc.nodes.length === 0 && (
             <div className="canvas-hint"><div>
               <strong>Start a network</strong>
-              <p className="muted">Drag a layer from the palette onto the canvas, double-click one to append it,
-                or start from a template (MLP, LeNet-5, example CNN) in the toolbar.</p>
+              <p className="muted">Drag a layer from the palette or start from a template (MLP, LeNet-5, the
+                example CNN) in the toolbar. Double-click a palette entry to append it after the selected node.</p>
+              <p className="muted small">To graft, add a trained foundation from “Foundations” at the bottom of the
+                palette: it becomes one block, and the layers you add after it form the new head.</p>
             </div></div>
           )}
         </div>

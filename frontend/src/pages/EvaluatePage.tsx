@@ -20,6 +20,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const evalId = param?.startsWith("ev-") ? param : null;
   const [modelId, setModelId] = useState(param && !evalId ? param : "");
   const [data, setData] = useState("");
+  const [limit, setLimit] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [cell, setCell] = useState<[number, number] | null>(null);
@@ -37,6 +38,9 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       const ref: DataRef = dataChoice.startsWith("view:")
         ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split: "test" }
         : { dataset: dataChoice.slice(3), split: "test" };
+      const n = Number(limit);
+      if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
+      if (limit) ref.transforms = [...(ref.transforms ?? []), { limit: n }];
       const job = unwrap(await api.POST("/api/evaluations", { body: { model, data: ref } }));
       const done = await waitForRun(job.id);
       if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
@@ -65,6 +69,9 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
             {(datasets.data ?? []).map((d) => <option key={d.id} value={`ds:${d.id}`}>{d.name}</option>)}
             {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
           </select></label>
+        <label className="field"><span>Samples (empty: all)</span>
+          <input type="number" min="1" step="1" value={limit} onChange={(x) => setLimit(x.target.value)} placeholder="all"
+                 aria-label="Test samples" style={{ width: 120 }} /></label>
         <button className="primary" style={{ alignSelf: "flex-end" }} disabled={!model || !dataChoice || busy} onClick={() => void run()}>
           {busy ? "Evaluating… (queued in a worker)" : "Run evaluation"}</button>
       </div>

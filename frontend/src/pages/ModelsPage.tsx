@@ -34,7 +34,7 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
     <div className="page">
       <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span>
         <div className="grow" /><ImportPackage onImported={opened} /></div>
-      <div className="card" style={{ maxHeight: 300, overflow: "auto", padding: 0 }}>
+      <div className="card" style={{ maxHeight: id ? 200 : 400, overflow: "auto", padding: 0 }}>
         {models.error && <div className="error-box">{models.error}</div>}
         {models.data?.length === 0 ? (
           <div className="empty" style={{ margin: 16 }}><strong>No models yet</strong>Train a network in <a href="#/train">Train</a> or run a <a href="#/workflow">Workflow</a>.</div>
@@ -75,10 +75,10 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
               <pre className="mono small" style={{ whiteSpace: "pre-wrap", maxHeight: 320, overflow: "auto", margin: 0 }}>{card.data ?? "Loading…"}</pre>
             </div>
           )}
-          {lineage.error && <div className="error-box small">{lineage.error}</div>}
-          {lineage.data?.model.id === m.id && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
           {m.spec ? <ModelGraph key={m.id} model={m} onSliced={opened} />
             : <div className="empty">This record carries no network.</div>}
+          {lineage.error && <div className="error-box small">{lineage.error}</div>}
+          {lineage.data?.model.id === m.id && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
         </>
       )}
     </div>

@@ -27,6 +27,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [data, setData] = useState("");
   const [h, setH] = useState({ epochs: 1, batch_size: 64, lr: 0.001, optimizer: "adam" });
   const [name, setName] = useState("");
+  const [limit, setLimit] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const dataChoice = data || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
@@ -41,7 +42,10 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const ref: DataRef = dataChoice.startsWith("view:")
         ? views.find((v) => v.name === dataChoice.slice(5))!.ref
         : { dataset: dataChoice.slice(3) };
-      const run = await send<RunRecord>("POST", "/runs", { network: net, data: ref, hparams: h, name: name || net.name || "model" });
+      const n = Number(limit);
+      if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
+      const data = limit ? { ...ref, transforms: [...(ref.transforms ?? []), { limit: n }] } : ref;
+      const run = await send<RunRecord>("POST", "/runs", { network: net, data, hparams: h, name: name || net.name || "model" });
       onLaunched(run);
     } catch (err) {
       setError((err as Error).message);
@@ -77,6 +81,9 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
           <select aria-label="Optimizer" value={h.optimizer} onChange={(e) => setH({ ...h, optimizer: e.target.value })}>
             <option value="adam">Adam</option><option value="sgd">SGD</option><option value="adamw">AdamW</option>
           </select></label>
+        <label className="field"><span>Samples (empty: all)</span>
+          <input type="number" min="1" step="1" value={limit} onChange={(e) => setLimit(e.target.value)}
+                 placeholder="all" aria-label="Training samples" title="Train on the first N samples only: quick trials" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
       </div>
       {error && <div className="error-box small" role="alert">{error}</div>}

@@ -7,7 +7,6 @@ divergence check (one scalar per step, needed to stop before a NaN reaches the w
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from tqdm import tqdm
 from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
+from . import ddp
 from .data import input_tensor, label_tensor, normalization_of, permutation, pick_device
 from .features import FeatureCache, cacheable_foundations, default_cache, take
 from .freeze import apply_foundation_params
@@ -133,36 +133,46 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
     if cuda:
         torch.backends.cudnn.benchmark = not h["deterministic"]
     channels_last = h["channels_last"] if h["channels_last"] != "auto" else _has_conv(model)
+    rank, world = ddp.topology()
+    if rank:   # one rank writes and reports (dropout draws differ per rank, the weights come from rank 0)
+        checkpoint_dir = on_epoch = on_step = None
+        h["progress"] = False
     try:
-        torch.manual_seed(h["seed"])
+        torch.manual_seed(h["seed"] + rank)
         model.to(device)
         if channels_last:
             model.to(memory_format=torch.channels_last)
+        meta = tensors = None
+        if resume_from is not None:
+            meta, tensors = load_checkpoint(resume_from)
+            _check_same_run(meta, h, resume_from)
+            # before any feature is cached: a frozen foundation's outputs must come from the saved weights
+            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         groups = apply_foundation_params(model, h["lr"])
+        net = ddp.wrap(model, device)
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
         norm = normalization_of(train_ds, h["normalization"])
         data = _Batches(model, train_ds, norm, device, channels_last, cache)
         val = _Batches(model, val_ds, norm, device, channels_last, cache) if val_ds is not None else None
-        steps_per_epoch = math.ceil(data.n / h["batch_size"])
+        steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
         opt = make_optimizer(h, groups, device)
         sched = make_scheduler(h, opt, steps_per_epoch * h["epochs"])
         history: list[dict[str, Any]] = []
         start = 0
-        if resume_from is not None:
-            meta, tensors = load_checkpoint(resume_from)
-            _check_same_run(meta, h, resume_from)
+        if meta is not None:
             restore(meta, tensors, model, opt, sched)
             start, history = meta["epoch"], meta["history"]
         model.normalization = norm
-        return _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, device,
+        return _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
                      on_epoch, on_step, checkpoint_dir, should_stop, norm)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
 
 
-def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, device, on_epoch, on_step,
+def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device, on_epoch, on_step,
           checkpoint_dir, should_stop, norm) -> TrainResult:
     cuda = device.type == "cuda"
+    rank, world = ddp.topology()
     bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
     report_every = max(1, steps_per_epoch // REPORTS_PER_EPOCH)
     result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h)
@@ -172,6 +182,7 @@ def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, devi
         perm = permutation(data.n, h["seed"], epoch).to(device)
         loss_sum = torch.zeros((), device=device)
         hit_sum = torch.zeros((), device=device, dtype=torch.long)
+        count = 0
         e0 = time.perf_counter()
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{h['epochs']}", unit="batch", leave=False,
                    disable=None if h["progress"] else True)
@@ -180,12 +191,12 @@ def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, devi
                 bar.close()
                 result.cancelled = True
                 break
-            idx = perm[step * bs:(step + 1) * bs]
+            idx = ddp.shard(perm[step * bs:(step + 1) * bs], rank, world)
             y = data.labels[idx]
             # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
             saved = [b.clone() for b in stats] if stats else None
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=cuda):
-                out = model.run(data.inputs(idx))
+                out = net(data.inputs(idx))
             loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
             if not torch.isfinite(loss):
                 bar.close()
@@ -199,18 +210,21 @@ def _loop(model, data, val, h, opt, sched, start, history, steps_per_epoch, devi
                 sched.step()
             loss_sum += loss.detach() * len(idx)
             hit_sum += (out.detach().argmax(1) == y).sum()
+            count += len(idx)
             bar.update(1)
             if on_step is not None and ((step + 1) % report_every == 0 or step + 1 == steps_per_epoch):
                 done = min((step + 1) * bs, data.n)
                 on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps_per_epoch,
-                         "loss": float(loss_sum) / done, "accuracy": int(hit_sum) / done,
+                         "loss": float(loss_sum) / count, "accuracy": int(hit_sum) / count,
                          "samples_per_s": done / max(time.perf_counter() - e0, 1e-9)})
         bar.close()
         if result.cancelled:
             break
+        loss_sum, hit_sum = ddp.all_sum(loss_sum, hit_sum)
+        count = min(steps_per_epoch * bs, data.n)
         train_s += time.perf_counter() - e0
-        seen += data.n
-        row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / data.n, "train_accuracy": int(hit_sum) / data.n,
+        seen += count
+        row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / count, "train_accuracy": int(hit_sum) / count,
                "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - e0, 3)}
         if val is not None:
             row.update(_validate(model, val, h["eval_batch_size"], cuda))

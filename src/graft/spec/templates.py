@@ -69,6 +69,23 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         ("drop2", "Dropout", {"p": 0.5}),
         ("fc2", "Linear", {"out_features": 10}),
     ]),
+    "fast-cnn": _chain("fast-cnn", "Two padded conv blocks with batch norm and pooling: as accurate as example-cnn "
+                       "on MNIST with a third of its arithmetic (the seed workflow's base network).", [
+        ("conv1", "Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}),
+        ("bn1", "BatchNorm2d", {}),
+        ("relu1", "ReLU", {}),
+        ("pool1", "MaxPool2d", {"kernel_size": 2}),
+        ("conv2", "Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}),
+        ("bn2", "BatchNorm2d", {}),
+        ("relu2", "ReLU", {}),
+        ("pool2", "MaxPool2d", {"kernel_size": 2}),
+        ("drop1", "Dropout", {"p": 0.25}),
+        ("flatten", "Flatten", {}),
+        ("fc1", "Linear", {"out_features": 128}),
+        ("relu3", "ReLU", {}),
+        ("drop2", "Dropout", {"p": 0.5}),
+        ("fc2", "Linear", {"out_features": 10}),
+    ]),
 }
 
 

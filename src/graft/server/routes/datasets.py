@@ -53,7 +53,13 @@ def list_datasets(ws=Depends(ws_of)) -> list[dict]:
 
 @router.get("/datasets/{id}", response_model=Record, responses=error_responses(404))
 def get_dataset(id: str, ws=Depends(ws_of)) -> dict:
-    return lookup(ws, id)
+    """The record plus the training split's pixel mean/std (scaled to [0, 1]) and per-class counts."""
+    rec = lookup(ws, id)
+    try:
+        ds = _load(str(ws.root), id, "train")
+    except DataError:
+        return rec  # a data set without a training split still has its record
+    return {**rec, "mean": round(ds.mean, 4), "std": round(ds.std, 4), "class_counts": ds.counts()}
 
 
 @router.get("/datasets/{id}/samples", response_model=Page, responses=error_responses(404, 422))

@@ -1,0 +1,172 @@
+"""Training on several processes or machines with torch DistributedDataParallel, launched through torchrun.
+
+`train_distributed(ws, request, run_id, nproc)` (called by ops.train.train_model when nproc > 1) starts
+`python -m torch.distributed.run ... -m graft.ops.distributed` and waits. Each rank trains on its stride of
+every global batch (engine.ddp); rank 0 alone writes checkpoints, records progress on the run and registers the
+model; the other ranks exit when training ends. An error on any rank makes torchrun stop them all, and the run
+fails with that rank's message.
+
+One machine: a free loopback port is the rendezvous. Several machines: run the same command on each with
+GRAFT_NNODES=M and GRAFT_RDZV_ENDPOINT=HOST:PORT (a reachable address of one of them); every machine must see
+the same workspace (a shared folder, or --db-url with a shared artifacts folder), since every rank reads the
+data and foundations from it and rank 0, wherever it runs, registers there.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+REQUEST, RESULT = "request.json", "result.json"
+
+
+class DistributedTrainingFailed(RuntimeError):
+    pass
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_command(ws, run_id: str, job: Path, nproc: int, nnodes: int, endpoint: str | None) -> list[str]:
+    local = endpoint is None
+    endpoint = endpoint or f"127.0.0.1:{free_loopback_port()}"
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}", f"--nnodes={nnodes}",
+           "--rdzv-backend=c10d", f"--rdzv-endpoint={endpoint}", f"--rdzv-id={run_id}", "--max-restarts=0"]
+    if local:
+        cmd.append("--local-addr=127.0.0.1")
+    cmd += ["-m", "graft.ops.distributed", "--workspace", str(ws.root), "--run-id", run_id, "--job", str(job)]
+    if getattr(ws, "db_url", None):
+        cmd += ["--db-url", str(ws.db_url)]
+    return cmd
+
+
+def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | None = None,
+                      rdzv_endpoint: str | None = None) -> dict:
+    """Train `request` ({network, data, hparams, name, description}) on `nproc` processes per machine;
+    returns the registry record of the model rank 0 registered."""
+    nnodes = int(nnodes or os.environ.get("GRAFT_NNODES") or 1)
+    rdzv_endpoint = rdzv_endpoint or os.environ.get("GRAFT_RDZV_ENDPOINT") or None
+    if nproc < 1 or nnodes < 1:
+        raise ValueError(f"nproc and nnodes: expected whole numbers >= 1, found {nproc} and {nnodes}")
+    if nnodes > 1 and not rdzv_endpoint:
+        raise ValueError("GRAFT_RDZV_ENDPOINT: expected HOST:PORT of the rendezvous when GRAFT_NNODES > 1")
+    job = ws.run_dir(run_id) / "ddp"
+    job.mkdir(parents=True, exist_ok=True)
+    for old in job.glob("*.json"):
+        old.unlink()
+    (job / REQUEST).write_text(json.dumps({**request, "progress": sys.stderr.isatty()}))
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parents[2])  # the ranks import this very graft
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    # each rank gets its share of the cores (torchrun would set 1 and warn)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    if rdzv_endpoint is None:
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    log = job / "torchrun.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(launch_command(ws, run_id, job, nproc, nnodes, rdzv_endpoint),
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        try:
+            code = proc.wait()
+        except BaseException:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+    if code != 0:
+        raise DistributedTrainingFailed(_failure(job, log, code))
+    result = json.loads((job / RESULT).read_text()) if (job / RESULT).exists() else None
+    if result is None:
+        raise DistributedTrainingFailed(f"{job / RESULT}: rank 0 ended without registering a model "
+                                        f"(log: {_tail(log)})")
+    return ws.get_model(result["model_id"])
+
+
+def _failure(job: Path, log: Path, code: int) -> str:
+    errors = []
+    for path in job.glob("rank-*.error.json"):
+        try:
+            errors.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    if not errors:
+        return f"distributed training failed (torchrun exit code {code}): {_tail(log)}"
+    first = min(errors, key=lambda e: e["time"])  # later ones are usually the others losing their peer
+    return f"distributed training failed on rank {first['rank']}: {first['message']}"
+
+
+def _tail(log: Path, limit: int = 800) -> str:
+    try:
+        return log.read_text(errors="replace")[-limit:].strip() or "(empty log)"
+    except OSError:
+        return "(no log)"
+
+
+# -- one rank ---------------------------------------------------------------------------------------------------
+def _follow(ws, request: dict) -> None:
+    """A rank other than 0: the same network, data and hyperparameters as ops.train._train, no registry writes.
+    Weights need not match rank 0's here: DDP broadcasts rank 0's before the first step."""
+    from ..engine.compile import compile_network
+    from ..engine.train import train
+    from .data_refs import load_split
+    from .networks import prepare_network, resolve_foundations
+    from .train import feature_cache
+    from .weights import load_foundation_weights
+
+    spec, _ = prepare_network(ws, resolve_foundations(ws, request["network"]))
+    ref, hp = request["data"], dict(request["hparams"])
+    train_ds = load_split(ws, ref, "train")
+    val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
+    model = compile_network(spec)
+    foundations = load_foundation_weights(ws, model, spec)
+    if foundations and not hp.get("normalization"):
+        hp["normalization"] = (foundations[0].get("hparams") or {}).get("normalization")
+    train(model, train_ds, val_ds, {**hp, "progress": False}, feature_cache=feature_cache(ws))
+
+
+def _rank_main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m graft.ops.distributed")
+    ap.add_argument("--workspace", required=True)
+    ap.add_argument("--run-id", required=True)
+    ap.add_argument("--job", required=True)
+    ap.add_argument("--db-url", default=None)
+    args = ap.parse_args(argv)
+    job, rank = Path(args.job), int(os.environ.get("RANK", "0"))
+    from ..engine import ddp
+
+    try:
+        ddp.init()
+        from ..store import Workspace
+        from .train import _train
+
+        ws = Workspace(args.workspace, db_url=args.db_url)
+        request = json.loads((job / REQUEST).read_text())
+        if rank == 0:
+            record = _train(ws, request, args.run_id, None, None, None, bool(request.get("progress")), False)
+            (job / RESULT).write_text(json.dumps({"model_id": record["id"]}))
+        else:
+            _follow(ws, request)
+    except BaseException as err:
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        (job / f"rank-{rank}.error.json").write_text(json.dumps(
+            {"rank": rank, "time": time.time(), "message": f"{type(err).__name__}: {message}"}))
+        traceback.print_exc()
+        return 1
+    finally:
+        ddp.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_rank_main())
