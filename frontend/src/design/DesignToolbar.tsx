@@ -70,12 +70,13 @@ export default function DesignToolbar(p: Props) {
     <div className="toolbar" role="toolbar" aria-label="Network tools">
       <input aria-label="Network name" value={p.drawing.doc.name ?? ""} onChange={(e) => p.onRename(e.target.value)} style={{ width: 130 }} />
       <button onClick={p.onNew} title="Start an empty network">New</button>
-      <select aria-label="Start from template" value="" onChange={(e) => e.target.value && void template(e.target.value)}>
+      <select aria-label="Start from template" value="" style={{ maxWidth: 120 }} onChange={(e) => e.target.value && void template(e.target.value)}>
         <option value="">Template…</option>
         {p.templates.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
       </select>
-      <select aria-label="Open saved network" value="" onChange={(e) => e.target.value && void open(e.target.value)}>
-        <option value="">{(saved.data ?? []).length ? "Open…" : "Open… (none yet)"}</option>
+      <select aria-label="Open saved network" value="" style={{ maxWidth: 130 }} onChange={(e) => e.target.value && void open(e.target.value)}>
+        <option value="">Open…</option>
+        {(saved.data ?? []).length === 0 && <option value="" disabled>No saved networks yet</option>}
         {(saved.data ?? []).map((n) => <option key={n.id} value={n.id}>{n.name}</option>)}
       </select>
       <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>

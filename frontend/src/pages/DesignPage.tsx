@@ -45,10 +45,10 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
   const doc = useMemo(() => toDocument(drawing), [drawing]);
   const { analysis, error: analyzeError, pending } = useAnalysis(doc);
   const flow = useReactFlow();
+  const [measured, onMeasured] = useMeasured();
 
   useEffect(() => localStorage.setItem(DRAFT_KEY, JSON.stringify(drawing)), [drawing]);
 
-  const [measured, onMeasured] = useMeasured();
   const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected, { measured }), [drawing, analysis, selected, measured]);
   const selectedNode = selected.size === 1 ? [...selected][0] : null;
 
@@ -66,13 +66,15 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
         id, type,
         params: foundation ? { ref: foundation.id, frozen: true, lr_multiplier: 1 } : {},
         inputs: at ? [] : [after],
-        position: at ?? { x: anchor?.x ?? 0, y: (anchor?.y ?? 0) + 110 },
+        position: at ?? { x: anchor?.x ?? 0, y: (anchor?.y ?? 0) + (measured[after]?.height ?? 70) + 50 },
         ...(network ? { network } : {}),
       };
       setSelected(new Set([id]));
       return { ...d, doc: { ...d.doc, nodes: [...d.doc.nodes, node] } };
     });
-  }, [h, selected]);
+    // an appended node lands below the last one, often out of view: bring the whole network back in
+    if (!at) window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }), 60);
+  }, [h, selected, flow, measured]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     onMeasured(changes);
@@ -115,7 +117,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
 
   const layout = useCallback(() => {
     h.set((d) => ({ ...laidOut(d.doc), doc: { ...laidOut(d.doc).doc, name: d.doc.name } }));
-    window.setTimeout(() => flow.fitView({ padding: 0.2 }), 50);
+    window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   }, [h, flow]);
 
   const load = useCallback((docIn: Drawing["doc"], id: string | null) => {
@@ -123,7 +125,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
     h.set(hasPositions ? fromDocument(docIn) : laidOut(docIn));
     setSavedId(id);
     setSelected(new Set());
-    window.setTimeout(() => flow.fitView({ padding: 0.2 }), 50);
+    window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   }, [h, flow]);
 
   useEffect(() => {
@@ -168,7 +170,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
             onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect}
             onNodeDragStart={() => h.checkpoint()} deleteKeyCode={["Delete", "Backspace"]}
             multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-            fitView fitViewOptions={{ padding: 0.2, maxZoom: 1.2, minZoom: 0.75 }} proOptions={{ hideAttribution: true }}
+            fitView fitViewOptions={{ padding: 0.2, maxZoom: 1, minZoom: 0.5 }} proOptions={{ hideAttribution: true }}
           >
             <Background gap={20} />
             <Controls showInteractive={false} />

@@ -27,13 +27,16 @@ export default function Curves({ points }: { points: MetricPoint[] }) {
         <line className="axis" x1={PAD} y1={10} x2={PAD} y2={H - PAD + 10} />
         <text x={4} y={16}>{lmax.toFixed(2)}</text><text x={4} y={H - PAD + 10}>0</text>
         <text x={W - PAD + 4} y={16}>100%</text>
-        <text x={PAD} y={H - 6}>{x0}</text><text x={W - PAD - 20} y={H - 6}>{x1} {points[0].step !== undefined ? "steps" : "epochs"}</text>
+        <text x={PAD} y={H - 6}>{x0}</text><text x={W - PAD - 20} y={H - 6}>{x1} {points[0].step !== undefined ? "steps" : x1 === 1 ? "epoch" : "epochs"}</text>
         {series.map(([k, s, c, dash]) => <path key={k} d={line(k, s)} fill="none" stroke={c} strokeWidth={2} strokeDasharray={dash} />)}
+        {points.length <= 40 && series.flatMap(([k, s, c]) => points.map((p, i) => typeof p[k] === "number" && (
+          // dots, so that a run with a single logged epoch still shows where it ended
+          <circle key={`${k}-${i}`} cx={sx(xs[i])} cy={s(p[k] as number)} r={3} fill={c} />)))}
       </svg>
       <div className="status-line">
         <span style={{ color: "#e06c3c" }}>— loss {last.loss?.toFixed(4) ?? ""}</span>
         <span style={{ color: "#2f9e6b" }}>— accuracy {last.accuracy !== undefined ? `${(last.accuracy * 100).toFixed(2)}%` : ""}</span>
-        <span>dashed: validation</span>
+        {points.some((p) => typeof p.val_loss === "number") && <span>dashed: validation</span>}
       </div>
     </div>
   );

@@ -1,0 +1,1 @@
+"""graft benchmarks: `make bench` (python -m bench.run)."""

@@ -1,0 +1,119 @@
+"""`make bench`: every figure measured in this one run, printed as one table and written to bench-results.json.
+
+The machine may be shared: each section records the 1-minute load average when it started, next to its figures.
+BENCH_FULL=1 runs the seed workflow exactly as shipped (3 base epochs) instead of with 1 base epoch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from . import system, training
+
+ROOT = Path(__file__).resolve().parents[1]
+N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "12800"))
+
+
+def section(results: dict, loads: dict, name: str, fn: Callable[[], dict]) -> dict:
+    load = round(os.getloadavg()[0], 2)
+    t0 = time.perf_counter()
+    print(f"[bench] {name} (load {load}) ...", file=sys.stderr, flush=True)
+    try:
+        out = fn()
+    except Exception as err:  # one broken section must not lose the others' figures
+        print(f"[bench] {name} failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        out = {f"{name}_error": f"{type(err).__name__}: {err}"}
+    loads[name] = {"load_avg_1m": load, "seconds": round(time.perf_counter() - t0, 1)}
+    results.update(out)
+    return out
+
+
+def table(r: dict, loads: dict) -> str:
+    def get(key, fmt="{}"):
+        value = r.get(key)
+        return "n/a" if value is None else fmt.format(value)
+
+    sps = r.get("samples_per_s", {})
+    ep = r.get("epoch_seconds", {})
+    acc = r.get("test_accuracy", {})
+    head_vs_full = r.get("head_epoch_vs_full_epoch")
+    rows = [
+        ("throughput", f"graft / plain PyTorch loop (samples/s ratio, example-cnn, {r.get('train_subset')} "
+                       f"samples, batch 128)", get("train_throughput_ratio_vs_plain", "{:.2f}x")),
+        ("throughput", "graft / Lightning Trainer", get("train_throughput_ratio_vs_lightning", "{:.2f}x")),
+        ("throughput", "samples/s graft | plain | lightning",
+         " | ".join(f"{sps.get(k, 0):.0f}" for k in ("graft", "plain", "lightning"))),
+        ("throughput", "epoch s graft | plain | lightning (each run)",
+         " | ".join(",".join(f"{v:.2f}" for v in ep.get(k, [])) for k in ("graft", "plain", "lightning"))),
+        ("throughput", "test acc (2,000) graft | plain | lightning",
+         " | ".join(f"{100 * acc.get(k, 0):.1f}" for k in ("graft", "plain", "lightning"))),
+        ("evaluate", "evaluation samples/s (10,000 test images, batch 1000)", get("eval_samples_per_s", "{:.0f}")),
+        ("frozen head", "naive epoch / cache-filled epoch (speedup)", get("frozen_head_epoch_speedup", "{:.2f}x")),
+        ("frozen head", "cache-filled epoch / plain floor on precomputed features", get("frozen_head_vs_floor",
+                                                                                         "{:.2f}x")),
+        ("frozen head", "cold call (fills cache) / naive call", get("frozen_head_cold_vs_naive", "{:.2f}x")),
+        ("frozen head", "accuracy delta, cached - naive (points)", get("frozen_head_accuracy_delta", "{:+.2f}")),
+        ("frozen head", "epoch s naive | warm | floor",
+         " | ".join(",".join(f"{v:.2f}" for v in r.get(k, [])) for k in ("naive_epoch_s", "warm_epoch_s",
+                                                                           "floor_epoch_s"))),
+        ("frozen head", "head-only epoch / full epoch (same samples)",
+         "n/a" if head_vs_full is None else f"{head_vs_full:.3f}"),
+        ("ddp", f"2-process - 1-process test accuracy (points; {r.get('ddp_network')}, 60k, "
+                f"{r.get('ddp_epochs')} epoch)", get("ddp2_accuracy_delta", "{:+.2f}")),
+        ("ddp", "wall s 1 proc | 2 procs; models registered", f"{get('ddp1_seconds')} | {get('ddp2_seconds')}; "
+                                                              f"{get('ddp2_models_registered')}"),
+        ("memory", f"seed workflow peak RSS MB (base epochs {r.get('seed_workflow_base_epochs')})",
+         get("peak_rss_mb_seed_workflow", "{:.0f}")),
+        ("memory", "seed workflow wall s", get("seed_workflow_seconds")),
+        ("api", "p95 ms list+detail while a run trains", get("api_p95_ms_during_training")),
+        ("api", "p95 ms list | detail; median ms", f"{get('api_p95_ms_list')} | {get('api_p95_ms_detail')}; "
+                                                   f"{get('api_median_ms')}"),
+        ("api", "live updates (SSE run events/s while training)", get("sse_events_per_s")),
+        ("start", "graft --help s", get("help_seconds")),
+        ("start", "graft ui first response s", get("ui_first_response_seconds")),
+    ]
+    load_of = {"throughput": "throughput", "evaluate": "throughput", "frozen head": "frozen_head", "ddp": "ddp",
+               "memory": "seed_workflow", "api": "api", "start": "start"}
+    width = max(len(r[1]) for r in rows)
+    lines = [f"{'area':<12} {'measure':<{width}}  {'value':<24} load", "-" * (width + 48)]
+    for area, what, value in rows:
+        lines.append(f"{area:<12} {what:<{width}}  {value:<24} {loads.get(load_of[area], {}).get('load_avg_1m')}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor()}",
+                               "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+    loads: dict[str, dict] = {}
+    tp = section(results, loads, "throughput", lambda: training.throughput(N_TRAIN))
+    base = tp.pop("trained_cnn", None)
+    results.pop("trained_cnn", None)
+    if base is not None:
+        section(results, loads, "frozen_head", lambda: training.frozen_head(base, N_TRAIN))
+        if results.get("warm_epoch_s") and results.get("epoch_seconds"):
+            warm = sorted(results["warm_epoch_s"])[len(results["warm_epoch_s"]) // 2]
+            full = sorted(results["epoch_seconds"]["graft"])[len(results["epoch_seconds"]["graft"]) // 2]
+            results["head_epoch_vs_full_epoch"] = round(warm / full, 4)
+    section(results, loads, "ddp", system.ddp_accuracy)
+    section(results, loads, "seed_workflow", lambda: system.seed_workflow_rss(os.environ.get("BENCH_FULL") == "1"))
+    section(results, loads, "api", system.api_during_training)
+    section(results, loads, "start", lambda: {"help_seconds": system.help_seconds(),
+                                              "ui_first_response_seconds": results.get("server_first_response_s")})
+    results["load_average"] = loads
+    text = table(results, loads)
+    print(text)
+    (ROOT / "bench-results.json").write_text(json.dumps(results, indent=1, default=str))
+    print(f"\nwrote {ROOT / 'bench-results.json'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
