@@ -133,10 +133,12 @@ def _p95(values: list[float]) -> float:
 
 def seed_workflow_rss(full: bool = False) -> dict[str, Any]:
     """Peak RSS of `graft run` on the seed workflow (ru_maxrss of the child). Unless `full`, the base network
-    trains 1 epoch instead of 3: the data, model and feature cache, and so the memory, are the same."""
+    trains 1 epoch on 6,400 images: the memory peak is the head step's (features of all 60,000 images), which
+    is unchanged; only the wall time is not the shipped workflow's."""
     doc = yaml.safe_load(SEED_WORKFLOW.read_text())
     if not full:
         doc["steps"][0]["epochs"] = 1
+        doc["steps"][0]["data"] = {"dataset": "mnist", "transforms": [{"limit": 6400}]}
     with tempfile.TemporaryDirectory(prefix="graft-bench-") as tmp:
         path = Path(tmp) / "workflow.yaml"
         path.write_text(yaml.safe_dump(doc))

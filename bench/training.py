@@ -115,11 +115,15 @@ def run_lightning(train_ds) -> tuple[float, float, torch.nn.Module]:
 RUNNERS = {"graft": run_graft, "plain": run_plain, "lightning": run_lightning}
 
 
-def throughput(n_train: int = 12800, n_test: int = 2000, rounds: int = 2) -> dict[str, Any]:
+def throughput(n_train: int = 6400, n_test: int = 2000, rounds: int = 2) -> dict[str, Any]:
     import logging
 
-    logging.getLogger("lightning").setLevel(logging.ERROR)
-    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    import warnings
+
+    for name in ("lightning", "lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="lightning")
+    warnings.filterwarnings("ignore", message=".*treespec.*")
     train_ds, test_ds = datasets(n_train, n_test)
     warm = load_dataset({"dataset": "mnist", "transforms": [{"limit": 512}]}, "train")
     for fn in RUNNERS.values():                 # first-call costs (allocator, kernels, imports) out of the way
@@ -204,7 +208,7 @@ def _floor(base, train_ds) -> float:
     return time.perf_counter() - t0
 
 
-def frozen_head(base: torch.nn.Module, n_train: int = 12800, n_test: int = 2000, rounds: int = 2) -> dict:
+def frozen_head(base: torch.nn.Module, n_train: int = 6400, n_test: int = 2000, rounds: int = 2) -> dict:
     train_ds, test_ds = datasets(n_train, n_test)
     norm = {"mean": float(train_ds.mean), "std": float(train_ds.std)}
     naive, cold_call, warm, floor = [], [], [], []

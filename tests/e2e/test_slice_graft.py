@@ -30,8 +30,8 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
 
     # 3a. a base model from the example CNN on 1,000 samples
     page.goto("/#/train")
-    page.get_by_text("No runs yet").wait_for()
-    train(page, "template:example-cnn", "base", 1000)
+    page.get_by_role("button", name="Start training").wait_for()
+    train(page, "template:example-cnn", "byhand-base", 1000)
     page.shot("base-trained")
     timings["train base"] = time.monotonic() - t0
     page.get_by_role("button", name="Open model →").click()
@@ -59,12 +59,12 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
     assert "7 layers: conv1 … flatten" in summary.inner_text()
     page.shot("conv-part-selected")
     save.click()
-    page.get_by_role("heading", name="base-foundation").wait_for()  # the new foundation opens
+    page.get_by_role("heading", name="byhand-base-foundation").wait_for()  # the new foundation opens
     page.get_by_test_id("node-conv1").wait_for()
     assert page.get_by_test_id("node-fc1").count() == 0
     page.shot("foundation-opened")
-    foundation = next(m for m in api(server, "/models") if m["kind"] == "foundation")
-    assert foundation["name"] == "base-foundation"
+    foundation = next(m for m in api(server, "/models") if m["name"] == "byhand-base-foundation")
+    assert foundation["kind"] == "foundation"
     assert [n["id"] for n in api(server, f"/models/{foundation['id']}")["spec"]["nodes"]][-1] == "flatten"
     timings["slice"] = time.monotonic() - t0
 
@@ -72,7 +72,7 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
     page.goto("/#/design")
     page.get_by_role("button", name="New").click()
     page.get_by_label("Network name").fill("grafted")
-    page.locator(".palette-item.foundation", has_text="base-foundation").dblclick()
+    page.locator(".palette-item.foundation", has_text="byhand-base-foundation").dblclick()
     block = page.locator(".gnode.foundation-node")
     block.wait_for()
     assert "frozen" in block.inner_text() and "7 layers" in block.inner_text()
@@ -89,10 +89,10 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
     # 5. train only the head
     page.wait_for_url("**/#/train/*")
     saved = next(n for n in api(server, "/networks") if n["name"] == "grafted")
-    train(page, f"saved:{saved['id']}", "head", 1000)
+    train(page, f"saved:{saved['id']}", "byhand-head", 1000)
     page.shot("head-trained")
     timings["train head"] = time.monotonic() - t0
-    head = next(m for m in api(server, "/models") if m["name"] == "head")
+    head = next(m for m in api(server, "/models") if m["name"] == "byhand-head")
     page.get_by_role("button", name="Open model →").click()
     page.get_by_test_id(f"lineage-{head['id']}").get_by_text("unchanged").wait_for()
 

@@ -40,7 +40,7 @@ export default function TrainPage({ param, navigate }: { param?: string; navigat
         </div>
         <div className="grow" style={{ minWidth: 0 }}>
           {run.data && run.data.id === id ? <RunDetail run={run.data} onChanged={refresh} navigate={navigate} />
-            : <div className="empty">Select a run to see its curves.</div>}
+            : runs.data?.length ? <div className="empty">Select a run to see its curves.</div> : null}
         </div>
       </div>
     </div>

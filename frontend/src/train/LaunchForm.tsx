@@ -16,13 +16,19 @@ async function resolveNetwork(choice: string): Promise<NetworkSpec> {
   return networkOf(await get(`/templates/${encodeURIComponent(id)}`));
 }
 
+// Visiting Design leaves an empty draft behind; offering that as the default network would only fail.
+function draftHasLayers(): boolean {
+  try { return (JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null")?.doc?.nodes?.length ?? 0) > 0; }
+  catch { return false; }
+}
+
 /** Pick network + data + hyperparameters and queue a run (POST /api/runs). */
 export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetwork?: string; onLaunched: (r: RunRecord) => void }) {
   const saved = useApi("/networks", toSaved);
   const templates = useApi("/templates", toTemplates);
   const datasets = useApi("/datasets", toDatasets);
   const views = loadViews();
-  const hasDraft = Boolean(localStorage.getItem(DRAFT_KEY));
+  const hasDraft = draftHasLayers();
   const [network, setNetwork] = useState(initialNetwork ? `saved:${initialNetwork}` : hasDraft ? "draft:" : "template:example-cnn");
   const [data, setData] = useState("");
   const [h, setH] = useState({ epochs: 1, batch_size: 64, lr: 0.001, optimizer: "adam" });
