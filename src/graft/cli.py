@@ -99,9 +99,11 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
     for entry in report["steps"]:
         res = entry["result"]
         if entry["kind"] == "evaluate":
-            typer.echo(f"\n== {entry['name']}: evaluation {res['id']} ==\n{format_summary(res)}\n")
-            typer.echo(format_per_class(res))
-        elif entry["kind"] in ("train", "slice"):
+            typer.echo(f"\n== {entry['name']}: evaluation {res['id']} ==\n{format_summary(res)}")
+            if res.get("scratch_accuracy") is not None:
+                typer.echo(f"from scratch on the same labels: accuracy {res['scratch_accuracy']:.4f}")
+            typer.echo("\n" + format_per_class(res))
+        elif entry["kind"] in ("train", "slice", "pretrain"):
             hashes = ", ".join(f"{k} {v[:16]}" for k, v in res["block_sha256"].items())
             typer.echo(f"{entry['name']}: {res['model_kind']} {res['id']} ({res['params']} params; sha256 {hashes})")
         elif entry["kind"] == "view":
