@@ -181,8 +181,8 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
               <strong>Start a network</strong>
               <p className="muted">Drag a layer from the palette or start from a template (MLP, LeNet-5, the
                 example CNN) in the toolbar. Double-click a palette entry to append it after the selected node.</p>
-              <p className="muted small">To graft, add a trained foundation from “Foundations” at the bottom of the
-                palette: it becomes one block, and the layers you add after it form the new head.</p>
+              <p className="muted small">To graft, add a trained foundation from “Foundations” in the palette:
+                it becomes one block, and the layers you add after it form the new head.</p>
             </div></div>
           )}
         </div>
