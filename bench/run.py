@@ -22,6 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
 
 
+def cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+
+
 def section(results: dict, loads: dict, name: str, fn: Callable[[], dict]) -> dict:
     load = round(os.getloadavg()[0], 2)
     t0 = time.perf_counter()
@@ -68,7 +76,7 @@ def table(r: dict, loads: dict) -> str:
          "n/a" if head_vs_full is None else f"{head_vs_full:.3f}"),
         ("ddp", f"2-process - 1-process test accuracy (points; {r.get('ddp_network')}, 60k, "
                 f"{r.get('ddp_epochs')} epoch)", get("ddp2_accuracy_delta", "{:+.2f}")),
-        ("ddp", "wall s 1 proc | 2 procs; models registered", f"{get('ddp1_seconds')} | {get('ddp2_seconds')}; "
+        ("ddp", "wall s 1 proc | 2 procs; models the 2-process run registered", f"{get('ddp1_seconds')} | {get('ddp2_seconds')}; "
                                                               f"{get('ddp2_models_registered')}"),
         ("memory", f"seed workflow peak RSS MB (base epochs {r.get('seed_workflow_base_epochs')})",
          get("peak_rss_mb_seed_workflow", "{:.0f}")),
@@ -91,7 +99,7 @@ def table(r: dict, loads: dict) -> str:
 
 def main() -> int:
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor()}",
+                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}",
                                "torch": torch.__version__, "cuda": torch.cuda.is_available()}
     loads: dict[str, dict] = {}
     tp = section(results, loads, "throughput", lambda: training.throughput(N_TRAIN))

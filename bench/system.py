@@ -83,7 +83,7 @@ def _count_events(url: str, stop: threading.Event, counts: dict) -> None:
                 return
 
 
-def api_during_training(n_train: int = 12800) -> dict[str, Any]:
+def api_during_training(n_train: int = 6400) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="graft-bench-") as tmp:
         server = Server(Path(tmp) / "ws")
         try:
@@ -166,11 +166,12 @@ def ddp_accuracy(template: str = "lenet5", epochs: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="graft-bench-") as tmp:
         ws = Workspace(Path(tmp) / "ws")
         for nproc in (1, 2):
+            before = len(ws.list_models())
             t0 = time.perf_counter()
             rec = train_model(ws, {"template": template}, "mnist", hp, name=f"ddp{nproc}", nproc=nproc,
                               progress_bar=False)
             out[f"ddp{nproc}_seconds"] = round(time.perf_counter() - t0, 1)
             out[f"ddp{nproc}_test_accuracy"] = evaluate_model(ws, rec["id"], "mnist", split="test")["accuracy"]
-        out["ddp2_models_registered"] = len(ws.list_models())
+            out[f"ddp{nproc}_models_registered"] = len(ws.list_models()) - before
     out["ddp2_accuracy_delta"] = round(100 * (out["ddp2_test_accuracy"] - out["ddp1_test_accuracy"]), 2)
     return out

@@ -6,6 +6,7 @@ import TrainPage from "./pages/TrainPage";
 import ModelsPage from "./pages/ModelsPage";
 import EvaluatePage from "./pages/EvaluatePage";
 import WorkflowPage from "./pages/WorkflowPage";
+import ReportsPage from "./pages/ReportsPage";
 
 const SECTIONS: { id: Section; label: string; key: string; hint: string }[] = [
   { id: "design", label: "Design", key: "1", hint: "Draw a network" },
@@ -13,7 +14,8 @@ const SECTIONS: { id: Section; label: string; key: string; hint: string }[] = [
   { id: "train", label: "Train", key: "3", hint: "Runs" },
   { id: "models", label: "Models", key: "4", hint: "Registry and lineage" },
   { id: "evaluate", label: "Evaluate", key: "5", hint: "Test a model" },
-  { id: "workflow", label: "Workflow", key: "6", hint: "Pipelines" },
+  { id: "reports", label: "Reports", key: "6", hint: "What a foundation buys" },
+  { id: "workflow", label: "Workflow", key: "7", hint: "Pipelines" },
 ];
 
 function initialTheme(): "light" | "dark" {
@@ -32,7 +34,7 @@ export default function App() {
   }, [theme]);
 
   useEffect(() => {
-    // Alt+1..6 switch sections from anywhere (plain digits would clash with typing in forms).
+    // Alt+1..7 switch sections from anywhere (plain digits would clash with typing in forms).
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
       const s = SECTIONS.find((x) => x.key === e.key);
@@ -78,6 +80,7 @@ export default function App() {
         {route.section === "train" && <TrainPage param={route.param} navigate={navigate} />}
         {route.section === "models" && <ModelsPage param={route.param} navigate={navigate} />}
         {route.section === "evaluate" && <EvaluatePage param={route.param} navigate={navigate} />}
+        {route.section === "reports" && <ReportsPage param={route.param} navigate={navigate} />}
         {route.section === "workflow" && <WorkflowPage param={route.param} navigate={navigate} />}
       </main>
     </div>

@@ -11,7 +11,8 @@ def test_every_section_has_an_empty_state(page, theme):
     page.get_by_text("Start a network").wait_for()
     page.shot(f"design-{theme}")
     for section, text in [("data", "Data sets"), ("train", "No runs yet"), ("models", "No models yet"),
-                          ("evaluate", "No evaluation yet"), ("workflow", "No workflows yet")]:
+                          ("evaluate", "No evaluation yet"), ("reports", "No foundations yet"),
+                          ("workflow", "No workflows yet")]:
         page.get_by_role("navigation", name="Sections").get_by_role("link", name=section.capitalize()).click()
         page.get_by_text(text).first.wait_for()
         page.shot(f"{section}-{theme}")

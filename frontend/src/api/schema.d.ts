@@ -153,7 +153,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Dataset */
+        /**
+         * Get Dataset
+         * @description The record plus the training split's pixel mean/std (scaled to [0, 1]) and per-class counts.
+         */
         get: operations["get_dataset_api_datasets__id__get"];
         put?: never;
         post?: never;
@@ -558,6 +561,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pretrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Pretrain
+         * @description Check the encoder (cut at `end` when given) and the data now, then queue the pretraining; the run's
+         *     `model_id` names the new foundation once it is done.
+         */
+        post: operations["start_pretrain_api_pretrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Reports
+         * @description Newest first.
+         */
+        get: operations["get_reports_api_reports_get"];
+        put?: never;
+        /**
+         * Start Report
+         * @description Queue a transfer report; the run's `report_id` names it once it is done.
+         */
+        post: operations["start_report_api_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Report */
+        get: operations["get_report_api_reports__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{id}/plot.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Report Plot */
+        get: operations["get_report_plot_api_reports__id__plot_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -701,6 +783,19 @@ export interface components {
             data: components["schemas"]["DataRef"] | string;
             /** Split */
             split?: ("train" | "val" | "test") | null;
+        };
+        /** Fit */
+        Fit: {
+            /** Accuracy */
+            accuracy: number;
+            /** Hit */
+            hit: number;
+            /** Train Seconds */
+            train_seconds: number;
+            /** Trainable Params */
+            trainable_params?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         /** FoundationCheck */
         FoundationCheck: {
@@ -922,6 +1017,90 @@ export interface components {
             /** Eof */
             eof: boolean;
         };
+        /**
+         * PretrainHparams
+         * @description The pretraining knobs the workbench offers; workflows and the CLI reach the rest (engine.objectives).
+         */
+        PretrainHparams: {
+            /**
+             * Epochs
+             * @default 5
+             */
+            epochs: number;
+            /**
+             * Lr
+             * @default 0.002
+             */
+            lr: number;
+            /**
+             * Batch Size
+             * @description simclr needs at least 2 images a batch
+             * @default 256
+             */
+            batch_size: number;
+            /**
+             * Optimizer
+             * @default adamw
+             * @enum {string}
+             */
+            optimizer: "adam" | "adamw" | "sgd";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Temperature
+             * @description simclr: NT-Xent temperature
+             * @default 0.2
+             */
+            temperature: number;
+            /**
+             * Noise
+             * @description denoising: strength of the corruption
+             * @default 0.5
+             */
+            noise: number;
+        };
+        /** PretrainRequest */
+        PretrainRequest: {
+            /**
+             * Network
+             * @description the encoder: a network document, or {template: NAME}
+             * @example {
+             *       "template": "fast-cnn"
+             *     }
+             */
+            network: {
+                [key: string]: unknown;
+            };
+            /**
+             * End
+             * @description keep the network up to this node (drop its classifier layers)
+             * @example flatten
+             */
+            end?: string | null;
+            /**
+             * Objective
+             * @default simclr
+             * @enum {string}
+             */
+            objective: "autoencoder" | "denoising" | "simclr";
+            /**
+             * Data
+             * @description images to learn from; their labels are never read
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            hparams?: components["schemas"]["PretrainHparams"];
+            /** Name */
+            name?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
         /** Record */
         Record: {
             /** Id */
@@ -931,6 +1110,115 @@ export interface components {
              * @default
              */
             name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Report */
+        Report: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @default transfer
+             */
+            kind: string;
+            /** Foundation Id */
+            foundation_id: string;
+            /**
+             * Foundation Name
+             * @default
+             */
+            foundation_name: string;
+            /** Target */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Created At */
+            created_at?: string | null;
+            /** Test */
+            test: {
+                [key: string]: unknown;
+            };
+            /** Test Size */
+            test_size: number;
+            /** Rows */
+            rows: components["schemas"]["ReportRow"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ReportRequest */
+        ReportRequest: {
+            /**
+             * Foundation
+             * @description a foundation id (fnd-...)
+             */
+            foundation: string;
+            /**
+             * Target
+             * @description the target task; its test split is the test set
+             * @default mnist
+             */
+            target: components["schemas"]["DataRef"] | string;
+            /**
+             * Budgets
+             * @description labelled samples per class, or 'all'
+             */
+            budgets?: (number | "all")[];
+            /**
+             * Head
+             * @default mlp
+             * @enum {string}
+             */
+            head: "mlp" | "linear";
+            /**
+             * Epochs
+             * @description epochs per training, or auto (at least 300 optimizer steps)
+             * @default auto
+             */
+            epochs: number | "auto";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /** ReportRow */
+        ReportRow: {
+            /** Budget */
+            budget: number | string;
+            /** Train Size */
+            train_size: number;
+            /** Epochs */
+            epochs: number;
+            foundation: components["schemas"]["Fit"];
+            scratch: components["schemas"]["Fit"];
+            /** Gain */
+            gain: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ReportSummary */
+        ReportSummary: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @default transfer
+             */
+            kind: string;
+            /** Foundation Id */
+            foundation_id: string;
+            /**
+             * Foundation Name
+             * @default
+             */
+            foundation_name: string;
+            /** Target */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Created At */
+            created_at?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -978,6 +1266,13 @@ export interface components {
             };
             /** Error */
             error?: string | null;
+            /**
+             * Stage
+             * @description what a multi-part run (a report) is doing now
+             */
+            stage?: string | null;
+            /** Report Id */
+            report_id?: string | null;
             /**
              * Request
              * @default {}
@@ -2611,6 +2906,217 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_pretrain_api_pretrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PretrainRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_reports_api_reports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSummary"][];
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_report_api_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_api_reports__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_plot_api_reports__id__plot_png_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description accuracy by label budget, foundation against scratch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

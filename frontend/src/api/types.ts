@@ -127,6 +127,9 @@ export interface RunRecord {
   error?: string | null;
   created?: string;
   created_at?: string;
+  stage?: string | null; // what a multi-part run (a report) is doing now
+  report_id?: string | null;
+  request?: Record<string, unknown>;
 }
 
 export interface ModelRecord {

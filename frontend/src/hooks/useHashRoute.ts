@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
-export type Section = "design" | "data" | "train" | "models" | "evaluate" | "workflow";
+export type Section = "design" | "data" | "train" | "models" | "evaluate" | "reports" | "workflow";
 export type Navigate = (section: Section, param?: string) => void;
-const SECTIONS: Section[] = ["design", "data", "train", "models", "evaluate", "workflow"];
+const SECTIONS: Section[] = ["design", "data", "train", "models", "evaluate", "reports", "workflow"];
 
 function parse(): { section: Section; param?: string } {
   const [, section, ...rest] = window.location.hash.replace(/^#/, "").split("/");

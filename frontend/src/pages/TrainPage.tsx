@@ -5,13 +5,17 @@ import { useApi } from "../hooks/useApi";
 import { useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
 import LaunchForm from "../train/LaunchForm";
+import PretrainForm from "../train/PretrainForm";
 import RunDetail, { fmtEta } from "../train/RunDetail";
 
 const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs");
+const KIND_LABEL: Record<string, string> = { pretrain: "no labels", report: "report", evaluate: "evaluation", workflow: "workflow" };
 
 export default function TrainPage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const runs = useApi("/runs", toRuns);
   const [selected, setSelected] = useState<string | null>(null);
+  const [mode, setMode] = useState<"supervised" | "ssl">("supervised");
+  const launched = (r: RunRecord) => { setSelected(r.id); runs.reload(); };
   const id = selected ?? runs.data?.[0]?.id ?? null;
   const run = useApi<RunRecord>(id ? `/runs/${id}` : null);
   const refresh = () => { runs.reload(); run.reload(); };
@@ -22,7 +26,16 @@ export default function TrainPage({ param, navigate }: { param?: string; navigat
   return (
     <div className="page">
       <div className="page-head"><h1>Train</h1><span className="muted">Queue a run and watch it learn</span></div>
-      <LaunchForm initialNetwork={param} onLaunched={(r) => { setSelected(r.id); runs.reload(); }} />
+      <div className="card list" style={{ gap: 12 }}>
+        <div className="page-head">
+          <h2 style={{ margin: 0 }}>New run</h2>
+          <div className="tabs" role="tablist" aria-label="What to train">
+            <button role="tab" type="button" aria-selected={mode === "supervised"} onClick={() => setMode("supervised")}>Supervised (labels)</button>
+            <button role="tab" type="button" aria-selected={mode === "ssl"} onClick={() => setMode("ssl")}>Self-supervised (no labels)</button>
+          </div>
+        </div>
+        {mode === "supervised" ? <LaunchForm initialNetwork={param} onLaunched={launched} /> : <PretrainForm onLaunched={launched} />}
+      </div>
       <div className="row">
         <div className="card" style={{ width: 340, flexShrink: 0 }}>
           <h2>Runs</h2>
@@ -31,7 +44,7 @@ export default function TrainPage({ param, navigate }: { param?: string; navigat
           <table><tbody>
             {(runs.data ?? []).map((r) => (
               <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => setSelected(r.id)}>
-                <td>{r.name ?? r.id}<div className="small muted">{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</div></td>
+                <td>{r.name ?? r.id}<div className="small muted">{r.kind && r.kind !== "train" ? `${KIND_LABEL[r.kind] ?? r.kind} · ` : ""}{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</div></td>
                 <td><span className={`badge ${r.status}`}>{r.status}</span>
                   {r.status === "running" && <div className="small muted">{Math.round((r.progress ?? 0) * 100)}% {fmtEta(r.eta)}</div>}</td>
               </tr>

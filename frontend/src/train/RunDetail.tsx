@@ -12,6 +12,7 @@ export function fmtEta(s: number | null | undefined): string {
 /** One run: status, progress with time left, live curves, cancel, and a link to its model. */
 export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord; onChanged: () => void; navigate: Navigate }) {
   const active = run.status === "queued" || run.status === "running";
+  const foundation = run.kind === "pretrain";
   const points = (run.metrics ?? run.history ?? []).map((p) => ({
     ...p, loss: p.loss ?? p.train_loss, accuracy: p.accuracy ?? p.train_accuracy,
   }));
@@ -24,15 +25,18 @@ export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord
         <span className="muted small mono">{run.id}</span>
         <div className="grow" />
         {active && <button className="danger" onClick={() => send("POST", `/runs/${run.id}/cancel`).then(onChanged, onChanged)}>Cancel run</button>}
-        {run.model_id && <button onClick={() => navigate("models", run.model_id!)}>Open model →</button>}
-        {run.model_id && <button onClick={() => navigate("evaluate", run.model_id!)}>Evaluate →</button>}
+        {run.model_id && <button onClick={() => navigate("models", run.model_id!)}>{foundation ? "Open foundation →" : "Open model →"}</button>}
+        {run.model_id && !foundation && <button onClick={() => navigate("evaluate", run.model_id!)}>Evaluate →</button>}
+        {run.model_id && foundation && <button onClick={() => navigate("reports", `new:${run.model_id}`)}>Transfer report →</button>}
+        {run.report_id && <button onClick={() => navigate("reports", run.report_id!)}>Open report →</button>}
       </div>
       <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label="Training progress">
         <div className="progress"><div style={{ width: `${pct}%` }} /></div>
-        <div className="small muted">{pct}%{run.epochs ? ` · epoch ${run.epoch ?? 0} of ${run.epochs}` : ""} {active ? `· ${fmtEta(run.eta)}` : ""}</div>
+        <div className="small muted">{pct}%{run.epochs ? ` · epoch ${run.epoch ?? 0} of ${run.epochs}` : ""}{run.stage && active ? ` · ${run.stage}` : ""} {active ? `· ${fmtEta(run.eta)}` : ""}</div>
       </div>
       {run.error && <div className="error-box small" role="alert">{run.error}</div>}
-      <Curves points={points} />
+      {foundation && <div className="small muted">Self-supervised ({String(run.request?.objective ?? "")}): the loss is the objective's, not a classification loss; there is no accuracy until a head is trained.</div>}
+      {run.kind !== "report" && <Curves points={points} />}
     </div>
   );
 }

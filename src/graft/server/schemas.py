@@ -2,7 +2,7 @@
 it) promises. Registry records keep their extra fields (extra="allow") so new columns reach the client."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +101,74 @@ class TrainRequest(Strict):
     description: str = Field(default="", max_length=2000)
 
 
+class PretrainHparams(Strict):
+    """The pretraining knobs the workbench offers; workflows and the CLI reach the rest (engine.objectives)."""
+    epochs: int = Field(default=5, ge=1, le=1000)
+    lr: float = Field(default=2e-3, gt=0, le=10)
+    batch_size: int = Field(default=256, ge=2, le=65536, description="simclr needs at least 2 images a batch")
+    optimizer: Literal["adam", "adamw", "sgd"] = "adamw"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    temperature: float = Field(default=0.2, gt=0, le=100, description="simclr: NT-Xent temperature")
+    noise: float = Field(default=0.5, ge=0, le=10, description="denoising: strength of the corruption")
+
+
+class PretrainRequest(Strict):
+    network: dict[str, Any] = Field(description="the encoder: a network document, or {template: NAME}",
+                                    examples=[{"template": "fast-cnn"}])
+    end: Optional[str] = Field(default=None, max_length=64, examples=["flatten"],
+                               description="keep the network up to this node (drop its classifier layers)")
+    objective: Literal["autoencoder", "denoising", "simclr"] = "simclr"
+    data: Data = Field(default="mnist", description="images to learn from; their labels are never read")
+    hparams: PretrainHparams = Field(default_factory=PretrainHparams)
+    name: Optional[str] = Name
+    description: str = Field(default="", max_length=2000)
+
+
+Budget = Union[Annotated[int, Field(ge=1, le=1_000_000)], Literal["all"]]
+
+
+class ReportRequest(Strict):
+    foundation: str = Field(min_length=1, max_length=64, description="a foundation id (fnd-...)")
+    target: Data = Field(default="mnist", description="the target task; its test split is the test set")
+    budgets: list[Budget] = Field(default_factory=lambda: [1, 10, 100, "all"], min_length=1, max_length=12,
+                                  description="labelled samples per class, or 'all'")
+    head: Literal["mlp", "linear"] = "mlp"
+    epochs: Union[Annotated[int, Field(ge=1, le=1000)], Literal["auto"]] = Field(
+        default="auto", description="epochs per training, or auto (at least 300 optimizer steps)")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class Fit(Open):
+    accuracy: float
+    hit: int
+    train_seconds: float
+    trainable_params: Optional[int] = None
+
+
+class ReportRow(Open):
+    budget: Union[int, str]
+    train_size: int
+    epochs: int
+    foundation: Fit
+    scratch: Fit
+    gain: float
+
+
+class ReportSummary(Open):
+    id: str
+    kind: str = "transfer"
+    foundation_id: str
+    foundation_name: str = ""
+    target: dict[str, Any]
+    created_at: Optional[str] = None
+
+
+class Report(ReportSummary):
+    test: dict[str, Any]
+    test_size: int
+    rows: list[ReportRow]
+
+
 class EvaluationRequest(Strict):
     model: str = Id
     data: Data = "mnist"
@@ -156,6 +224,8 @@ class Run(Open):
     evaluation_id: Optional[str] = None
     steps: dict[str, Any] = {}
     error: Optional[str] = None
+    stage: Optional[str] = Field(default=None, description="what a multi-part run (a report) is doing now")
+    report_id: Optional[str] = None
     request: dict[str, Any] = {}
     created_at: Optional[str] = None
     started_at: Optional[str] = None
@@ -202,6 +272,7 @@ def run_out(r: dict) -> dict:
         "loss": p.get("loss"), "history": r.get("history") or [],
         "model_id": r.get("model_id") or result.get("model_id"), "evaluation_id": result.get("evaluation_id"),
         "steps": p.get("workflow_steps") or {}, "result": result or None,
+        "stage": p.get("stage") if isinstance(p.get("stage"), str) else None, "report_id": result.get("report_id"),
         "error": r.get("error"), "request": r.get("request") or {},
         "created_at": iso(r.get("created_at")), "started_at": iso(r.get("started_at")),
         "finished_at": iso(r.get("finished_at")),

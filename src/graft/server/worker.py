@@ -26,6 +26,7 @@ class Progress:
         self.ws, self.run_id, self.epochs = ws, run_id, epochs
         self.stop = threading.Event()
         self.user_cancel = False
+        self.hard_stop = False  # set by work that cannot check should_stop often: a signal interrupts it
         self.started = time.monotonic()
         self.last_write = 0.0
         self.state: dict[str, Any] = {"fraction": 0.0}
@@ -41,6 +42,9 @@ class Progress:
         info = _as_dict(args, info)
         self.history.append({k: v for k, v in info.items() if _plain(v)})
         self._update(info, force=True)
+
+    def set_fraction(self, fraction: float, **info) -> None:
+        self._update({**info, "progress": fraction}, force=True)
 
     def on_event(self, event: dict) -> None:
         """Workflow step events: keep a status per step."""
@@ -123,7 +127,58 @@ def run_workflow_step(ws, run: dict, p: Progress) -> dict:
     return {"result": {"steps": report["steps"]}}
 
 
-KINDS = {"train": run_train, "evaluate": run_evaluate, "workflow": run_workflow_step}
+class _JobRun:
+    """The workspace as pretrain_foundation sees it inside a worker: the run it would create is the job's own
+    run, so one pretraining shows as one run (train_model takes run_id for the same reason)."""
+
+    def __init__(self, ws, run_id: str):
+        self._ws, self._run_id = ws, run_id
+
+    def __getattr__(self, name: str):
+        return getattr(self._ws, name)
+
+    def create_run(self, kind: str, request: dict, **fields) -> dict:
+        return self._ws.get_run(self._run_id)
+
+
+def run_pretrain(ws, run: dict, p: Progress) -> dict:
+    from ..ops.pretrain import pretrain_foundation
+
+    req = run["request"]
+    p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
+    rec = pretrain_foundation(_JobRun(ws, run["id"]), req["network"], req["data"], req["objective"],
+                              req.get("hparams") or {}, name=req.get("name") or None,
+                              description=req.get("description") or "", on_epoch=p.on_epoch,
+                              should_stop=p.should_stop)
+    return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
+
+
+def run_report(ws, run: dict, p: Progress) -> dict:
+    """One budget at a time, so the run shows which budget it is on and how many are done."""
+    from ..ops.report import save_report, transfer_report
+
+    req = run["request"]
+    budgets = list(req["budgets"])
+    p.hard_stop = True  # one budget can train for minutes: a cancel must not wait for it to end
+    rows, report = [], None
+    for i, budget in enumerate(budgets):
+        label = "all labels" if budget == "all" else f"{budget} per class"
+        p.set_fraction(i / len(budgets), stage=f"{label} ({i + 1} of {len(budgets)}): head on the foundation, "
+                                                "then the same network from scratch")
+        report = transfer_report(ws, req["foundation"], req["target"], [budget], head=req.get("head", "mlp"),
+                                 epochs=req.get("epochs", "auto"), seed=int(req.get("seed", 0)), store=False)
+        rows.extend(report["rows"])
+        p.history.append({"budget": budget, "accuracy": report["rows"][0]["foundation"]["accuracy"],
+                          "scratch_accuracy": report["rows"][0]["scratch"]["accuracy"]})
+    p.hard_stop = False  # the work is done: let the report be written whole
+    report = {**report, "rows": rows}
+    save_report(ws, report)
+    p.state["stage"] = "done"
+    return {"result": {"report_id": report["id"], "foundation_id": report["foundation_id"]}}
+
+
+KINDS = {"train": run_train, "evaluate": run_evaluate, "workflow": run_workflow_step, "pretrain": run_pretrain,
+         "report": run_report}
 
 
 def execute(ws, run_id: str) -> int:
@@ -139,6 +194,8 @@ def execute(ws, run_id: str) -> int:
     def on_signal(signum, frame):
         p.user_cancel = p.user_cancel or signum == CANCEL_SIGNAL
         p.stop.set()
+        if p.hard_stop:
+            raise InterruptedError("cancelled")
     for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
         signal.signal(sig, on_signal)
 

@@ -40,7 +40,7 @@ class TrainStep(StepBase):
     lr: float = Field(1e-3, gt=0, le=10)
     batch_size: int = Field(128, ge=1, le=65536)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    schedule: Literal["none", "onecycle", "cosine"] = "none"
+    schedule: Literal["none", "onecycle", "cosine"] = "onecycle"   # as engine.train defaults
     weight_decay: float = Field(0.0, ge=0)
     momentum: float = Field(0.9, ge=0, le=1)
     label_smoothing: float = Field(0.0, ge=0, lt=1)

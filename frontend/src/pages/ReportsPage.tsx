@@ -1,0 +1,93 @@
+import { useEffect, useState } from "react";
+import { asList, send } from "../api/http";
+import type { components } from "../api/schema";
+import type { ModelRecord, RunRecord } from "../api/types";
+import { useApi } from "../hooks/useApi";
+import { useEvents } from "../hooks/useEvents";
+import type { Navigate } from "../hooks/useHashRoute";
+import { describeRef, type DataRef } from "../lib/dataRefs";
+import ReportForm from "../reports/ReportForm";
+import ReportView, { type Report } from "../reports/ReportView";
+import { fmtEta } from "../train/RunDetail";
+
+type Summary = components["schemas"]["ReportSummary"];
+const toFoundations = (raw: unknown) => asList<ModelRecord>(raw, "models");
+const toReports = (raw: unknown) => asList<Summary>(raw, "reports");
+const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs").filter((r) => r.kind === "report");
+const active = (r: RunRecord) => r.status === "queued" || r.status === "running";
+
+function RunProgress({ run, onChanged }: { run: RunRecord; onChanged: () => void }) {
+  const pct = Math.round((run.progress ?? 0) * 100);
+  return (
+    <div className="card list" style={{ gap: 8 }} aria-label={`Report run ${run.id}`}>
+      <div className="page-head">
+        <strong>{run.name}</strong><span className={`badge ${run.status}`}>{run.status}</span>
+        <span className="muted small mono">{run.id}</span><div className="grow" />
+        {active(run) && <button className="danger" onClick={() => send("POST", `/runs/${run.id}/cancel`).then(onChanged, onChanged)}>Cancel</button>}
+      </div>
+      {active(run) && (
+        <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label="Report progress">
+          <div className={`progress ${run.status === "queued" ? "indeterminate" : ""}`}><div style={{ width: `${pct}%` }} /></div>
+          <div className="small muted">{run.status === "queued" ? "waiting for a worker" : `${pct}% · ${run.stage ?? "starting"}`} {fmtEta(run.eta)}</div>
+        </div>
+      )}
+      {run.error && <div className="error-box small" role="alert">{run.error}</div>}
+    </div>
+  );
+}
+
+export default function ReportsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
+  const foundations = useApi("/models?kind=foundation", toFoundations);
+  const reports = useApi("/reports", toReports);
+  const runs = useApi("/runs", toRuns);
+  const [watching, setWatching] = useState<string | null>(null);
+  const id = param?.startsWith("rep-") ? param : null;
+  const report = useApi<Report>(id ? `/reports/${id}` : null);
+  const shown = (runs.data ?? []).filter((r) => active(r) || r.id === watching);
+  useEvents((e) => { if (e.kind === "report") runs.reload(); }, () => { if (shown.some(active)) runs.reload(); });
+
+  const watched = runs.data?.find((r) => r.id === watching);
+  const reloadReports = reports.reload;
+  useEffect(() => {
+    if (watched?.status === "done" && watched.report_id) {  // the report just finished: show it
+      setWatching(null);
+      reloadReports();
+      navigate("reports", watched.report_id);
+    }
+  }, [watched?.status, watched?.report_id, navigate, reloadReports]);
+
+  return (
+    <div className="page">
+      <div className="page-head"><h1>Reports</h1>
+        <span className="muted">What a foundation buys: a head on it against the same network trained from scratch</span></div>
+      <div className="card list" style={{ gap: 12 }}>
+        <h2 style={{ margin: 0 }}>New transfer report</h2>
+        {foundations.error && <div className="error-box small">{foundations.error}</div>}
+        {foundations.data && <ReportForm foundations={foundations.data} initial={param?.startsWith("new:") ? param.slice(4) : undefined}
+                                         onLaunched={(r) => { setWatching(r.id); runs.reload(); }} />}
+      </div>
+      {shown.map((r) => <RunProgress key={r.id} run={r} onChanged={runs.reload} />)}
+      <div className="row">
+        <div className="card" style={{ width: 300, flexShrink: 0, padding: 0 }}>
+          <h2 style={{ margin: "14px 16px 8px" }}>Reports</h2>
+          {reports.error && <div className="error-box small">{reports.error}</div>}
+          {reports.data?.length === 0 && <div className="empty small" style={{ margin: 12 }}><strong>No reports yet</strong>
+            Pick a foundation and a target task above and start one.</div>}
+          <table aria-label="Reports"><tbody>
+            {(reports.data ?? []).map((r) => (
+              <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("reports", r.id)}>
+                <td>{r.foundation_name} → {describeRef(r.target as unknown as DataRef)}
+                  <div className="small muted">{r.created_at?.replace("T", " ").slice(0, 16)} · <span className="mono">{r.id}</span></div></td>
+              </tr>
+            ))}
+          </tbody></table>
+        </div>
+        <div className="grow" style={{ minWidth: 0 }}>
+          {report.error && <div className="error-box">{report.error}</div>}
+          {report.data && report.data.id === id ? <ReportView report={report.data} navigate={navigate} />
+            : (reports.data?.length ?? 0) > 0 && <div className="empty">Select a report to see its table and plot.</div>}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+// The network and data pickers that the training, pretraining and report forms share.
+import { asList, get } from "../api/http";
+import type { DatasetRecord, NetworkSpec, SavedNetwork } from "../api/types";
+import { networkOf, toTemplates } from "../design/useDesignerData";
+import { useApi } from "../hooks/useApi";
+import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
+
+const DRAFT_KEY = "graft-draft";
+const toSaved = (raw: unknown) => asList<SavedNetwork>(raw, "networks");
+const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
+
+/** A network choice is "draft:", "saved:ID" or "template:NAME". */
+export async function resolveNetwork(choice: string): Promise<NetworkSpec> {
+  const [kind, id] = [choice.slice(0, choice.indexOf(":")), choice.slice(choice.indexOf(":") + 1)];
+  if (kind === "draft") return JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null")?.doc;
+  if (kind === "saved") return networkOf(await get(`/networks/${id}`));
+  return networkOf(await get(`/templates/${encodeURIComponent(id)}`));
+}
+
+// Visiting Design leaves an empty draft behind; offering that as the default network would only fail.
+export function draftHasLayers(): boolean {
+  try { return (JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null")?.doc?.nodes?.length ?? 0) > 0; }
+  catch { return false; }
+}
+
+export function NetworkSelect({ value, onChange, label = "Network" }: { value: string; onChange: (v: string) => void; label?: string }) {
+  const saved = useApi("/networks", toSaved);
+  const templates = useApi("/templates", toTemplates);
+  return (
+    <label className="field"><span>{label}</span>
+      <select aria-label="Network" value={value} onChange={(e) => onChange(e.target.value)}>
+        {draftHasLayers() && <option value="draft:">Current design (unsaved draft)</option>}
+        {(saved.data ?? []).map((n) => <option key={n.id} value={`saved:${n.id}`}>{n.name} (saved)</option>)}
+        {(templates.data ?? []).map((t) => <option key={t.name} value={`template:${t.name}`}>{t.name} (template)</option>)}
+      </select></label>
+  );
+}
+
+/** Data set choices ("ds:ID" or "view:NAME"), with the first data set chosen until the user picks. */
+export function useDataChoice(picked: string) {
+  const datasets = useApi("/datasets", toDatasets);
+  const views = loadViews();
+  const choice = picked || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
+  const options = (
+    <>
+      {(datasets.data ?? []).map((d) => <option key={d.id} value={`ds:${d.id}`}>{d.name}</option>)}
+      {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
+    </>
+  );
+  /** The data reference of the choice, keeping only the first `limit` samples when it is given. */
+  const refOf = (limit: string): DataRef => {
+    const ref: DataRef = choice.startsWith("view:")
+      ? structuredClone(views.find((v) => v.name === choice.slice(5))!.ref)
+      : { dataset: choice.slice(3) };
+    const n = Number(limit);
+    if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
+    return limit ? { ...ref, transforms: [...(ref.transforms ?? []), { limit: n }] } : ref;
+  };
+  return { choice, options, refOf };
+}
