@@ -77,5 +77,6 @@ def test_pretrain_without_labels_then_transfer_report(page, server):
     page.shot("report-dark")
     page.goto("/#/train")
     page.get_by_role("tab", name="Self-supervised (no labels)").click()
+    page.wait_for_function("document.querySelector('select[aria-label=\"Encoder ends at\"]').value === 'flatten'")
     page.shot("pretrain-form-dark")
     print(f"pretrained after {pretrained_s:.1f} s, report after {time.monotonic() - t0:.1f} s")

@@ -1,5 +1,7 @@
 """Pretraining and transfer reports over HTTP: requests are checked before anything is queued (4xx with the field
 at fault), reports are read back as JSON and as a PNG, and ids that are not rep-<12 hex> are 404."""
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -131,6 +133,13 @@ def test_report_ids_that_are_not_there_or_not_ids_are_404(idle, detail, path):
     detail(resp)
 
 
+def test_get_on_a_post_only_route_is_405_not_404(idle, detail):
+    resp = idle.get("/api/pretrain")
+    assert resp.status_code == 405 and resp.headers["allow"] == "POST"
+    assert "POST" in detail(resp)["message"]
+    assert idle.get("/api/nope").status_code == 404
+
+
 @pytest.mark.slow
 def test_pretrain_then_report_through_the_worker(tmp_path):
     """The real worker: a foundation from 200 unlabelled images, then a report for two budgets."""
@@ -154,3 +163,14 @@ def test_pretrain_then_report_through_the_worker(tmp_path):
         assert [r["budget"] for r in report["rows"]] == [1, "all"]
         assert [r["train_size"] for r in report["rows"]] == [10, 200] and report["test_size"] == 200
         assert [r["id"] for r in c.get("/api/reports").json()] == [report["id"]]
+        # a cancel stops a report in the middle of a budget, not after it
+        long = c.post("/api/reports", json={"foundation": fnd["id"], "target": TINY, "budgets": ["all"],
+                                            "epochs": 1000}).json()
+        wait_for(c, long["id"], ("running",))
+        time.sleep(2)  # into the training
+        t0 = time.monotonic()
+        c.post(f"/api/runs/{long['id']}/cancel")
+        stopped = wait_for(c, long["id"], ("cancelled", "failed", "done"), timeout=30)
+        assert stopped["status"] == "cancelled" and time.monotonic() - t0 < 10
+        assert len(c.get("/api/reports").json()) == 1
+

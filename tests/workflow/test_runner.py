@@ -44,6 +44,12 @@ def test_seed_pipeline_runs_and_reports_the_contract(tmp_path, workflow):
     assert steps["head"]["result"]["block_sha256"]["base"] == \
         steps["foundation"]["result"]["block_sha256"]["foundation"]
     assert steps["view"]["result"]["total"] == 300
+    # every run the workflow started records the workflow's hash, its seed and the data fingerprint
+    runs = ws.list_runs(kind="train")
+    assert len(runs) == 2 and len({r["workflow_hash"] for r in runs}) == 1 and runs[0]["workflow_hash"]
+    assert all(r["seed"] == 0 for r in runs)
+    head = ws.get_model(steps["head"]["result"]["id"])
+    assert head["data_fingerprint"] and head["versions"]["torch"]
 
 
 def test_second_run_is_all_cached_and_a_change_reruns_only_what_follows(tmp_path, workflow):

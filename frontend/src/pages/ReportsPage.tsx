@@ -44,7 +44,11 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
   const id = param?.startsWith("rep-") ? param : null;
   const report = useApi<Report>(id ? `/reports/${id}` : null);
   const shown = (runs.data ?? []).filter((r) => active(r) || r.id === watching);
-  useEvents((e) => { if (e.kind === "report") runs.reload(); }, () => { if (shown.some(active)) runs.reload(); });
+  useEvents((e) => {
+    if (e.kind !== "report") return;
+    runs.reload();
+    if (e.status === "done") reports.reload();
+  }, () => { if (shown.some(active)) runs.reload(); });
 
   const watched = runs.data?.find((r) => r.id === watching);
   const reloadReports = reports.reload;
@@ -67,27 +71,30 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
                                          onLaunched={(r) => { setWatching(r.id); runs.reload(); }} />}
       </div>
       {shown.map((r) => <RunProgress key={r.id} run={r} onChanged={runs.reload} />)}
-      <div className="row">
-        <div className="card" style={{ width: 300, flexShrink: 0, padding: 0 }}>
-          <h2 style={{ margin: "14px 16px 8px" }}>Reports</h2>
-          {reports.error && <div className="error-box small">{reports.error}</div>}
-          {reports.data?.length === 0 && <div className="empty small" style={{ margin: 12 }}><strong>No reports yet</strong>
-            Pick a foundation and a target task above and start one.</div>}
-          <table aria-label="Reports"><tbody>
-            {(reports.data ?? []).map((r) => (
-              <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("reports", r.id)}>
-                <td>{r.foundation_name} → {describeRef(r.target as unknown as DataRef)}
-                  <div className="small muted">{r.created_at?.replace("T", " ").slice(0, 16)} · <span className="mono">{r.id}</span></div></td>
-              </tr>
-            ))}
-          </tbody></table>
-        </div>
-        <div className="grow" style={{ minWidth: 0 }}>
-          {report.error && <div className="error-box">{report.error}</div>}
-          {report.data && report.data.id === id ? <ReportView report={report.data} navigate={navigate} />
-            : (reports.data?.length ?? 0) > 0 && <div className="empty">Select a report to see its table and plot.</div>}
-        </div>
+      <div className="card" style={{ maxHeight: id ? 200 : 360, overflow: "auto", padding: 0 }}>
+        {reports.error && <div className="error-box">{reports.error}</div>}
+        {reports.data?.length === 0 ? (
+          <div className="empty" style={{ margin: 16 }}><strong>No reports yet</strong>
+            Pick a foundation and a target task above and start one: the table and the plot appear here.</div>
+        ) : (
+          <table aria-label="Reports">
+            <thead><tr><th>Foundation</th><th>Target task</th><th>Created</th><th>Id</th></tr></thead>
+            <tbody>
+              {(reports.data ?? []).map((r) => (
+                <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("reports", r.id)}>
+                  <td><strong>{r.foundation_name}</strong> <span className="muted small mono">{r.foundation_id}</span></td>
+                  <td>{describeRef(r.target as unknown as DataRef)}</td>
+                  <td className="small">{r.created_at?.replace("T", " ").slice(0, 16)}</td>
+                  <td className="small mono">{r.id}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </div>
+      {report.error && <div className="error-box">{report.error}</div>}
+      {report.data && report.data.id === id ? <ReportView report={report.data} navigate={navigate} />
+        : !id && (reports.data?.length ?? 0) > 0 && <div className="empty">Select a report to see its table and plot.</div>}
     </div>
   );
 }

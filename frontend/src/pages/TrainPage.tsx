@@ -9,7 +9,7 @@ import PretrainForm from "../train/PretrainForm";
 import RunDetail, { fmtEta } from "../train/RunDetail";
 
 const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs");
-const KIND_LABEL: Record<string, string> = { pretrain: "no labels", report: "report", evaluate: "evaluation", workflow: "workflow" };
+const KIND_LABEL: Record<string, string> = { pretrain: "pretraining, no labels", report: "report", evaluate: "evaluation", workflow: "workflow" };
 
 export default function TrainPage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const runs = useApi("/runs", toRuns);

@@ -32,7 +32,7 @@ export default function ReportView({ report, navigate }: { report: Report; navig
         the foundation wins {wins} of {report.rows.length} budget{report.rows.length === 1 ? "" : "s"} ·
         {" "}{report.created_at?.replace("T", " ").slice(0, 16)}
       </div>
-      <table aria-label="Transfer results">
+      <table aria-label="Transfer results" className="report-table">
         <thead><tr>
           <th>Labels per class</th><th className="num">Training images</th><th className="num">Epochs</th>
           <th className="num">Foundation + head</th><th className="num">From scratch</th><th className="num">Gain</th>

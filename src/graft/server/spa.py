@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+import re
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Match
 
 from .errors import ApiError
 
@@ -32,12 +35,29 @@ def inside(root: Path, relative: str) -> Path | None:
     return target
 
 
+def other_methods(request: Request) -> list[str]:
+    """The methods of the API routes whose path matches this request's, read from the OpenAPI document."""
+    if not any(r.matches(request.scope)[0] == Match.PARTIAL for r in request.app.router.routes):
+        return []
+    path = request.url.path
+    methods: set[str] = set()
+    for template, ops in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+            methods.update(m.upper() for m in ops)
+    return sorted(methods)
+
+
 def router(web_dir: Path = WEB_DIR) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/{path:path}")
     def page(path: str, request: Request) -> Response:
         if path == "api" or path.startswith("api/"):
+            allowed = other_methods(request)
+            if allowed:  # this catch-all hides the 405 Starlette gives for a path that exists with other methods
+                raise HTTPException(405, {"message": f"{request.method} is not allowed on /{path} (use "
+                                                     f"{', '.join(allowed)})", "issues": []},
+                                    headers={"Allow": ", ".join(allowed)})
             raise ApiError(404, f"no API route {request.method} /{path}")
         index = web_dir / "index.html"
         if path:

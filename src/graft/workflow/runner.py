@@ -37,6 +37,7 @@ class WorkflowRun:
         self.keys: dict[str, str] = {}
         self.results: dict[str, dict] = {}
         self.steps = {s.name: s for s in workflow.steps}
+        self.hash = workflow_hash(workflow.model_dump(mode="json"))   # recorded with every run it starts
 
     # -- references -------------------------------------------------------------------------------------
     def ref_id(self, ref: Ref) -> str:
@@ -126,14 +127,15 @@ class WorkflowRun:
             rec = train_model(self.ws, self.resolved_network(step), step.data, step.hparams(),
                               name=step.model_name or f"{self.wf.name}/{step.name}",
                               description=step.description, progress_bar=self.progress_bar,
-                              should_stop=self.should_stop, nproc=step.nproc)
+                              should_stop=self.should_stop, nproc=step.nproc, workflow_hash=self.hash)
             return model_result(rec)
         if isinstance(step, PretrainStep):
             from ..ops.pretrain import pretrain_foundation
 
             rec = pretrain_foundation(self.ws, step.network, step.data, step.objective, step.all_hparams(),
                                       name=step.model_name or f"{self.wf.name}/{step.name}",
-                                      description=step.description, should_stop=self.should_stop)
+                                      description=step.description, should_stop=self.should_stop,
+                                      workflow_hash=self.hash)
             return model_result(rec)
         if isinstance(step, SliceStep):
             rec = slice_model(self.ws, self.ref_id(step.model), nodes=step.nodes, start=step.start,

@@ -21,7 +21,8 @@ from ..uploads import receive_upload
 router = APIRouter(tags=["models"])
 
 MEDIA = {"graft": "application/zip", "onnx": "application/octet-stream", "python": "application/zip"}
-BINARY = {"content": {m: {"schema": {"type": "string", "format": "binary"}} for m in set(MEDIA.values())}}
+# sorted, so that the OpenAPI document (and the client generated from it) comes out the same every time
+BINARY = {"content": {m: {"schema": {"type": "string", "format": "binary"}} for m in sorted(set(MEDIA.values()))}}
 
 
 def file_stem(record: dict) -> str:
