@@ -117,21 +117,10 @@ def _tail(log: Path, limit: int = 800) -> str:
 def _follow(ws, request: dict) -> None:
     """A rank other than 0: the same network, data and hyperparameters as ops.train._train, no registry writes.
     Weights need not match rank 0's here: DDP broadcasts rank 0's before the first step."""
-    from ..engine.compile import compile_network
     from ..engine.train import train
-    from .data_refs import load_split
-    from .networks import prepare_network, resolve_foundations
-    from .train import feature_cache
-    from .weights import load_foundation_weights
+    from .train import feature_cache, prepare_training
 
-    spec, _ = prepare_network(ws, resolve_foundations(ws, request["network"]))
-    ref, hp = request["data"], dict(request["hparams"])
-    train_ds = load_split(ws, ref, "train")
-    val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
-    model = compile_network(spec)
-    foundations = load_foundation_weights(ws, model, spec)
-    if foundations and not hp.get("normalization"):
-        hp["normalization"] = (foundations[0].get("hparams") or {}).get("normalization")
+    _, _, _, hp, train_ds, val_ds, model, _ = prepare_training(ws, request)
     train(model, train_ds, val_ds, {**hp, "progress": False}, feature_cache=feature_cache(ws))
 
 

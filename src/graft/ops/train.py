@@ -6,7 +6,7 @@ import platform
 from typing import Any, Callable
 
 from .data_refs import data_ref, load_split
-from .networks import network_document, prepare_network, resolve_foundations
+from .networks import network_document, prepare_network
 from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
 
 # What graft trains with when a document says nothing (engine.train.DEFAULTS has the full list).
@@ -71,24 +71,30 @@ class Cancelled(RuntimeError):
     pass
 
 
-def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume) -> dict:
-    from ..engine.compile import compile_network
-    from ..engine.train import train
+def prepare_training(ws, request: dict):
+    """Everything a training process needs from a request: spec, data, the compiled model with its
+    foundations' weights loaded, and the hyperparameters (shared by one process and every DDP rank)."""
+    import torch
 
-    doc = resolve_foundations(ws, request["network"])
-    spec, analysis = prepare_network(ws, doc)
+    from ..engine.compile import compile_network
+
+    spec, analysis = prepare_network(ws, request["network"])
     ref, hp = request["data"], dict(request["hparams"])
     train_ds = load_split(ws, ref, "train")
     val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
-
-    import torch
-
     torch.manual_seed(int(hp.get("seed", 0)))   # the initial weights are part of the run: seed them too
     model = compile_network(spec)
     foundations = load_foundation_weights(ws, model, spec)
     if foundations and not hp.get("normalization"):
         # a foundation sees its inputs normalized as when it was trained
         hp["normalization"] = (foundations[0].get("hparams") or {}).get("normalization")
+    return spec, analysis, ref, hp, train_ds, val_ds, model, foundations
+
+
+def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume) -> dict:
+    from ..engine.train import train
+
+    spec, analysis, ref, hp, train_ds, val_ds, model, foundations = prepare_training(ws, request)
     checkpoints = ws.root / "runs" / run_id / "checkpoints"
     history: list[dict] = []
 
