@@ -34,7 +34,7 @@ CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle
 # hparams that change the trajectory: a checkpoint only resumes a run that agrees on all of them
 TRAJECTORY = ("optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay", "momentum", "schedule",
               "label_smoothing", "normalization")
-REPORTS_PER_EPOCH = 50
+REPORTS_PER_SECOND = 4     # on_step cadence: live curves update several times a second, whatever the step time
 
 
 class TrainingDiverged(RuntimeError):
@@ -174,7 +174,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
     cuda = device.type == "cuda"
     rank, world = ddp.topology()
     bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
-    report_every = max(1, steps_per_epoch // REPORTS_PER_EPOCH)
+    next_report = 0.0
     result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h)
     for epoch in range(start, h["epochs"]):
         model.train()
@@ -212,7 +212,8 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
             hit_sum += (out.detach().argmax(1) == y).sum()
             count += len(idx)
             bar.update(1)
-            if on_step is not None and ((step + 1) % report_every == 0 or step + 1 == steps_per_epoch):
+            if on_step is not None and (time.perf_counter() >= next_report or step + 1 == steps_per_epoch):
+                next_report = time.perf_counter() + 1 / REPORTS_PER_SECOND
                 done = min((step + 1) * bs, data.n)
                 on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps_per_epoch,
                          "loss": float(loss_sum) / count, "accuracy": int(hit_sum) / count,
