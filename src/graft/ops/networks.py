@@ -22,10 +22,6 @@ def network_document(network: Any) -> dict:
     return copy.deepcopy(network)
 
 
-def foundation_refs(doc: dict) -> list[str]:
-    return [n.get("params", {}).get("ref") for n in doc.get("nodes", []) if n.get("type") == "Foundation"]
-
-
 def resolve_foundations(ws, doc: dict) -> dict:
     """Fill `network` of every Foundation node from the registry (refs must be ids by now)."""
     doc = copy.deepcopy(doc)

@@ -7,9 +7,10 @@ LAYERS_BLOCK = "head"   # everything in a network that is not inside a Foundatio
 
 
 def state_bytes(state: dict) -> bytes:
-    from safetensors.torch import save
+    """The registered form of a state dict: engine.weights' safetensors bytes, keys in sorted order."""
+    from ..engine.weights import weights_bytes
 
-    return save({k: state[k].contiguous() for k in sorted(state)})
+    return weights_bytes(dict(sorted(state.items())))
 
 
 def tensors_sha256(state: dict) -> str:
