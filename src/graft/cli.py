@@ -117,7 +117,10 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           epochs: int = 1, lr: float = 1e-3, batch_size: int = 128, optimizer: str = "adam", seed: int = 0,
           schedule: str = "onecycle", deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
           limit: Optional[int] = typer.Option(None, help="Use only the first N training samples."),
+          per_class: Optional[int] = typer.Option(None, help="Use only N random labelled samples per class."),
           nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
+          unlabeled: Optional[str] = typer.Option(None, help="Also train on this data set's images (labels "
+                                                  "unread), labelled by propagation over the frozen foundation."),
           name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
           as_json: bool = JsonOpt):
     """Train a network file on a data set and register the model."""
@@ -126,9 +129,11 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
     ws = open_workspace(workspace, db_url)
     hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed,
           "schedule": schedule, "deterministic": deterministic}
-    ref = {"dataset": data, "transforms": [{"limit": limit}]} if limit else data
+    transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
+    ref = {"dataset": data, "transforms": transforms} if transforms else data
+    semi = {"unlabeled": unlabeled} if unlabeled else None
     rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, nproc=nproc,
-                                      progress_bar=not as_json), as_json)
+                                      progress_bar=not as_json, semi_supervised=semi), as_json)
     emit(rec if as_json else None, as_json, f"registered {rec['kind']} {rec['id']} ({rec['name']})")
 
 

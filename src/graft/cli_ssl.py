@@ -62,6 +62,8 @@ def report_transfer(foundation: str = typer.Option(..., help="Foundation id (fnd
                     head: str = typer.Option("mlp", help="linear or mlp."),
                     epochs: str = typer.Option("auto", help="Epochs per training, or auto (>= 300 steps)."),
                     seed: int = 0, png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
+                    unlabeled: Optional[str] = typer.Option(None, help="Also train each head with this data set's "
+                                                            "images, labels propagated (their labels unread)."),
                     workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
                     as_json: bool = JsonOpt):
     """Per label budget: a head on the frozen foundation against the same network from scratch."""
@@ -71,7 +73,8 @@ def report_transfer(foundation: str = typer.Option(..., help="Foundation id (fnd
 
     def go():
         n_epochs = epochs if epochs == "auto" else int(epochs)
-        rep = transfer_report(ws, foundation, target, parse_budgets(budgets), head=head, epochs=n_epochs, seed=seed)
+        rep = transfer_report(ws, foundation, target, parse_budgets(budgets), head=head, epochs=n_epochs, seed=seed,
+                              unlabeled=unlabeled)
         if png:
             png.write_bytes(report_png(rep))
         return rep
@@ -80,9 +83,10 @@ def report_transfer(foundation: str = typer.Option(..., help="Foundation id (fnd
     lines = [f"report {rep['id']}: {rep['foundation_name']} -> {rep['target']['dataset']} "
              f"(test: {rep['test_size']} samples)",
              f"{'labels/class':>12} {'train':>6} {'epochs':>6} {'foundation':>10} {'scratch':>8} {'gain':>7} "
-             f"{'f. s':>7} {'s. s':>7}"]
+             f"{'f. s':>7} {'s. s':>7}" + (f" {'+unlabeled':>10}" if unlabeled else "")]
     for r in rep["rows"]:
         lines.append(f"{r['budget']!s:>12} {r['train_size']:>6} {r['epochs']:>6} {r['foundation']['accuracy']:>10.4f} "
                      f"{r['scratch']['accuracy']:>8.4f} {r['gain']:>+7.4f} {r['foundation']['train_seconds']:>7.1f} "
-                     f"{r['scratch']['train_seconds']:>7.1f}")
+                     f"{r['scratch']['train_seconds']:>7.1f}"
+                     + (f" {r['semi_supervised']['accuracy']:>10.4f}" if r.get("semi_supervised") else ""))
     emit(rep, as_json, "\n".join(lines))

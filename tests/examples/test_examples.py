@@ -44,6 +44,8 @@ def shrink(doc: dict) -> dict:
             data = {"dataset": data} if isinstance(data, str) else data
             data["transforms"] = [*(data.get("transforms") or []), {"limit": 300}]
             step["data"] = data
+        if step.get("semi_supervised"):
+            step["semi_supervised"]["unlabeled"] = {"dataset": "mnist", "transforms": [{"limit": 300}]}
         if step["kind"] == "evaluate":
             step["data"]["transforms"] = [*(step["data"].get("transforms") or []), {"limit": 200}]
     return doc
@@ -53,7 +55,9 @@ def shrink(doc: dict) -> dict:
 def test_shrunk_ssl_example_reports_accuracy_and_scratch_accuracy_and_caches(tmp_path):
     ws = Workspace(tmp_path / "ws")
     doc = shrink(load("ssl_10_labels.yaml"))
-    doc["steps"][1]["data"]["transforms"] = [{"per_class": 3, "seed": 0}]     # 300 images lack 10 per class
+    for step in doc["steps"]:
+        if step["name"] in ("head10_supervised", "head10"):
+            step["data"]["transforms"] = [{"per_class": 3, "seed": 0}]     # 300 images lack 10 per class
     report = run_workflow(ws, doc, progress_bar=False)
     steps = {s["name"]: s for s in report["steps"]}
     encoder = steps["encoder"]["result"]
@@ -64,6 +68,7 @@ def test_shrunk_ssl_example_reports_accuracy_and_scratch_accuracy_and_caches(tmp
         assert res["total"] == 200 and res["scratch_model_id"] != res["model_id"]
     head = ws.get_model(steps["head10"]["result"]["id"])
     assert head["block_sha256"]["base"] == encoder["block_sha256"]["foundation"]
+    assert head["metrics"]["pseudo_labels"]["count"] == 300 and head["semi_supervised"]["k"] == 10
     again = run_workflow(ws, doc, progress_bar=False)
     assert {s["status"] for s in again["steps"]} == {"cached"}
 

@@ -97,3 +97,14 @@ def test_cli_report_transfer_prints_json_and_writes_the_png(ws, foundation, tmp_
     bad = CliRunner().invoke(app, ["report", "transfer", "--foundation", foundation["id"], "--budgets", "x",
                                    "-w", str(ws.root)])
     assert bad.exit_code == 1 and "--budgets" in bad.output
+
+
+def test_transfer_report_with_unlabeled_images_adds_a_semi_supervised_head_per_budget(ws, foundation):
+    unlabeled = {"dataset": "mnist", "transforms": [{"limit": 500}]}
+    rep = transfer_report(ws, foundation["id"], {"dataset": "mnist", "transforms": [{"limit": 2000}]},
+                          budgets=(2, "all"), head="linear", epochs=2, test_data=TEST, unlabeled=unlabeled)
+    semi = rep["rows"][0]["semi_supervised"]
+    assert semi["unlabeled_size"] == 500 and 0.0 <= semi["accuracy"] <= 1.0
+    assert semi["trainable_params"] == rep["rows"][0]["foundation"]["trainable_params"]
+    assert "semi_supervised" not in rep["rows"][1]          # with every label there is nothing to propagate
+    assert rep["unlabeled"]["dataset"] == "mnist"

@@ -108,3 +108,12 @@ def test_workflows(client, detail):
 def test_spa_page_when_not_built(client, detail):
     resp = client.get("/some/client/route")
     assert resp.status_code == 200 and "graft" in resp.text
+
+
+def test_semi_supervised_runs_check_their_unlabeled_data_before_queueing(client, detail):
+    bad = client.post("/api/runs", json={"network": MLP, "semi_supervised": {"unlabeled": {"dataset": "mnist",
+                                                                                  "transforms": [{"nope": 1}]}}})
+    assert bad.status_code == 422 and "nope" in detail(bad)["message"]
+    odd = client.post("/api/runs", json={"network": MLP, "semi_supervised": {"unlabeled": "mnist", "k": 0}})
+    assert odd.status_code == 422
+    assert client.get("/api/runs").json() == []

@@ -63,3 +63,17 @@ def test_cancel_a_queued_run(tmp_path):
         app.state.jobs.stop(terminate=False)  # nothing is dispatched: the run stays queued
         rid = c.post("/api/runs", json={"network": {"template": "mlp"}}).json()["id"]
         assert c.post(f"/api/runs/{rid}/cancel").json()["status"] == "cancelled"
+
+
+@pytest.mark.slow
+def test_semi_supervised_run_without_a_frozen_foundation_fails_with_the_reason(tmp_path):
+    app = create_app(tmp_path / "ws")
+    with TestClient(app, base_url=BASE) as c:
+        resp = c.post("/api/runs", json={"network": {"template": "mlp"},
+                                         "data": {"dataset": "mnist", "transforms": [{"limit": 100}]},
+                                         "semi_supervised": {"unlabeled": {"dataset": "mnist",
+                                                                           "transforms": [{"limit": 100}]}}})
+        assert resp.status_code == 202
+        run = wait_for(c, resp.json()["id"], ("done", "failed"))
+        assert run["status"] == "failed" and "frozen foundations" in run["error"]
+        assert run["request"]["semi_supervised"]["unlabeled"]["transforms"] == [{"limit": 100}]

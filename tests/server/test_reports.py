@@ -112,7 +112,8 @@ def test_reports_list_json_and_plot(idle):
     listed = idle.get("/api/reports").json()
     assert [r["id"] for r in listed] == [report["id"]] and listed[0]["foundation_name"] == "enc"
     got = idle.get(f"/api/reports/{report['id']}").json()
-    assert got["rows"] == report["rows"] and got["test_size"] == 100
+    assert [{k: v for k, v in r.items() if v is not None} for r in got["rows"]] == report["rows"]
+    assert all(r["semi_supervised"] is None for r in got["rows"]) and got["test_size"] == 100
     png = idle.get(f"/api/reports/{report['id']}/plot.png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert png.content.startswith(b"\x89PNG")

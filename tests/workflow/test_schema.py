@@ -53,3 +53,30 @@ def test_no_field_can_name_code():
     with pytest.raises(SpecError):
         parse_workflow({"steps": [step("x", "train", network={"template": "mlp"},
                                        callback="os.system")]})
+
+
+def test_semi_supervised_train_step_parses_with_defaults_and_refuses_unknown_options():
+    wf = parse_workflow({"steps": [step("h", "train", network={"template": "mlp"},
+                                        semi_supervised={"unlabeled": "mnist", "k": 15})]})
+    semi = wf.steps[0].semi_supervised
+    assert (semi.k, semi.alpha, semi.method) == (15, 0.99, "label_propagation")
+    with pytest.raises(SpecError) as err:
+        parse_workflow({"steps": [step("h", "train", network={"template": "mlp"},
+                                       semi_supervised={"unlabeled": "mnist", "neighbours": 5})]})
+    assert any(i.field.endswith("semi_supervised.neighbours") for i in err.value.issues)
+
+
+def test_cache_key_of_a_train_step_changes_with_its_unlabeled_data_only_when_it_has_some(tmp_path):
+    from graft.store import Workspace
+    from graft.workflow.runner import WorkflowRun
+
+    ws = Workspace(tmp_path / "ws")
+
+    def key(**kw):
+        wf = parse_workflow({"steps": [step("h", "train", network={"template": "mlp"}, **kw)]})
+        return WorkflowRun(ws, wf).cache_key(wf.steps[0])
+
+    plain = key()
+    a = key(semi_supervised={"unlabeled": {"dataset": "mnist", "transforms": [{"limit": 100}]}})
+    b = key(semi_supervised={"unlabeled": {"dataset": "mnist", "transforms": [{"limit": 200}]}})
+    assert len({plain, a, b}) == 3

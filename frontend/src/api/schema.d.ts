@@ -1181,6 +1181,11 @@ export interface components {
              * @default 0
              */
             seed: number;
+            /**
+             * Unlabeled
+             * @description also train each head with these images, labels propagated from the budget's (their own labels are never read)
+             */
+            unlabeled?: components["schemas"]["DataRef"] | string | null;
         };
         /** ReportRow */
         ReportRow: {
@@ -1194,6 +1199,7 @@ export interface components {
             scratch: components["schemas"]["Fit"];
             /** Gain */
             gain: number;
+            semi_supervised?: components["schemas"]["Fit"] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1302,6 +1308,45 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * SemiSupervised
+         * @description Label propagation: the unlabeled images join training with labels spread from `data`'s over the frozen
+         *     foundation's nearest-neighbour graph. Needs a network whose frozen Foundation alone reads the input.
+         */
+        SemiSupervised: {
+            /**
+             * Unlabeled
+             * @description images whose labels are never read
+             * @default mnist
+             */
+            unlabeled: components["schemas"]["DataRef"] | string;
+            /**
+             * Method
+             * @default label_propagation
+             * @constant
+             */
+            method: "label_propagation";
+            /**
+             * K
+             * @default 10
+             */
+            k: number;
+            /**
+             * Alpha
+             * @default 0.99
+             */
+            alpha: number;
+            /**
+             * Gamma
+             * @default 3
+             */
+            gamma: number;
+            /**
+             * Iterations
+             * @default 30
+             */
+            iterations: number;
+        };
         /** SliceRequest */
         SliceRequest: {
             /** Nodes */
@@ -1345,6 +1390,7 @@ export interface components {
              */
             data: components["schemas"]["DataRef"] | string;
             hparams?: components["schemas"]["Hparams"];
+            semi_supervised?: components["schemas"]["SemiSupervised"] | null;
             /** Name */
             name?: string | null;
             /**

@@ -14,6 +14,7 @@ export default function ReportForm({ foundations, initial, onLaunched }:
   const [budgets, setBudgets] = useState<(number | "all")[]>([1, 10, 100]);
   const [head, setHead] = useState<"mlp" | "linear">("mlp");
   const [epochs, setEpochs] = useState("");
+  const [semi, setSemi] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { choice: dataChoice, options: dataOptions, refOf } = useDataChoice(data);
@@ -36,7 +37,9 @@ export default function ReportForm({ foundations, initial, onLaunched }:
     try {
       const n = Number(epochs);
       if (epochs && !(Number.isInteger(n) && n > 0)) throw new Error(`Epochs must be a whole number above 0 or empty for auto, found “${epochs}”.`);
-      const body = { foundation, target: refOf(limit), budgets, head, epochs: epochs ? n : ("auto" as const), seed: 0 };
+      const target = refOf(limit);
+      const body = { foundation, target, budgets, head, epochs: epochs ? n : ("auto" as const), seed: 0,
+                     ...(semi ? { unlabeled: target } : {}) };
       onLaunched(unwrap(await api.POST("/api/reports", { body })) as RunRecord);
     } catch (err) {
       setError((err as Error).message);
@@ -73,12 +76,16 @@ export default function ReportForm({ foundations, initial, onLaunched }:
         <label className="field"><span>Epochs per training</span>
           <input type="number" min="1" step="1" value={epochs} onChange={(e) => setEpochs(e.target.value)} placeholder="auto"
                  aria-label="Epochs per training" title="auto: enough epochs for at least 300 optimizer steps" style={{ width: 140 }} /></label>
+        <label className="check" title="The target's training images join each head's training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph">
+          <input type="checkbox" checked={semi} onChange={(e) => setSemi(e.target.checked)} aria-label="Also with unlabeled images" />
+          also with the unlabeled images</label>
         <div className="grow" />
         <button className="primary" type="submit" disabled={busy || !dataChoice || budgets.length === 0}>{busy ? "Queuing…" : "Start report"}</button>
       </div>
       <p className="muted small" style={{ margin: 0 }}>
         For each budget, a new head is trained on the frozen foundation and the same network is trained from scratch,
-        on the same labelled images; both are tested on the target's test split.
+        on the same labelled images; both are tested on the target's test split. With the unlabeled images, a third
+        head also trains on the target's training images whose labels are propagated from the labelled ones.
       </p>
       {error && <div className="error-box small" role="alert">{error}</div>}
     </form>

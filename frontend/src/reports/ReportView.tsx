@@ -18,6 +18,7 @@ function winner(r: Row): { text: string; cls: string } {
 /** A stored transfer report: per label budget, the foundation's head against the same network from scratch. */
 export default function ReportView({ report, navigate }: { report: Report; navigate: Navigate }) {
   const wins = report.rows.filter((r) => r.gain > 0).length;
+  const semi = report.rows.some((r) => r.semi_supervised);
   return (
     <div className="card list" style={{ gap: 12 }} aria-label="Transfer report">
       <div className="page-head">
@@ -36,7 +37,9 @@ export default function ReportView({ report, navigate }: { report: Report; navig
         <thead><tr>
           <th>Labels per class</th><th className="num">Training images</th><th className="num">Epochs</th>
           <th className="num">Foundation + head</th><th className="num">From scratch</th><th className="num">Gain</th>
-          <th className="num">Time, foundation</th><th className="num">Time, scratch</th><th>Winner</th>
+          <th className="num">Time, foundation</th><th className="num">Time, scratch</th>
+          {semi && <th className="num" title="The same head, also trained on the unlabeled images with propagated labels">+ unlabeled images</th>}
+          <th>Winner</th>
         </tr></thead>
         <tbody>
           {report.rows.map((r) => {
@@ -51,6 +54,9 @@ export default function ReportView({ report, navigate }: { report: Report; navig
                 <td className="num" data-col="gain">{r.gain >= 0 ? "+" : "−"}{(Math.abs(r.gain) * 100).toFixed(2)} pt</td>
                 <td className="num" data-col="foundation_time">{secs(r.foundation.train_seconds)}</td>
                 <td className="num" data-col="scratch_time">{secs(r.scratch.train_seconds)}</td>
+                {semi && <td className="num" data-col="semi_supervised">{r.semi_supervised
+                  ? <><strong>{pct(r.semi_supervised.accuracy)}</strong> <span className="muted small">{secs(r.semi_supervised.train_seconds)}</span></>
+                  : "—"}</td>}
                 <td data-col="winner"><span className={`badge ${w.cls}`}>{w.text}</span></td>
               </tr>
             );

@@ -116,12 +116,15 @@ def _nbytes(v: Any) -> int:
 
 
 def compute_features(block: GraphModule, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """All outputs of `block` for `x`, written batch by batch into one preallocated tensor (no second copy)."""
     block.eval()
-    parts = []
     with torch.no_grad():
-        for i in range(0, len(x), FEATURE_BATCH):
-            parts.append(block(x[i:i + FEATURE_BATCH]).to(dtype).cpu())
-    return torch.cat(parts)
+        first = block(x[:FEATURE_BATCH])
+        out = torch.empty((len(x), *first.shape[1:]), dtype=dtype)
+        out[:len(first)] = first.to(dtype).cpu()
+        for i in range(FEATURE_BATCH, len(x), FEATURE_BATCH):
+            out[i:i + FEATURE_BATCH] = block(x[i:i + FEATURE_BATCH]).to(dtype).cpu()
+    return out
 
 
 def take(features: Any, idx: torch.Tensor, device: torch.device) -> torch.Tensor:

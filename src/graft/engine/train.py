@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
@@ -55,6 +56,7 @@ class TrainResult:
     feature_cache: str | None = None        # "hit", "miss" or None when not used
     cancelled: bool = False
     hparams: dict[str, Any] = field(default_factory=dict)
+    pseudo_labels: dict | None = None       # engine.propagate summary when unlabeled images were used
 
 
 def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -111,6 +113,33 @@ class _Batches:
             self.cache_state = "hit" if cache.hits - hits == len(self.features) else "miss"
             x = None
         self.x = x
+        self.weights: torch.Tensor | None = None       # per-sample loss weights (pseudo-labelled samples)
+        self.pseudo: dict | None = None
+
+    def add_pseudo_labelled(self, model: GraphModule, unlabeled: Any, norm: dict[str, float],
+                            cache: FeatureCache | None, options: dict | None) -> None:
+        """Append the `unlabeled` images with labels propagated from this data set's (engine.propagate)."""
+        from .propagate import pseudo_labels
+
+        if not self.features:
+            raise ValueError("semi_supervised: label propagation works on the outputs of frozen foundations that "
+                             "alone read the input; this network has none (freeze its Foundation nodes, and "
+                             "feed the input to nothing else)")
+        x = input_tensor(unlabeled, norm, torch.device("cpu"))
+        extra = {fid: torch.as_tensor(np.asarray(cache.features(model.get_submodule(fid), x, unlabeled.fingerprint,
+                                                                norm["mean"], norm["std"])))
+                 for fid in self.features}
+        del x
+        mine = {fid: torch.as_tensor(np.asarray(f)) if not isinstance(f, torch.Tensor) else f.cpu()
+                for fid, f in self.features.items()}
+        n_classes = int(self.labels.max()) + 1
+        found = pseudo_labels(torch.cat([mine[f].flatten(1) for f in mine], 1), self.labels.cpu(),
+                              torch.cat([extra[f].flatten(1) for f in extra], 1), n_classes, options)
+        self.features = {fid: torch.cat([mine[fid], extra[fid].to(mine[fid].dtype)]).to(self.device) for fid in mine}
+        self.weights = torch.cat([torch.ones(self.n), found.weights]).to(self.device)
+        self.labels = torch.cat([self.labels, found.labels.to(self.device)])
+        self.n += len(found.labels)
+        self.pseudo = found.summary()
 
     def inputs(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.x is not None:
@@ -121,8 +150,14 @@ class _Batches:
 def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[str, Any] | None = None, *,
           on_epoch: Callable[[dict], None] | None = None, on_step: Callable[[dict], None] | None = None,
           checkpoint_dir: str | Path | None = None, resume_from: str | Path | None = None,
-          should_stop: Callable[[], bool] | None = None, feature_cache: FeatureCache | None = None) -> TrainResult:
-    """Train `model` in place; see DEFAULTS for the hyperparameters. Raises TrainingDiverged on a NaN/inf loss."""
+          should_stop: Callable[[], bool] | None = None, feature_cache: FeatureCache | None = None,
+          unlabeled_ds: Any = None, semi_supervised: dict | None = None) -> TrainResult:
+    """Train `model` in place; see DEFAULTS for the hyperparameters. Raises TrainingDiverged on a NaN/inf loss.
+
+    With `unlabeled_ds`, its images join the training set with labels propagated from `train_ds`'s through the
+    frozen foundations' features (engine.propagate; `semi_supervised` holds its options).
+    """
+    started = time.perf_counter()
     h = resolve_hparams(hparams)
     device = pick_device(h["device"])
     cuda = device.type == "cuda"
@@ -153,6 +188,8 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
         norm = normalization_of(train_ds, h["normalization"])
         data = _Batches(model, train_ds, norm, device, channels_last, cache)
+        if unlabeled_ds is not None:
+            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache or FeatureCache(), semi_supervised)
         val = _Batches(model, val_ds, norm, device, channels_last, cache) if val_ds is not None else None
         steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
         opt = make_optimizer(h, groups, device)
@@ -163,8 +200,10 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             restore(meta, tensors, model, opt, sched)
             start, history = meta["epoch"], meta["history"]
         model.normalization = norm
-        return _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
-                     on_epoch, on_step, checkpoint_dir, should_stop, norm)
+        result = _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
+                       on_epoch, on_step, checkpoint_dir, should_stop, norm)
+        result.seconds = time.perf_counter() - started   # with data preparation, feature caching, propagation
+        return result
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
 
@@ -175,7 +214,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
     rank, world = ddp.topology()
     bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
     next_report = 0.0
-    result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h)
+    result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h, data.pseudo)
     for epoch in range(start, h["epochs"]):
         model.train()
         stats = [b for m in model.modules() if m.training for b in m.buffers(recurse=False) if b.is_floating_point()]
@@ -197,7 +236,11 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
             saved = [b.clone() for b in stats] if stats else None
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=cuda):
                 out = net(data.inputs(idx))
-            loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
+            if data.weights is None:
+                loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
+            else:
+                loss = (F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"], reduction="none")
+                        * data.weights[idx]).mean()
             if not torch.isfinite(loss):
                 bar.close()
                 if saved:

@@ -77,7 +77,7 @@ def _output_of(doc: dict) -> str:
 
 
 def scratch_baseline(ws, model_id: str, data: Any, epochs: int | None = None, name: str | None = None,
-                     progress_bar: bool = False) -> dict:
+                     progress_bar: bool = False, batch_size: int | None = None, lr: float | None = None) -> dict:
     """Train the from-scratch twin of `model_id` on the model's own training data and hyperparameters, and
     evaluate it on `data`; returns {scratch_accuracy, scratch_model_id, scratch_evaluation_id, ...}."""
     from .evaluate import evaluate_model
@@ -87,18 +87,23 @@ def scratch_baseline(ws, model_id: str, data: Any, epochs: int | None = None, na
     if not record.get("dataset"):
         raise ValueError(f"model {model_id}: its record names no training data, so there is no baseline to train")
     hp = {k: v for k, v in (record.get("hparams") or {}).items() if k not in ("normalization", "progress")}
-    if epochs is not None:
-        hp["epochs"] = epochs
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr)):
+        if value is not None:
+            hp[key] = value
     twin = train_model(ws, scratch_network(record["spec"]), record["dataset"], hp,
                        name=name or f"{record['name']}-scratch",
                        description=f"from-scratch baseline of {record['id']}", progress_bar=progress_bar)
     ev = evaluate_model(ws, twin["id"], data)
     return {"scratch_accuracy": ev["accuracy"], "scratch_hit": ev["hit"], "scratch_model_id": twin["id"],
             "scratch_evaluation_id": ev["id"], "scratch_train_seconds": twin["metrics"].get("seconds"),
-            "train_seconds": (record.get("metrics") or {}).get("seconds"), "scratch_epochs": hp.get("epochs")}
+            "train_seconds": (record.get("metrics") or {}).get("seconds"), "scratch_epochs": hp.get("epochs"),
+            "scratch_batch_size": hp.get("batch_size"), "scratch_lr": hp.get("lr")}
 
 
 # -- the transfer report ------------------------------------------------------------------------------
+SEMI_EPOCHS = 5        # over labelled + pseudo-labelled images (tens of thousands): enough for a head
+
+
 def head_nodes(head: str | list[dict], n_classes: int) -> list[dict]:
     if isinstance(head, list):
         return copy.deepcopy(head)
@@ -121,7 +126,7 @@ def _budget_ref(target: dict, budget: int | str, seed: int) -> dict:
     return ref
 
 
-def _fit(ws, doc: dict, train_ds, test_ds, hp: dict) -> dict:
+def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None) -> dict:
     from ..engine.compile import compile_network
     from ..engine.evaluate import evaluate
     from ..engine.freeze import trainable_parameters
@@ -135,7 +140,8 @@ def _fit(ws, doc: dict, train_ds, test_ds, hp: dict) -> dict:
     if foundations:
         hp = {**hp, "normalization": (foundations[0].get("hparams") or {}).get("normalization")}
     t0 = time.perf_counter()
-    result = train(model, train_ds, None, {**hp, "progress": False}, feature_cache=feature_cache(ws))
+    result = train(model, train_ds, None, {**hp, "progress": False}, feature_cache=feature_cache(ws),
+                   unlabeled_ds=unlabeled_ds)
     seconds = time.perf_counter() - t0
     ev = evaluate(model, test_ds)
     return {"accuracy": ev["accuracy"], "hit": ev["hit"], "train_seconds": round(seconds, 3),
@@ -146,9 +152,13 @@ def _fit(ws, doc: dict, train_ds, test_ds, hp: dict) -> dict:
 def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
                     budgets: Sequence[int | str] = (1, 10, 100, "all"), head: str | list[dict] = "mlp",
                     epochs: int | str = "auto", test_data: Any = None, hparams: dict | None = None,
-                    seed: int = 0, store: bool = True) -> dict:
+                    seed: int = 0, store: bool = True, unlabeled: Any = None) -> dict:
     """Per label budget (samples per class, or "all"): accuracy and training time of a new head on the frozen
-    foundation and of the same network trained from scratch, on the same samples and the same test set."""
+    foundation and of the same network trained from scratch, on the same samples and the same test set.
+
+    With `unlabeled` (a data set whose labels are never read), each budget short of "all" also trains the head
+    semi-supervised: those images join with labels propagated from the budget's (row key `semi_supervised`).
+    """
     from ..spec.graph import graft_network
 
     foundation = ws.get_model(foundation_id)
@@ -163,6 +173,8 @@ def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
                             name=f"{foundation['name']}-head").model_dump(mode="json", exclude_none=True)
     scratch = scratch_network(grafted)
     base_hp = {"lr": 1e-3, "batch_size": 128, "seed": seed, "schedule": "onecycle", **(hparams or {})}
+    unlabeled_ref = data_ref(unlabeled) if unlabeled is not None else None
+    unlabeled_ds = load_split(ws, unlabeled_ref, "train") if unlabeled_ref else None
     rows = []
     for budget in budgets:
         train_ds = load_split(ws, _budget_ref(target, budget, seed), "train")
@@ -170,12 +182,18 @@ def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
         hp = {**base_hp, "epochs": n_epochs}
         with_f = _fit(ws, grafted, train_ds, test_ds, hp)
         from_scratch = _fit(ws, scratch, train_ds, test_ds, hp)
-        rows.append({"budget": budget, "train_size": len(train_ds), "epochs": n_epochs,
-                     "foundation": with_f, "scratch": from_scratch,
-                     "gain": round(with_f["accuracy"] - from_scratch["accuracy"], 6)})
+        row = {"budget": budget, "train_size": len(train_ds), "epochs": n_epochs,
+               "foundation": with_f, "scratch": from_scratch,
+               "gain": round(with_f["accuracy"] - from_scratch["accuracy"], 6)}
+        if unlabeled_ds is not None and budget != "all":
+            semi_hp = {**hp, "epochs": SEMI_EPOCHS, "batch_size": max(hp["batch_size"], 256)}
+            row["semi_supervised"] = {**_fit(ws, grafted, train_ds, test_ds, semi_hp, unlabeled_ds),
+                                      "epochs": SEMI_EPOCHS, "unlabeled_size": len(unlabeled_ds)}
+        rows.append(row)
     report = {"id": f"rep-{secrets.token_hex(6)}", "kind": "transfer", "foundation_id": foundation["id"],
               "foundation_name": foundation["name"], "target": target, "test": test_ref,
               "test_size": len(test_ds), "head": nodes, "hparams": base_hp, "rows": rows,
+              **({"unlabeled": unlabeled_ref} if unlabeled_ref else {}),
               "machine": machine(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if store:
         save_report(ws, report)
@@ -238,7 +256,7 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
     rows = report["rows"]
-    accs = [r[k]["accuracy"] or 0.0 for r in rows for k in ("foundation", "scratch")]
+    accs = [r[k]["accuracy"] or 0.0 for r in rows for k in ("foundation", "scratch", "semi_supervised") if r.get(k)]
     lo = max(0.0, math.floor(min(accs, default=0.0) * 10) / 10)
     span_x, span_y = max(len(rows) - 1, 1), max(1.0 - lo, 1e-6)
 
@@ -255,8 +273,9 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
     for i, r in enumerate(rows):
         x = xy(i, lo)[0]
         d.text((x - 20, h - bottom + 8), f"{r['budget']}/class" if r["budget"] != "all" else "all", fill="black")
-    for key, colour in (("foundation", (31, 119, 180)), ("scratch", (255, 127, 14))):
-        pts = [xy(i, r[key]["accuracy"] or 0.0) for i, r in enumerate(rows)]
+    for key, colour in (("foundation", (31, 119, 180)), ("scratch", (255, 127, 14)),
+                        ("semi_supervised", (44, 160, 44))):
+        pts = [xy(i, r[key]["accuracy"] or 0.0) for i, r in enumerate(rows) if r.get(key)]
         if len(pts) > 1:
             d.line(pts, fill=colour, width=3)
         for x, y in pts:
@@ -265,6 +284,8 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
                        "test accuracy by labels per class", fill="black")
     d.text((w - 220, h - 20), "blue: frozen foundation + head", fill=(31, 119, 180))
     d.text((w - 220, h - 34), "orange: from scratch", fill=(255, 127, 14))
+    if any(r.get("semi_supervised") for r in rows):
+        d.text((w - 220, h - 48), "green: + unlabeled images", fill=(44, 160, 44))
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

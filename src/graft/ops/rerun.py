@@ -24,7 +24,8 @@ def rerun(ws, run_id: str, progress_bar: bool = False, **train_options) -> dict:
         raise ValueError(f"run {run_id}: the recorded request lacks {', '.join(missing)}; it cannot be repeated")
     hparams = {**request["hparams"], "deterministic": True, "device": "cpu"}
     return train_model(ws, request["network"], request["data"], hparams, name=request.get("name"),
-                       description=request.get("description") or "", progress_bar=progress_bar, **train_options)
+                       description=request.get("description") or "", progress_bar=progress_bar,
+                       semi_supervised=request.get("semi_supervised"), **train_options)
 
 
 def comparable_history(history: list[dict]) -> list[dict]:

@@ -38,8 +38,11 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
                 description: str = "", run_id: str | None = None, on_epoch: Callable | None = None,
                 on_step: Callable | None = None, should_stop: Callable | None = None,
                 progress_bar: bool = True, nproc: int = 1, resume: bool = False,
-                workflow_hash: str | None = None) -> dict:
+                workflow_hash: str | None = None, semi_supervised: dict | None = None) -> dict:
     """Train `network` on `data` and register the model; returns its registry record.
+
+    `semi_supervised` ({"unlabeled": DATA, "k": .., "alpha": ..}) adds the images of DATA (their labels unread)
+    with labels propagated from `data` through the network's frozen foundations (engine.propagate).
 
     Every call is a run in the registry (created here unless `run_id` is given) recording its request, so
     that `rerun` can repeat it and a killed run can resume from its last checkpoint.
@@ -47,6 +50,10 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     hp = {**DEFAULT_HPARAMS, **(hparams or {})}
     request = {"network": network_document(network), "data": data_ref(data), "hparams": hp, "name": name,
                "description": description}
+    if semi_supervised:
+        request["semi_supervised"] = semi_supervised_request(semi_supervised)
+        if nproc > 1:
+            raise ValueError("semi_supervised: label propagation runs in one process; use nproc 1")
     if run_id is None:
         run_id = ws.create_run("train", request, name=name or "", status="running", seed=hp.get("seed"),
                                workflow_hash=workflow_hash)["id"]
@@ -69,6 +76,19 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
 
 class Cancelled(RuntimeError):
     pass
+
+
+def semi_supervised_request(options: dict) -> dict:
+    """The recorded form of semi-supervised options: the unlabeled data as a full data reference."""
+    from ..engine.propagate import resolve
+
+    if not isinstance(options, dict):
+        raise ValueError(f"semi_supervised: expected a mapping with `unlabeled`, found {options!r}")
+    opts = {k: v for k, v in options.items() if k not in ("unlabeled", "method")}
+    method = options.get("method", "label_propagation")
+    if method != "label_propagation":
+        raise ValueError(f"semi_supervised.method: expected label_propagation, found {method!r}")
+    return {"unlabeled": data_ref(options.get("unlabeled", "mnist")), "method": method, **resolve(opts)}
 
 
 def prepare_training(ws, request: dict):
@@ -104,10 +124,14 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
         if on_epoch:
             on_epoch(entry)
 
+    semi = request.get("semi_supervised")
+    unlabeled = load_split(ws, semi["unlabeled"], "train") if semi else None
+    options = {k: v for k, v in (semi or {}).items() if k not in ("unlabeled", "method")}
     resume_from = checkpoints if resume and (checkpoints / "checkpoint.json").exists() else None
     result = train(model, train_ds, val_ds, {**hp, "progress": progress_bar}, on_epoch=epoch_done,
                    on_step=on_step, checkpoint_dir=checkpoints, resume_from=resume_from,
-                   should_stop=should_stop, feature_cache=feature_cache(ws))
+                   should_stop=should_stop, feature_cache=feature_cache(ws), unlabeled_ds=unlabeled,
+                   semi_supervised=options)
     if result.cancelled:
         raise Cancelled("cancelled")
     hp["normalization"] = result.normalization
@@ -122,11 +146,13 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
         "foundation_ids": [f["id"] for f in foundations],
         "dataset": ref,
         "data_fingerprint": train_ds.fingerprint,
+        **({"semi_supervised": {**semi, "data_fingerprint": unlabeled.fingerprint}} if semi else {}),
         "data_stats": train_ds.stats(),
         "hparams": hp,
         "metrics": {**final, "history": result.history, "seconds": round(result.seconds, 3),
                     "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
-                    "feature_cache": result.feature_cache},
+                    "feature_cache": result.feature_cache,
+                    **({"pseudo_labels": result.pseudo_labels} if result.pseudo_labels else {})},
         "versions": library_versions(),
         "block_sha256": block_sha256(state, spec),
         "weights_sha256": tensors_sha256(state),

@@ -92,11 +92,23 @@ class Hparams(Open):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
 
+class SemiSupervised(Strict):
+    """Label propagation: the unlabeled images join training with labels spread from `data`'s over the frozen
+    foundation's nearest-neighbour graph. Needs a network whose frozen Foundation alone reads the input."""
+    unlabeled: Data = Field(default="mnist", description="images whose labels are never read")
+    method: Literal["label_propagation"] = "label_propagation"
+    k: int = Field(default=10, ge=1, le=1000)
+    alpha: float = Field(default=0.99, gt=0, lt=1)
+    gamma: float = Field(default=3.0, gt=0, le=100)
+    iterations: int = Field(default=30, ge=1, le=1000)
+
+
 class TrainRequest(Strict):
     network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
                                     examples=[{"template": "mlp"}])
     data: Data = "mnist"
     hparams: Hparams = Field(default_factory=Hparams)
+    semi_supervised: Optional[SemiSupervised] = None
     name: Optional[str] = Name
     description: str = Field(default="", max_length=2000)
 
@@ -136,6 +148,8 @@ class ReportRequest(Strict):
     epochs: Union[Annotated[int, Field(ge=1, le=1000)], Literal["auto"]] = Field(
         default="auto", description="epochs per training, or auto (at least 300 optimizer steps)")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    unlabeled: Optional[Data] = Field(default=None, description="also train each head with these images, "
+                                      "labels propagated from the budget's (their own labels are never read)")
 
 
 class Fit(Open):
@@ -152,6 +166,7 @@ class ReportRow(Open):
     foundation: Fit
     scratch: Fit
     gain: float
+    semi_supervised: Optional[Fit] = None
 
 
 class ReportSummary(Open):

@@ -100,7 +100,8 @@ def run_train(ws, run: dict, p: Progress) -> dict:
     p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
     rec = train_model(ws, req["network"], req["data"], req.get("hparams") or {}, name=req.get("name") or None,
                       description=req.get("description") or "", run_id=run["id"], on_epoch=p.on_epoch,
-                      on_step=p.on_step, should_stop=p.should_stop, progress_bar=False)
+                      on_step=p.on_step, should_stop=p.should_stop, progress_bar=False,
+                      semi_supervised=req.get("semi_supervised"))
     return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
 
 
@@ -166,7 +167,8 @@ def run_report(ws, run: dict, p: Progress) -> dict:
         p.set_fraction(i / len(budgets), stage=f"{label} ({i + 1} of {len(budgets)}): head on the foundation, "
                                                 "then the same network from scratch")
         report = transfer_report(ws, req["foundation"], req["target"], [budget], head=req.get("head", "mlp"),
-                                 epochs=req.get("epochs", "auto"), seed=int(req.get("seed", 0)), store=False)
+                                 epochs=req.get("epochs", "auto"), seed=int(req.get("seed", 0)), store=False,
+                                 unlabeled=req.get("unlabeled"))
         rows.extend(report["rows"])
         p.history.append({"budget": budget, "accuracy": report["rows"][0]["foundation"]["accuracy"],
                           "scratch_accuracy": report["rows"][0]["scratch"]["accuracy"]})

@@ -60,12 +60,20 @@ class WorkflowRun:
         params = step.model_dump(mode="json", exclude={"description"})
         if isinstance(step, EvaluateStep) and not step.scratch_baseline:
             params.pop("scratch_baseline")      # keys of evaluate steps without a baseline stay as they were
+        if isinstance(step, EvaluateStep) and isinstance(step.scratch_baseline, ScratchBaseline):
+            params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
+        if isinstance(step, TrainStep) and step.semi_supervised is None:
+            params.pop("semi_supervised")       # likewise for train steps without unlabeled data
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
         if isinstance(step, (TrainStep, PretrainStep, EvaluateStep)):
             split = None if isinstance(step, EvaluateStep) else "train"
             ref = step.data if isinstance(step.data, dict) else {"dataset": step.data}
             data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
+        if isinstance(step, TrainStep) and step.semi_supervised is not None:
+            from ..ops.data_refs import data_ref
+
+            data += ":" + load_split(self.ws, data_ref(step.semi_supervised.unlabeled), "train").fingerprint
         return sha256_text(canonical({"step": params, "refs": refs, "data": data}))
 
     # -- execution ------------------------------------------------------------------------------------
@@ -127,7 +135,8 @@ class WorkflowRun:
             rec = train_model(self.ws, self.resolved_network(step), step.data, step.hparams(),
                               name=step.model_name or f"{self.wf.name}/{step.name}",
                               description=step.description, progress_bar=self.progress_bar,
-                              should_stop=self.should_stop, nproc=step.nproc, workflow_hash=self.hash)
+                              should_stop=self.should_stop, nproc=step.nproc, workflow_hash=self.hash,
+                              semi_supervised=step.semi_supervised.model_dump() if step.semi_supervised else None)
             return model_result(rec)
         if isinstance(step, PretrainStep):
             from ..ops.pretrain import pretrain_foundation
@@ -150,7 +159,7 @@ class WorkflowRun:
 
                 options = step.scratch_baseline if isinstance(step.scratch_baseline, ScratchBaseline) else None
                 result.update(scratch_baseline(self.ws, ev["model_id"], step.data,
-                                               epochs=options.epochs if options else None,
+                                               **(options.model_dump(exclude_none=True) if options else {}),
                                                progress_bar=self.progress_bar))
             return result
         if isinstance(step, ViewStep):

@@ -32,6 +32,17 @@ class StepBase(Strict):
     description: str = ""
 
 
+class SemiSupervised(Strict):
+    """Also train on unlabeled images, with labels propagated from the labelled ones over the frozen
+    foundation's nearest-neighbour graph (engine.propagate). The unlabeled images' labels are never read."""
+    unlabeled: Any = "mnist"
+    method: Literal["label_propagation"] = "label_propagation"
+    k: int = Field(10, ge=1, le=1000, description="neighbours per image in the graph")
+    alpha: float = Field(0.99, gt=0, lt=1, description="how far labels spread (label spreading's alpha)")
+    gamma: float = Field(3.0, gt=0, le=100, description="power of the cosine affinities")
+    iterations: int = Field(30, ge=1, le=1000)
+
+
 class TrainStep(StepBase):
     kind: Literal["train"]
     network: dict[str, Any]
@@ -46,6 +57,7 @@ class TrainStep(StepBase):
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     seed: int = 0
     nproc: int = Field(1, ge=1, le=64)
+    semi_supervised: SemiSupervised | None = None
     model_name: str | None = None
 
     def hparams(self) -> dict:
@@ -81,8 +93,10 @@ class PretrainStep(StepBase):
 
 
 class ScratchBaseline(Strict):
-    """Options of the from-scratch baseline: by default it trains as long as the evaluated model did."""
+    """Options of the from-scratch baseline: by default it trains as the evaluated model did."""
     epochs: int | None = Field(None, ge=1, le=1000)
+    batch_size: int | None = Field(None, ge=1, le=65536)
+    lr: float | None = Field(None, gt=0, le=10)
 
 
 class EvaluateStep(StepBase):

@@ -61,6 +61,8 @@ def start_report(body: ReportRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) 
     target = _data(body.target)
     request = {"foundation": foundation["id"], "target": target, "budgets": list(body.budgets),
                "head": body.head, "epochs": body.epochs, "seed": body.seed}
+    if body.unlabeled is not None:
+        request["unlabeled"] = _data(body.unlabeled)
     label = target if isinstance(target, str) else target["dataset"]
     return run_out(jobs.submit("report", request, name=f"report {foundation['name']} → {label}"))
 

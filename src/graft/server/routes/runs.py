@@ -25,6 +25,11 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
         parse_ref(data)
     request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
                "name": body.name, "description": body.description}
+    if body.semi_supervised is not None:
+        semi = body.semi_supervised.model_dump(exclude_none=True)
+        with user_errors():
+            parse_ref(semi["unlabeled"])
+        request["semi_supervised"] = semi
     return run_out(jobs.submit("train", request, name=body.name or spec.name))
 
 
