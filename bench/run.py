@@ -63,7 +63,7 @@ def table(r: dict, loads: dict) -> str:
          " | ".join(",".join(f"{v:.2f}" for v in ep.get(k, [])) for k in ("graft", "plain", "lightning"))),
         ("throughput", "test acc (2,000) graft | plain | lightning",
          " | ".join(f"{100 * acc.get(k, 0):.1f}" for k in ("graft", "plain", "lightning"))),
-        ("evaluate", "evaluation samples/s (10,000 test images, batch 1000)", get("eval_samples_per_s", "{:.0f}")),
+        ("evaluate", "evaluation samples/s (10,000 test images, batch 256)", get("eval_samples_per_s", "{:.0f}")),
         ("frozen head", "naive epoch / cache-filled epoch (speedup)", get("frozen_head_epoch_speedup", "{:.2f}x")),
         ("frozen head", "cache-filled epoch / plain floor on precomputed features", get("frozen_head_vs_floor",
                                                                                          "{:.2f}x")),

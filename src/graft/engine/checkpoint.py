@@ -86,10 +86,22 @@ def load_checkpoint(directory: str | Path) -> tuple[dict[str, Any], dict[str, to
     return meta, load_weights(Path(directory) / meta["tensors"])
 
 
+def _match_layouts(optimizer: Any) -> None:
+    """Give restored moment tensors their parameter's memory layout (channels-last weights): the fused CPU
+    Adam kernel gave other results when the two differed, so a resumed run drifted from an uninterrupted one."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            slots = optimizer.state.get(p, {})
+            for name, value in slots.items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    slots[name] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
 def restore(meta: dict[str, Any], tensors: dict[str, torch.Tensor], model: torch.nn.Module, optimizer: Any,
             scheduler: Any) -> None:
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     optimizer.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
+    _match_layouts(optimizer)
     if scheduler is not None and meta.get("scheduler") is not None:
         scheduler.load_state_dict(meta["scheduler"])
     torch.set_rng_state(tensors["rng.cpu"])

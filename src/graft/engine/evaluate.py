@@ -6,21 +6,26 @@ from typing import Any
 import numpy as np
 import torch
 
+from .allocator import tune_allocator
 from .data import input_tensor, normalization_of, pick_device
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 1000, *, normalization: dict | None = None,
+def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normalization: dict | None = None,
              device: str | None = "auto") -> dict[str, Any]:
     """Run `model` over `ds` in eval mode.
 
     Inputs are normalized with `normalization`, else the model's own (set by engine.train), else the data
     set's. Returns plain numbers and lists, plus numpy arrays `labels`, `preds`, `confidences` (one per sample).
     """
+    tune_allocator()
     dev = pick_device(device)
     norm = normalization or getattr(model, "normalization", None) or normalization_of(ds)
     model.to(dev).eval()
-    x = input_tensor(ds, normalization_of(ds, norm), dev)
+    channels_last = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in model.modules())
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    x = input_tensor(ds, normalization_of(ds, norm), dev, channels_last)
     preds, confs = [], []
     for i in range(0, len(x), batch_size):
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):

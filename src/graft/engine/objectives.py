@@ -20,8 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .allocator import tune_allocator
 from .augment import Augment, add_noise, augment, random_affine, random_erase
 from .data import input_tensor, normalization_of, permutation, pick_device
+from .precision import PRECISIONS, autocast
 from .train import TrainingDiverged, make_optimizer
 
 OBJECTIVES = ("autoencoder", "denoising", "simclr")
@@ -29,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 5, "lr": 2e-3, "batch_size": 256, "seed": 0, "optimizer": "adamw", "weight_decay": 1e-4,
     "momentum": 0.9, "schedule": "cosine", "temperature": 0.2, "projection_dim": 64, "hidden": 256,
     "shift": 0.15, "rotate": 15.0, "zoom": [0.8, 1.15], "aug_noise": 0.1, "erase": 0.0,
-    "noise": 0.5, "device": "auto", "threads": None, "normalization": None,
+    "noise": 0.5, "device": "auto", "threads": None, "normalization": None, "precision": "auto",
 }
 
 
@@ -55,6 +57,8 @@ def resolve(objective: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
         raise ValueError(f"hparams.zoom: expected [low, high] with 0 < low <= high, found {zoom!r}")
     if h["optimizer"] not in ("adam", "adamw", "sgd"):
         raise ValueError(f"hparams.optimizer: expected adam, adamw or sgd, found {h['optimizer']!r}")
+    if h["precision"] not in PRECISIONS:
+        raise ValueError(f"hparams.precision: expected one of {', '.join(PRECISIONS)}, found {h['precision']!r}")
     if h["schedule"] not in ("none", "cosine"):
         raise ValueError(f"hparams.schedule: expected none or cosine, found {h['schedule']!r}")
     return h
@@ -97,14 +101,14 @@ class Objective(nn.Module):
         if self.kind == "simclr":
             n = x.shape[0]
             views = augment(torch.cat([x, x]), self.aug, self.background, gen)
-            z = self.extra(self.embed(views))
+            z = self.extra(self.embed(views)).float()
             return nt_xent(z[:n], z[n:], self.h["temperature"])
         seen = x
         if self.kind == "denoising":
             seen = random_affine(x, Augment(shift=0.05, rotate=5.0, zoom=(0.95, 1.05)), self.background, gen)
             seen = random_erase(seen, 0.5, self.background, gen)
             seen = add_noise(seen, self.h["noise"], gen)
-        out = self.extra(self.embed(seen)).view(x.shape)
+        out = self.extra(self.embed(seen)).view(x.shape).float()
         return F.mse_loss(out, x)
 
 
@@ -122,6 +126,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
              should_stop: Callable[[], bool] | None = None) -> PretrainResult:
     """Train `encoder` in place on the images of `ds` (labels unused). Raises TrainingDiverged on NaN/inf."""
     h = resolve(objective, hparams)
+    tune_allocator()
     device = pick_device(h["device"])
     if h["threads"]:
         torch.set_num_threads(int(h["threads"]))
@@ -146,7 +151,8 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
         for step in range(steps):
             if should_stop is not None and should_stop():
                 raise InterruptedError("cancelled")
-            loss = obj.loss(x_all[perm[step * bs:(step + 1) * bs]], gen)
+            with autocast(device, h["precision"]):
+                loss = obj.loss(x_all[perm[step * bs:(step + 1) * bs]], gen)
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise TrainingDiverged(epoch + 1, step + 1, value)

@@ -7,7 +7,7 @@ from .data_refs import data_ref, load_split
 from .models import load_model
 
 
-def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 1000) -> dict:
+def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256) -> dict:
     """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ..."""
     from ..engine.evaluate import evaluate
 
