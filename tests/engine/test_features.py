@@ -69,3 +69,22 @@ def test_cache_applies_only_when_frozen_foundations_alone_feed_the_head(nets):
     skip = compile_network(doc)
     apply_foundation_params(skip, 0.01)
     assert cacheable_foundations(skip) == []
+
+
+def test_bfloat16_features_are_kept_exactly_on_disk_and_memory_mapped(nets, train_small, tmp_path, monkeypatch):
+    import graft.engine.features as features
+
+    hp = {**nets.fast, "precision": "bf16"}
+    a, b = _model(nets, seed=0), _model(nets, seed=0)
+    assert train(a, train_small, hparams=hp, feature_cache=FeatureCache(tmp_path)).feature_cache == "miss"
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+    monkeypatch.setattr(features, "MMAP_OVER", 0)         # read back as a memmap of raw 16-bit patterns
+    reread = FeatureCache(tmp_path)
+    assert train(b, train_small, hparams=hp, feature_cache=reread).feature_cache == "hit"
+    stored = next(iter(reread._lru.values()))
+    assert stored.dtype.name == "uint16"
+    for key in ("fc1.weight", "fc2.weight"):
+        assert torch.equal(a.state_dict()[key], b.state_dict()[key]), key
+    plain = _model(nets, seed=0)
+    train(plain, train_small, hparams={**hp, "feature_cache": False})
+    assert torch.allclose(plain.state_dict()["fc2.weight"], a.state_dict()["fc2.weight"], atol=1e-5)

@@ -21,8 +21,7 @@ from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
 from . import ddp
 from .data import input_tensor, label_tensor, normalization_of, permutation, pick_device
-from .features import (FEATURE_BATCH, FeatureCache, Pending, as_input, cacheable_foundations, compute_features,
-                       default_cache, take, to_tensor)
+from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
 from .precision import PRECISIONS, autocast, uses_bf16
@@ -98,68 +97,32 @@ def make_scheduler(h: dict[str, Any], opt: torch.optim.Optimizer, total_steps: i
 
 
 class _Batches:
-    """Where a batch's network inputs come from: the normalized images, or cached foundation outputs.
-
-    On a cache miss with `fill_as_you_go`, the first epoch computes each batch's foundation outputs as a naive
-    epoch would (one forward pass of the frozen part per step), keeps them, and stores the whole set in the
-    cache when the epoch ends: filling the cache costs no separate pass over the data.
-    """
+    """Where a batch's network inputs come from: the normalized images, or cached foundation outputs."""
 
     def __init__(self, model: GraphModule, ds: Any, norm: dict[str, float], device: torch.device,
-                 channels_last: bool, cache: FeatureCache | None, bf16: bool = False, fill_as_you_go: bool = False):
-        self.model, self.device, self.n, self.bf16, self.cache = model, device, len(ds), bf16, cache
+                 channels_last: bool, cache: FeatureCache | None, bf16: bool = False):
+        self.device, self.n, self.bf16 = device, len(ds), bf16
         self.labels = label_tensor(ds, device)
         x = input_tensor(ds, norm, device, channels_last)
         self.features: dict[str, Any] = {}
-        self.pending: dict[str, Pending] = {}
         self.cache_state: str | None = None
         fids = cacheable_foundations(model) if cache is not None else []
         if fids:
             hits = cache.hits
             for fid in fids:
-                block = model.get_submodule(fid)
-                f = cache.lookup(block, x, ds.fingerprint, norm["mean"], norm["std"], bf16)
-                if isinstance(f, Pending) and fill_as_you_go:
-                    self.pending[fid] = f
-                    f = torch.empty(f.shape, dtype=f.dtype, device=device)
-                elif isinstance(f, Pending):
-                    f = cache.store(f, compute_features(block, x, f.dtype, bf16))
+                f = cache.features(model.get_submodule(fid), x, ds.fingerprint, norm["mean"], norm["std"], bf16)
                 self.features[fid] = f.to(device) if isinstance(f, torch.Tensor) else f
             self.cache_state = "hit" if cache.hits - hits == len(self.features) else "miss"
-            x = x if self.pending else None
-        self.filled = torch.zeros(self.n, dtype=torch.bool, device=device) if self.pending else None
+            x = None
         self.x = x
         self.weights: torch.Tensor | None = None       # per-sample loss weights (pseudo-labelled samples)
         self.pseudo: dict | None = None
-
-    def _fill(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = {}
-        with torch.no_grad():
-            x = self.x[idx]
-            for fid, p in self.pending.items():
-                out[fid] = self.model.get_submodule(fid)(x).to(p.dtype)
-                self.features[fid][idx] = out[fid]
-        self.filled[idx] = True
-        return {fid: as_input(v, self.device) for fid, v in out.items()}
-
-    def finish_filling(self) -> None:
-        """Compute what the epoch did not reach, store every pending entry, and let the images go."""
-        if not self.pending:
-            return
-        rest = (~self.filled).nonzero().flatten()
-        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            for i in range(0, len(rest), FEATURE_BATCH):
-                self._fill(rest[i:i + FEATURE_BATCH])
-        for fid, p in self.pending.items():
-            self.cache.store(p, self.features[fid].cpu())
-        self.pending, self.filled, self.x = {}, None, None
 
     def add_pseudo_labelled(self, model: GraphModule, unlabeled: Any, norm: dict[str, float],
                             cache: FeatureCache | None, options: dict | None) -> None:
         """Append the `unlabeled` images with labels propagated from this data set's (engine.propagate)."""
         from .propagate import pseudo_labels
 
-        self.finish_filling()
         if not self.features:
             raise ValueError("semi_supervised: label propagation works on the outputs of frozen foundations that "
                              "alone read the input; this network has none (freeze its Foundation nodes, and "
@@ -181,8 +144,7 @@ class _Batches:
     def inputs(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         if not self.features:
             return {INPUT: self.x[idx]}
-        fresh = self._fill(idx) if self.pending else {}
-        return {fid: fresh[fid] if fid in fresh else take(f, idx, self.device) for fid, f in self.features.items()}
+        return {fid: take(f, idx, self.device) for fid, f in self.features.items()}
 
 
 def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[str, Any] | None = None, *,
@@ -227,7 +189,7 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
         norm = normalization_of(train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
-        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, fill_as_you_go=world == 1)
+        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16)
         if unlabeled_ds is not None:
             data.add_pseudo_labelled(model, unlabeled_ds, norm, cache or FeatureCache(), semi_supervised)
         val = _Batches(model, val_ds, norm, device, channels_last, cache, bf16) if val_ds is not None else None
@@ -304,7 +266,6 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
         bar.close()
         if result.cancelled:
             break
-        data.finish_filling()
         loss_sum, hit_sum = ddp.all_sum(loss_sum, hit_sum)
         count = min(steps_per_epoch * bs, data.n)
         train_s += time.perf_counter() - e0
