@@ -184,10 +184,10 @@ def head_network(base: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def _graft_head(base, train_ds, cache) -> tuple[float, float, str | None, torch.nn.Module]:
+def _graft_head(base, train_ds, cache, precision: str = "auto") -> tuple[float, float, str | None, torch.nn.Module]:
     model = head_network(base)
     hp = {"epochs": 1, "batch_size": BATCH, "lr": LR, "seed": SEED, "schedule": "none", "progress": False,
-          "device": "cpu", "feature_cache": cache is not None}
+          "device": "cpu", "feature_cache": cache is not None, "precision": precision}
     t0 = time.perf_counter()
     res = train(model, train_ds, hparams=hp, feature_cache=cache)
     return res.history[0]["seconds"], time.perf_counter() - t0, res.feature_cache, model
@@ -233,6 +233,11 @@ def frozen_head(base: torch.nn.Module, n_train: int = 6400, n_test: int = 2000, 
     med = {k: statistics.median(v) for k, v in
            {"naive": naive, "naive_call": naive_call, "cold_call": cold_call, "warm": warm, "floor": floor}.items()}
     acc_naive, acc_cached = accuracy(naive_model, test_ds, norm), accuracy(warm_model, test_ds, norm)
+    # the same pair in float32: what caching saves where the frozen part's forward pass is not cheap
+    naive32 = _graft_head(base, train_ds, None, "fp32")[0]
+    cache32 = FeatureCache()
+    _graft_head(base, train_ds, cache32, "fp32")
+    warm32 = _graft_head(base, train_ds, cache32, "fp32")[0]
     return {
         "head_subset": n_train, "cache_states": states,
         "naive_epoch_s": naive, "naive_call_s": naive_call, "cold_call_s": cold_call, "warm_epoch_s": warm,
@@ -241,4 +246,6 @@ def frozen_head(base: torch.nn.Module, n_train: int = 6400, n_test: int = 2000, 
         "frozen_head_vs_floor": round(med["warm"] / med["floor"], 2),
         "frozen_head_cold_vs_naive": round(med["cold_call"] / med["naive_call"], 2),
         "frozen_head_accuracy_delta": round(100 * (acc_cached - acc_naive), 2),
+        "fp32_naive_epoch_s": naive32, "fp32_warm_epoch_s": warm32,
+        "frozen_head_epoch_speedup_fp32": round(naive32 / warm32, 2),
     }
