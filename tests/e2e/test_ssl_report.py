@@ -50,6 +50,7 @@ def test_pretrain_without_labels_then_transfer_report(page, server):
     form.get_by_label("100 per class").uncheck()
     assert form.get_by_label("1 per class").is_checked() and form.get_by_label("10 per class").is_checked()
     form.get_by_label("Epochs per training").fill("3")
+    form.get_by_label("Also with unlabeled images").check()       # a third head: labels propagated to the 300
     form.get_by_role("button", name="Start report").click()
     page.get_by_role("progressbar", name="Report progress").wait_for()
     page.shot("report-running")
@@ -66,6 +67,8 @@ def test_pretrain_without_labels_then_transfer_report(page, server):
         assert cell("scratch") == f"{r['scratch']['accuracy'] * 100:.2f}%"
         assert cell("foundation_time") == f"{r['foundation']['train_seconds']:.1f} s"
         assert cell("scratch_time") == f"{r['scratch']['train_seconds']:.1f} s"
+        assert r["semi_supervised"]["unlabeled_size"] == 300
+        assert cell("semi_supervised").startswith(f"{r['semi_supervised']['accuracy'] * 100:.2f}%")
         expected = "foundation" if r["gain"] > 0 else "from scratch" if r["gain"] < 0 else "tie"
         assert cell("winner") == expected
     assert [r["train_size"] for r in report["rows"]] == [10, 100]

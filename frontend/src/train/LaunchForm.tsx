@@ -10,6 +10,8 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [h, setH] = useState({ epochs: 1, batch_size: 64, lr: 0.001, optimizer: "adam" });
   const [name, setName] = useState("");
   const [limit, setLimit] = useState("");
+  const [perClass, setPerClass] = useState("");
+  const [semi, setSemi] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { choice: dataChoice, options: dataOptions, refOf } = useDataChoice(data);
@@ -21,8 +23,13 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
     try {
       const net = await resolveNetwork(network);
       if (!net?.nodes?.length) throw new Error("The chosen network has no layers: draw one in Design or pick a template.");
-      const data = refOf(limit);
-      const run = await send<RunRecord>("POST", "/runs", { network: net, data, hparams: h, name: name || net.name || "model" });
+      const all = refOf(limit);
+      const k = Number(perClass);
+      if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
+      const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
+      const body = { network: net, data, hparams: h, name: name || net.name || "model",
+                     ...(semi ? { semi_supervised: { unlabeled: all } } : {}) };
+      const run = await send<RunRecord>("POST", "/runs", body);
       onLaunched(run);
     } catch (err) {
       setError((err as Error).message);
@@ -52,8 +59,14 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
         <label className="field"><span>Samples (empty: all)</span>
           <input type="number" min="1" step="1" value={limit} onChange={(e) => setLimit(e.target.value)}
                  placeholder="all" aria-label="Training samples" title="Train on the first N samples only: quick trials" /></label>
+        <label className="field"><span>Labels per class (empty: all)</span>
+          <input type="number" min="1" step="1" value={perClass} onChange={(e) => setPerClass(e.target.value)}
+                 placeholder="all" aria-label="Labels per class" title="Train on N random labelled images of each class" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
       </div>
+      <label className="check" title="Needs a network whose frozen foundation alone reads the input. The data set's images join training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph.">
+        <input type="checkbox" checked={semi} onChange={(e) => setSemi(e.target.checked)} aria-label="Also train on the unlabeled images" />
+        also train on the data set's other images, unlabeled (label propagation over the frozen foundation)</label>
       {error && <div className="error-box small" role="alert">{error}</div>}
       <div><button className="primary" type="submit" disabled={busy || !dataChoice}>{busy ? "Queuing…" : "Start training"}</button></div>
     </form>
