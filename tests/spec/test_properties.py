@@ -46,7 +46,7 @@ def mutate(doc: dict, edits: list[tuple[int, str, object]]) -> dict:
             key = sorted(n["params"])[0] if n["params"] else "p"
             n["params"][key] = value
         elif what == "input":
-            n["inputs"] = [value if isinstance(value, str) else nodes[index % 3]["id"]] + n["inputs"][1:]
+            n["inputs"] = [value if isinstance(value, str) else nodes[index % min(3, len(nodes))]["id"]] + n["inputs"][1:]
         elif what == "type":
             n["type"] = value if isinstance(value, str) else "Add"
         elif what == "id":

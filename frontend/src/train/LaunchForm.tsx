@@ -59,7 +59,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
         <label className="field"><span>Samples (empty: all)</span>
           <input type="number" min="1" step="1" value={limit} onChange={(e) => setLimit(e.target.value)}
                  placeholder="all" aria-label="Training samples" title="Train on the first N samples only: quick trials" /></label>
-        <label className="field"><span>Labels per class (empty: all)</span>
+        <label className="field"><span>Per class (empty: all)</span>
           <input type="number" min="1" step="1" value={perClass} onChange={(e) => setPerClass(e.target.value)}
                  placeholder="all" aria-label="Labels per class" title="Train on N random labelled images of each class" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
