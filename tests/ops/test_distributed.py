@@ -39,7 +39,8 @@ def test_two_processes_reach_the_accuracy_of_one_and_register_once(tmp_path, tin
     acc1 = evaluate_model(ws, one["id"], TEST)["accuracy"]
     acc2 = evaluate_model(ws2, two["id"], TEST)["accuracy"]
     assert acc1 > 0.6
-    assert abs(acc1 - acc2) <= 0.015, (acc1, acc2)
+    # 63 steps on 2,000 images amplify float-order differences; the one-step test below is the exact check
+    assert abs(acc1 - acc2) <= 0.025, (acc1, acc2)
 
     # a frozen foundation under DDP: the head trains on cached features on both ranks
     fnd = slice_model(ws2, two["id"], end="flatten", name="fnd")
@@ -60,3 +61,21 @@ def test_an_error_on_the_ranks_fails_the_run_with_its_message(tmp_path, tiny_cnn
     (run,) = ws.list_runs(status=None)
     assert run["status"] == "failed" and "hparams.optimizer" in run["error"]
     assert ws.list_models() == []
+
+
+@pytest.mark.slow
+def test_one_ddp_step_on_two_processes_equals_one_step_on_one(tmp_path, tiny_cnn):
+    """The same global batch, its gradient averaged over two ranks: the weights after one step agree."""
+    from graft.ops.models import load_state
+
+    one_batch = {"dataset": "mnist", "transforms": [{"limit": 64}]}
+    # SGD: an Adam first step is lr * sign(gradient), which float noise flips where a gradient is ~0
+    hp = {"epochs": 1, "batch_size": 64, "lr": 0.05, "seed": 0, "precision": "fp32", "schedule": "none",
+          "optimizer": "sgd", "momentum": 0.0}
+    ws = Workspace(tmp_path / "ws")
+    one = train_model(ws, tiny_cnn, one_batch, hp, progress_bar=False)
+    two = train_model(ws, tiny_cnn, one_batch, hp, nproc=2)
+    a, b = load_state(ws, one["id"]), load_state(ws, two["id"])
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
