@@ -282,10 +282,13 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
             d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
     d.text((left, 10), f"{report.get('foundation_name', '')} -> {report['target'].get('dataset')}: "
                        "test accuracy by labels per class", fill="black")
-    d.text((w - 220, h - 20), "blue: frozen foundation + head", fill=(31, 119, 180))
-    d.text((w - 220, h - 34), "orange: from scratch", fill=(255, 127, 14))
+    legend = [("blue: frozen foundation + head", (31, 119, 180)), ("orange: from scratch", (255, 127, 14))]
     if any(r.get("semi_supervised") for r in rows):
-        d.text((w - 220, h - 48), "green: + unlabeled images", fill=(44, 160, 44))
+        legend.append(("green: + unlabeled images", (44, 160, 44)))
+    x = left
+    for text, colour in legend:          # one line under the title, clear of the curves and the axis labels
+        d.text((x, h - 22), text, fill=colour)
+        x += int(d.textlength(text)) + 24
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
