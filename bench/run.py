@@ -70,6 +70,8 @@ def table(r: dict, loads: dict) -> str:
                                                                                          "{:.2f}x")),
         ("frozen head", "cold call (fills cache) / naive call", get("frozen_head_cold_vs_naive", "{:.2f}x")),
         ("frozen head", "accuracy delta, cached - naive (points)", get("frozen_head_accuracy_delta", "{:+.2f}")),
+        ("frozen head", "plain hand-written naive loop (DataLoader, frozen part every step) / cache-filled epoch",
+         get("frozen_head_speedup_vs_plain_naive", "{:.2f}x")),
         ("frozen head", "the same speedup with precision fp32 (naive s / warm s, one run)",
          f"{get('frozen_head_epoch_speedup_fp32', '{:.2f}x')} ({get('fp32_naive_epoch_s')} / {get('fp32_warm_epoch_s')})"),
         ("frozen head", "epoch s naive | warm | floor",
