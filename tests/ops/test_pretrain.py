@@ -71,3 +71,10 @@ def test_cli_pretrain_registers_a_foundation(tmp_path):
     assert out.exit_code == 0, out.output
     rec = json.loads(out.output)
     assert rec["kind"] == "foundation" and rec["hparams"]["objective"] == "autoencoder"
+
+
+def test_the_same_pretraining_twice_gives_the_same_foundation(tmp_path, tiny_data):
+    # the encoder's initial weights come from the run's seed, not from whatever the process drew before
+    a = pretrain_foundation(Workspace(tmp_path / "a"), ENCODER, tiny_data, "denoising", {"epochs": 1, "batch_size": 50})
+    b = pretrain_foundation(Workspace(tmp_path / "b"), ENCODER, tiny_data, "denoising", {"epochs": 1, "batch_size": 50})
+    assert a["weights_sha256"] == b["weights_sha256"]

@@ -187,11 +187,13 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         groups = apply_foundation_params(model, h["lr"])
         net = ddp.wrap(model, device)
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
+        if unlabeled_ds is not None and cache is None:
+            cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
         norm = normalization_of(train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
         data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16)
         if unlabeled_ds is not None:
-            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache or FeatureCache(), semi_supervised)
+            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
         val = _Batches(model, val_ds, norm, device, channels_last, cache, bf16) if val_ds is not None else None
         steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
         opt = make_optimizer(h, groups, device)

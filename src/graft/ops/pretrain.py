@@ -43,6 +43,9 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
             raise ValueError(f"network {spec.name!r}: pretraining takes a plain encoder; Foundation nodes "
                              "are not supported here")
         ds = load_split(ws, ref, "train")
+        import torch
+
+        torch.manual_seed(int(h["seed"]))      # the encoder's initial weights are part of the run too
         encoder = compile_network(spec)
         result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, should_stop=should_stop)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
