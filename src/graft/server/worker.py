@@ -163,6 +163,8 @@ def run_report(ws, run: dict, p: Progress) -> dict:
     p.hard_stop = True  # one budget can train for minutes: a cancel must not wait for it to end
     rows, report = [], None
     for i, budget in enumerate(budgets):
+        if p.should_stop():  # a cancel that came before hard_stop was set (start-up under load) is not lost
+            raise InterruptedError("cancelled")
         label = "all labels" if budget == "all" else f"{budget} per class"
         p.set_fraction(i / len(budgets), stage=f"{label} ({i + 1} of {len(budgets)}): head on the foundation, "
                                                 "then the same network from scratch")
