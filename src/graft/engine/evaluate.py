@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .allocator import tune_allocator
-from .data import input_tensor, normalization_of, pick_device
+from .data import has_conv, input_tensor, normalization_of, pick_device
 
 
 @torch.no_grad()
@@ -22,7 +22,7 @@ def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normaliz
     dev = pick_device(device)
     norm = normalization or getattr(model, "normalization", None) or normalization_of(ds)
     model.to(dev).eval()
-    channels_last = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in model.modules())
+    channels_last = has_conv(model)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     x = input_tensor(ds, normalization_of(ds, norm), dev, channels_last)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import torch
 
 from ..spec.network import INPUT
 from .compile import GraphModule
+from .precision import autocast
 from .weights import state_sha256
 
 FEATURE_BATCH = 128           # larger batches ran 2x slower on the CPU (fresh pages for every big activation)
@@ -51,14 +51,6 @@ def feature_key(block: GraphModule, fingerprint: str, mean: Any, std: Any, dtype
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Pending:
-    """A cache miss: where computed features go (FeatureCache.store) and their shape and storage dtype."""
-    key: str
-    shape: tuple[int, ...]
-    dtype: torch.dtype
-
-
 class FeatureCache:
     """LRU of computed features (bounded by bytes), optionally backed by `cache_dir/<key>.npy`."""
 
@@ -81,15 +73,7 @@ class FeatureCache:
                  bf16: bool = False) -> Any:
         """Outputs of `block` (eval mode, no grad; under bfloat16 autocast when `bf16`, as training's forward
         pass would compute them) for the normalized inputs `x`: a tensor or a read-only memmap."""
-        found = self.lookup(block, x, fingerprint, mean, std, bf16)
-        if isinstance(found, Pending):
-            found = self.store(found, compute_features(block, x, found.dtype, bf16))
-        return found
-
-    def lookup(self, block: GraphModule, x: torch.Tensor, fingerprint: str, mean: Any, std: Any,
-               bf16: bool = False) -> Any:
-        """The stored features of `block` for `x`, or a Pending entry to fill and `store`."""
-        with torch.no_grad(), torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        with torch.no_grad(), autocast(x.device, bf16):
             probe = block.eval()(x[:1])
         shape = tuple(probe.shape[1:])
         dtype = self._store_dtype(len(x), shape, probe.dtype)
@@ -101,14 +85,11 @@ class FeatureCache:
         value = self._from_disk(key, len(x), shape, dtype)
         if value is None:
             self.misses += 1
-            return Pending(key, (len(x), *shape), dtype)
-        self.hits += 1
+            value = compute_features(block, x, dtype, bf16)
+            self._to_disk(key, value)
+        else:
+            self.hits += 1
         self._remember(key, value)
-        return value
-
-    def store(self, pending: Pending, value: torch.Tensor) -> torch.Tensor:
-        self._to_disk(pending.key, value)
-        self._remember(pending.key, value)
         return value
 
     def _remember(self, key: str, value: Any) -> None:
@@ -127,9 +108,7 @@ class FeatureCache:
             return None          # unreadable: recompute and overwrite
         if arr.shape != (n, *shape) or arr.dtype != _numpy_dtype(dtype):
             return None
-        if big:
-            return arr
-        return torch.from_numpy(arr).view(dtype)
+        return arr if big else _from_numpy(arr)
 
     def _to_disk(self, key: str, value: torch.Tensor) -> None:
         if self.dir is None:
@@ -139,6 +118,11 @@ class FeatureCache:
         value = value.cpu()
         np.save(tmp, (value.view(torch.uint16) if value.dtype == torch.bfloat16 else value).numpy(), allow_pickle=False)
         os.replace(tmp, self.dir / f"{key}.npy")
+
+
+def _from_numpy(arr: np.ndarray) -> torch.Tensor:
+    rows = torch.from_numpy(arr)
+    return rows.view(torch.bfloat16) if rows.dtype == torch.uint16 else rows
 
 
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
@@ -153,7 +137,7 @@ def _nbytes(v: Any) -> int:
 def compute_features(block: GraphModule, x: torch.Tensor, dtype: torch.dtype, bf16: bool = False) -> torch.Tensor:
     """All outputs of `block` for `x`, written batch by batch into one preallocated tensor (no second copy)."""
     block.eval()
-    with torch.no_grad(), torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad(), autocast(x.device, bf16):
         first = block(x[:FEATURE_BATCH])
         out = torch.empty((len(x), *first.shape[1:]), dtype=dtype)
         out[:len(first)] = first.to(dtype).cpu()
@@ -164,10 +148,7 @@ def compute_features(block: GraphModule, x: torch.Tensor, dtype: torch.dtype, bf
 
 def to_tensor(features: Any) -> torch.Tensor:
     """A whole feature store (tensor or memmap) as one tensor in memory."""
-    if isinstance(features, torch.Tensor):
-        return features
-    rows = torch.from_numpy(np.array(features))
-    return rows.view(torch.bfloat16) if rows.dtype == torch.uint16 else rows
+    return features if isinstance(features, torch.Tensor) else _from_numpy(np.array(features))
 
 
 def as_input(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -179,9 +160,7 @@ def as_input(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
 def take(features: Any, idx: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Rows `idx` of a feature store on `device` (engine.features.as_input)."""
     if isinstance(features, np.ndarray):
-        rows = torch.from_numpy(np.ascontiguousarray(features[idx.cpu().numpy()]))
-        if rows.dtype == torch.uint16:
-            rows = rows.view(torch.bfloat16)
+        rows = _from_numpy(np.ascontiguousarray(features[idx.cpu().numpy()]))
     else:
         rows = features[idx.to(features.device)]
     return as_input(rows, device)

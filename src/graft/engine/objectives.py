@@ -23,7 +23,7 @@ from torch import nn
 from .allocator import tune_allocator
 from .augment import Augment, add_noise, augment, random_affine, random_erase
 from .data import input_tensor, normalization_of, permutation, pick_device
-from .precision import PRECISIONS, autocast
+from .precision import PRECISIONS, autocast, uses_bf16
 from .train import TrainingDiverged, make_optimizer
 
 OBJECTIVES = ("autoencoder", "denoising", "simclr")
@@ -128,6 +128,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
     h = resolve(objective, hparams)
     tune_allocator()
     device = pick_device(h["device"])
+    bf16 = uses_bf16(device, h["precision"])
     if h["threads"]:
         torch.set_num_threads(int(h["threads"]))
     torch.manual_seed(h["seed"])
@@ -151,7 +152,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
         for step in range(steps):
             if should_stop is not None and should_stop():
                 raise InterruptedError("cancelled")
-            with autocast(device, h["precision"]):
+            with autocast(device, bf16):
                 loss = obj.loss(x_all[perm[step * bs:(step + 1) * bs]], gen)
             value = float(loss.detach())
             if not math.isfinite(value):

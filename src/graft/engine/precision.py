@@ -37,8 +37,8 @@ def uses_bf16(device: torch.device, precision: str) -> bool:
     return device.type == "cpu" and cpu_has_amx() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def autocast(device: torch.device, precision: str):
-    """A context that runs the forward pass in bfloat16 where `precision` says so, else does nothing."""
-    if not uses_bf16(device, precision):
+def autocast(device: torch.device, bf16: bool):
+    """A context that runs the forward pass in bfloat16 when `bf16` (uses_bf16, decided once per run)."""
+    if not bf16:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

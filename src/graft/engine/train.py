@@ -20,7 +20,7 @@ from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
 from . import ddp
-from .data import input_tensor, label_tensor, normalization_of, permutation, pick_device
+from .data import has_conv, input_tensor, label_tensor, normalization_of, permutation, pick_device
 from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
@@ -168,7 +168,7 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
     torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
     if cuda:
         torch.backends.cudnn.benchmark = not h["deterministic"]
-    channels_last = h["channels_last"] if h["channels_last"] != "auto" else _has_conv(model)
+    channels_last = h["channels_last"] if h["channels_last"] != "auto" else has_conv(model)
     rank, world = ddp.topology()
     if rank:   # one rank writes and reports (dropout draws differ per rank, the weights come from rank 0)
         checkpoint_dir = on_epoch = on_step = None
@@ -216,7 +216,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
           checkpoint_dir, should_stop, norm) -> TrainResult:
     cuda = device.type == "cuda"
     rank, world = ddp.topology()
-    bs, t0, train_s, seen = h["batch_size"], time.perf_counter(), 0.0, 0
+    bs, train_s, seen = h["batch_size"], 0.0, 0
     next_report = 0.0
     result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h, data.pseudo)
     for epoch in range(start, h["epochs"]):
@@ -238,7 +238,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
             y = data.labels[idx]
             # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
             saved = [b.clone() for b in stats] if stats else None
-            with autocast(device, h["precision"]):
+            with autocast(device, data.bf16):
                 out = net(data.inputs(idx))
             if data.weights is None:
                 loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
@@ -275,7 +275,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
         row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / count, "train_accuracy": int(hit_sum) / count,
                "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - e0, 3)}
         if val is not None:
-            row.update(_validate(model, val, h["eval_batch_size"], h["precision"]))
+            row.update(_validate(model, val, h["eval_batch_size"]))
         history.append(row)
         result.epochs_done = epoch + 1
         if checkpoint_dir is not None:
@@ -283,29 +283,24 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
                             extra={"history": history, "hparams": _trajectory(h)})
         if on_epoch is not None:
             on_epoch(dict(row))
-    result.seconds = time.perf_counter() - t0
     result.samples_per_s = seen / train_s if train_s else 0.0
     model.eval()
     return result
 
 
 @torch.no_grad()
-def _validate(model: GraphModule, val: _Batches, batch_size: int, precision: str) -> dict[str, float]:
+def _validate(model: GraphModule, val: _Batches, batch_size: int) -> dict[str, float]:
     model.eval()
     loss_sum = torch.zeros((), device=val.device)
     hit_sum = torch.zeros((), device=val.device, dtype=torch.long)
     for i in range(0, val.n, batch_size):
         idx = torch.arange(i, min(i + batch_size, val.n), device=val.device)
-        with autocast(val.device, precision):
+        with autocast(val.device, val.bf16):
             out = model.run(val.inputs(idx)).float()
         y = val.labels[idx]
         loss_sum += F.cross_entropy(out, y, reduction="sum")
         hit_sum += (out.argmax(1) == y).sum()
     return {"val_loss": float(loss_sum) / max(val.n, 1), "val_accuracy": int(hit_sum) / max(val.n, 1)}
-
-
-def _has_conv(model: torch.nn.Module) -> bool:
-    return any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in model.modules())
 
 
 def _trajectory(h: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,15 @@ from .weights import state_bytes, tensors_sha256
 def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = "simclr",
                         hparams: dict | None = None, name: str | None = None, description: str = "",
                         on_epoch: Callable | None = None, should_stop: Callable | None = None,
-                        workflow_hash: str | None = None) -> dict:
+                        workflow_hash: str | None = None, run_id: str | None = None) -> dict:
     """Pretrain `network` (the encoder) with a self-supervised `objective`; returns the foundation record.
 
+    A run of kind `pretrain` records it (created here unless `run_id` names one, as a server job does).
     The labels of `data` are never read. The record's `block_sha256` is {"foundation": sha256 of the encoder
     tensors}, the same digest a graft of it reports for its Foundation node.
     """
+    import torch
+
     from ..engine.compile import compile_network
     from ..engine.objectives import pretrain, resolve
 
@@ -27,8 +30,9 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
     doc = network_document(network)
     request = {"network": doc, "data": ref, "objective": objective, "hparams": h, "name": name,
                "description": description}
-    run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
-                           workflow_hash=workflow_hash)["id"]
+    if run_id is None:
+        run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
+                               workflow_hash=workflow_hash)["id"]
     history: list[dict] = []
 
     def epoch_done(row: dict) -> None:
@@ -43,8 +47,6 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
             raise ValueError(f"network {spec.name!r}: pretraining takes a plain encoder; Foundation nodes "
                              "are not supported here")
         ds = load_split(ws, ref, "train")
-        import torch
-
         torch.manual_seed(int(h["seed"]))      # the encoder's initial weights are part of the run too
         encoder = compile_network(spec)
         result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, should_stop=should_stop)

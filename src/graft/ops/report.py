@@ -13,7 +13,6 @@ import math
 import platform
 import re
 import secrets
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -139,12 +138,10 @@ def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None) -
     foundations = load_foundation_weights(ws, model, spec)
     if foundations:
         hp = {**hp, "normalization": (foundations[0].get("hparams") or {}).get("normalization")}
-    t0 = time.perf_counter()
     result = train(model, train_ds, None, {**hp, "progress": False}, feature_cache=feature_cache(ws),
                    unlabeled_ds=unlabeled_ds)
-    seconds = time.perf_counter() - t0
     ev = evaluate(model, test_ds)
-    return {"accuracy": ev["accuracy"], "hit": ev["hit"], "train_seconds": round(seconds, 3),
+    return {"accuracy": ev["accuracy"], "hit": ev["hit"], "train_seconds": round(result.seconds, 3),
             "train_loss": result.history[-1]["train_loss"] if result.history else None,
             "trainable_params": trainable_parameters(model), "feature_cache": result.feature_cache}
 

@@ -128,29 +128,14 @@ def run_workflow_step(ws, run: dict, p: Progress) -> dict:
     return {"result": {"steps": report["steps"]}}
 
 
-class _JobRun:
-    """The workspace as pretrain_foundation sees it inside a worker: the run it would create is the job's own
-    run, so one pretraining shows as one run (train_model takes run_id for the same reason)."""
-
-    def __init__(self, ws, run_id: str):
-        self._ws, self._run_id = ws, run_id
-
-    def __getattr__(self, name: str):
-        return getattr(self._ws, name)
-
-    def create_run(self, kind: str, request: dict, **fields) -> dict:
-        return self._ws.get_run(self._run_id)
-
-
 def run_pretrain(ws, run: dict, p: Progress) -> dict:
     from ..ops.pretrain import pretrain_foundation
 
     req = run["request"]
     p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
-    rec = pretrain_foundation(_JobRun(ws, run["id"]), req["network"], req["data"], req["objective"],
-                              req.get("hparams") or {}, name=req.get("name") or None,
-                              description=req.get("description") or "", on_epoch=p.on_epoch,
-                              should_stop=p.should_stop)
+    rec = pretrain_foundation(ws, req["network"], req["data"], req["objective"], req.get("hparams") or {},
+                              name=req.get("name") or None, description=req.get("description") or "",
+                              on_epoch=p.on_epoch, should_stop=p.should_stop, run_id=run["id"])
     return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
 
 
