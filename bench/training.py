@@ -32,9 +32,18 @@ def datasets(n_train: int, n_test: int):
     return train_ds, test_ds
 
 
-def fresh_cnn(seed: int = SEED) -> torch.nn.Module:
+def fresh_cnn(seed: int = SEED, stock: bool = False) -> torch.nn.Module:
+    """example-cnn with seeded weights; `stock` swaps graft's Dropout and Flatten (engine.modules) for nn's,
+    so the plain loop and Lightning train the model a user would write by hand."""
     torch.manual_seed(seed)
-    return compile_network(get_template("example-cnn"))
+    model = compile_network(get_template("example-cnn"))
+    if stock:
+        for name, module in list(model.named_children()):
+            if isinstance(module, torch.nn.Dropout):
+                setattr(model, name, torch.nn.Dropout(module.p))
+            elif isinstance(module, torch.nn.Flatten):
+                setattr(model, name, torch.nn.Flatten())
+    return model
 
 
 def normalized(ds) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,7 +66,7 @@ def run_graft(train_ds, seed: int = SEED) -> tuple[float, float, torch.nn.Module
 
 def run_plain(train_ds, seed: int = SEED) -> tuple[float, float, torch.nn.Module]:
     """What a user writes from the PyTorch tutorial: TensorDataset, DataLoader(shuffle), Adam, loss.item()."""
-    model = fresh_cnn(seed)
+    model = fresh_cnn(seed, stock=True)
     t0 = time.perf_counter()
     x, y = normalized(train_ds)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=BATCH, shuffle=True,
@@ -99,7 +108,7 @@ def run_lightning(train_ds, seed: int = SEED) -> tuple[float, float, torch.nn.Mo
         def on_train_epoch_end(self, *_):
             self.seconds = time.perf_counter() - self.t0
 
-    model = fresh_cnn(seed)
+    model = fresh_cnn(seed, stock=True)
     t0 = time.perf_counter()
     x, y = normalized(train_ds)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=BATCH, shuffle=True,
