@@ -6,7 +6,7 @@ WS      ?= graft-workspace
 PORT    ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install web run demo test test-fast bench clean openapi
+.PHONY: install web run demo test test-fast bench bench-gpu clean openapi
 
 install: $(STAMP)
 
@@ -44,5 +44,9 @@ test-fast: install
 bench: install
 	$(PY) -m bench.run
 
+# issue 6's GPU targets (seed workflow after start-up, time to 99 %); on a machine without CUDA it runs on the CPU
+bench-gpu: install
+	$(PY) -m bench.gpu
+
 clean:
-	rm -rf $(WS) $(WS)-demo src/graft/web frontend/node_modules test-artifacts bench-results.json
+	rm -rf $(WS) $(WS)-demo src/graft/web frontend/node_modules test-artifacts bench-results.json bench-gpu-results.json

@@ -31,6 +31,16 @@ def test_every_problem_is_reported_at_once():
     assert any("1" in f for f in fields) and len(err.value.issues) >= 3
 
 
+def test_an_unknown_field_names_the_step_and_lists_the_fields_its_kind_takes():
+    with pytest.raises(SpecError) as err:
+        parse_workflow({"steps": [step("base", "train", network={"template": "mlp"}, device="cuda")]})
+    issue = err.value.issues[0]
+    assert (issue.node, issue.field, issue.found) == ("base", "steps.0.device", "cuda")
+    assert "epochs" in issue.expected and "device" not in issue.expected
+    assert str(issue) == (f"base.steps.0.device: a train step has no field 'device' "
+                          f"(expected {issue.expected}, found cuda)")
+
+
 def test_reference_to_a_later_or_missing_step_names_the_step():
     with pytest.raises(SpecError) as err:
         parse_workflow({"steps": [

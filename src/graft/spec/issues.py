@@ -21,9 +21,8 @@ class Issue:
 
     def __str__(self) -> str:
         where = ".".join(p for p in (self.node, f"in{self.port}" if self.port is not None else None, self.field) if p)
-        extra = ""
-        if self.expected is not None or self.found is not None:
-            extra = f" (expected {self.expected}, found {self.found})"
+        parts = [f"{k} {v}" for k, v in (("expected", self.expected), ("found", self.found)) if v is not None]
+        extra = f" ({', '.join(parts)})" if parts else ""
         return f"{where or 'spec'}: {self.message}{extra}"
 
 

@@ -141,13 +141,27 @@ def step_refs(step) -> list[tuple[str, Ref]]:
     return refs
 
 
+STEP_KINDS = {cls.model_fields["kind"].annotation.__args__[0]: cls
+              for cls in (TrainStep, PretrainStep, SliceStep, EvaluateStep, ViewStep)}
+
+
+def _schema_issue(e: dict, doc: Any) -> Issue:
+    loc = list(e["loc"])
+    if e["type"] == "extra_forbidden" and len(loc) == 4 and loc[0] == "steps" and loc[2] in STEP_KINDS:
+        # ("steps", 0, "train", "device"): name the step and list the fields a step of that kind takes
+        name = next((s.get("name") for s in [doc["steps"][loc[1]]] if isinstance(s, dict)), None)
+        return Issue("invalid_workflow", f"a {loc[2]} step has no field '{loc[3]}'", node=name,
+                     field=f"steps.{loc[1]}.{loc[3]}", expected=sorted(STEP_KINDS[loc[2]].model_fields),
+                     found=_short(e.get("input")))
+    return Issue("invalid_workflow", e["msg"], field=".".join(str(p) for p in loc), found=_short(e.get("input")))
+
+
 def parse_workflow(doc: Any) -> Workflow:
     """Validate a workflow document; every problem is reported at once as an Issue."""
     try:
         wf = Workflow.model_validate(doc)
     except ValidationError as err:
-        raise SpecError([Issue("invalid_workflow", e["msg"], field=".".join(str(p) for p in e["loc"]),
-                               found=_short(e.get("input"))) for e in err.errors()]) from None
+        raise SpecError([_schema_issue(e, doc) for e in err.errors()]) from None
     issues, seen = [], {}
     for step in wf.steps:
         if step.name in seen:
