@@ -1259,6 +1259,14 @@ export interface components {
             history: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Curve
+             * @description live points within epochs: epoch (fractional), loss and accuracy so far in that epoch; at most a few hundred
+             * @default []
+             */
+            curve: {
+                [key: string]: unknown;
+            }[];
             /** Model Id */
             model_id?: string | null;
             /** Evaluation Id */

@@ -118,6 +118,7 @@ export interface RunRecord {
   epochs?: number;
   metrics?: MetricPoint[];
   history?: MetricPoint[];
+  curve?: MetricPoint[]; // live points within epochs (fractional epoch, running loss/accuracy)
   model_id?: string | null;
   evaluation_id?: string | null;
   kind?: string;

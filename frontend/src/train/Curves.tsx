@@ -6,7 +6,8 @@ const W = 520, H = 200, PAD = 34;
 export default function Curves({ points }: { points: MetricPoint[] }) {
   if (points.length === 0) return <div className="empty small">Curves appear after the first logged step.</div>;
   const xs = points.map((p, i) => p.step ?? p.epoch ?? i);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
+  const fractional = xs.some((x) => !Number.isInteger(x));   // live points within epochs: the axis starts at 0
+  const [x0, x1] = [fractional ? 0 : Math.min(...xs), Math.max(...xs) || 1];
   const losses = points.flatMap((p) => [p.loss, p.val_loss]).filter((v): v is number => typeof v === "number");
   const lmax = Math.max(...losses, 1e-6);
   const sx = (x: number) => PAD + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * PAD);
@@ -19,7 +20,8 @@ export default function Curves({ points }: { points: MetricPoint[] }) {
     ["loss", sl, "#e06c3c"], ["val_loss", sl, "#e06c3c", "4 3"],
     ["accuracy", sa, "#2f9e6b"], ["val_accuracy", sa, "#2f9e6b", "4 3"],
   ];
-  const last = points[points.length - 1];
+  const trained = points.filter((p) => typeof p.loss === "number");
+  const last = trained[trained.length - 1] ?? points[points.length - 1];
   return (
     <div className="chart" aria-label="Training curves">
       <svg viewBox={`0 0 ${W} ${H}`} role="img">
@@ -27,7 +29,7 @@ export default function Curves({ points }: { points: MetricPoint[] }) {
         <line className="axis" x1={PAD} y1={10} x2={PAD} y2={H - PAD + 10} />
         <text x={4} y={16}>{lmax.toFixed(2)}</text><text x={4} y={H - PAD + 10}>0</text>
         <text x={W - PAD + 4} y={16}>100%</text>
-        <text x={PAD} y={H - 6}>{x0}</text><text x={W - PAD - 20} y={H - 6}>{x1} {points[0].step !== undefined ? "steps" : x1 === 1 ? "epoch" : "epochs"}</text>
+        <text x={PAD} y={H - 6}>{x0}</text><text x={W - 4} y={H - 6} textAnchor="end">{Number.isInteger(x1) ? x1 : x1.toFixed(2)} {points[0].step !== undefined ? "steps" : x1 === 1 ? "epoch" : "epochs"}</text>
         {series.map(([k, s, c, dash]) => <path key={k} d={line(k, s)} fill="none" stroke={c} strokeWidth={2} strokeDasharray={dash} />)}
         {points.length <= 40 && series.flatMap(([k, s, c]) => points.map((p, i) => typeof p[k] === "number" && (
           // dots, so that a run with a single logged epoch still shows where it ended

@@ -13,9 +13,14 @@ export function fmtEta(s: number | null | undefined): string {
 export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord; onChanged: () => void; navigate: Navigate }) {
   const active = run.status === "queued" || run.status === "running";
   const foundation = run.kind === "pretrain";
-  const points = (run.metrics ?? run.history ?? []).map((p) => ({
+  const epochs = (run.metrics ?? run.history ?? []).map((p) => ({
     ...p, loss: p.loss ?? p.train_loss, accuracy: p.accuracy ?? p.train_accuracy,
   }));
+  // within-epoch points draw the curve as it trains; the epoch rows add validation figures at their ends
+  const points = run.curve?.length
+    ? [...run.curve, ...epochs.map((p) => ({ epoch: p.epoch, val_loss: p.val_loss, val_accuracy: p.val_accuracy }))]
+        .sort((a, b) => (a.epoch ?? 0) - (b.epoch ?? 0))
+    : epochs;
   const pct = Math.round((run.progress ?? (run.status === "done" ? 1 : 0)) * 100);
   return (
     <div className="card list" style={{ gap: 10 }}>

@@ -235,6 +235,8 @@ class Run(Open):
     epoch: Optional[int] = None
     epochs: Optional[int] = None
     history: list[dict[str, Any]] = []
+    curve: list[dict[str, Any]] = Field(default=[], description="live points within epochs: epoch (fractional), "
+                                        "loss and accuracy so far in that epoch; at most a few hundred")
     model_id: Optional[str] = None
     evaluation_id: Optional[str] = None
     steps: dict[str, Any] = {}
@@ -284,7 +286,7 @@ def run_out(r: dict) -> dict:
         "progress": float(min(1.0, max(0.0, p.get("fraction") or 0.0))), "eta": p.get("eta"),
         "epoch": p.get("epoch"), "epochs": p.get("epochs"), "step": p.get("step"),
         "steps_total": p.get("steps") if isinstance(p.get("steps"), int) else None,
-        "loss": p.get("loss"), "history": r.get("history") or [],
+        "loss": p.get("loss"), "history": r.get("history") or [], "curve": p.get("curve") or [],
         "model_id": r.get("model_id") or result.get("model_id"), "evaluation_id": result.get("evaluation_id"),
         "steps": p.get("workflow_steps") or {}, "result": result or None,
         "stage": p.get("stage") if isinstance(p.get("stage"), str) else None, "report_id": result.get("report_id"),

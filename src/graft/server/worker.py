@@ -16,6 +16,7 @@ import traceback
 from typing import Any
 
 WRITE_EVERY_S = 0.3
+MAX_CURVE_POINTS = 400
 CANCEL_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)  # the same as jobs.CANCEL_SIGNAL
 
 
@@ -31,12 +32,36 @@ class Progress:
         self.last_write = 0.0
         self.state: dict[str, Any] = {"fraction": 0.0}
         self.history: list[dict] = []
+        self.reports, self.curve_stride = 0, 1
+        self.last_report: tuple[int, int, dict] = (0, 0, {})
 
     def should_stop(self) -> bool:
         return self.stop.is_set()
 
     def on_step(self, *args, **info) -> None:
-        self._update(_as_dict(args, info), force=False)
+        info = _as_dict(args, info)
+        if all(isinstance(info.get(k), (int, float)) for k in ("epoch", "step", "steps_per_epoch", "loss")):
+            self._add_to_curve(info)
+        self._update(info, force=False)
+
+    def _add_to_curve(self, info: dict) -> None:
+        """The live curve: loss and accuracy over the steps since the previous report, at fractional epochs.
+        The engine reports means since the epoch began, which would flatten the curve and jump at each epoch."""
+        epoch, step = info["epoch"], info["step"]
+        means = {k: info[k] for k in ("loss", "accuracy") if isinstance(info.get(k), (int, float))}
+        prev_epoch, prev_step, prev_means = self.last_report
+        since = prev_step if prev_epoch == epoch and prev_step < step else 0
+        point = {"epoch": round(epoch - 1 + step / info["steps_per_epoch"], 4)}
+        point.update({k: (v * step - prev_means.get(k, 0.0) * since) / (step - since) for k, v in means.items()})
+        self.last_report = (epoch, step, means)
+        keep = self.reports % self.curve_stride == 0   # the reports [::2] kept at each thinning: even spacing
+        self.reports += 1
+        if keep or step == info["steps_per_epoch"]:    # and always an epoch's last step
+            curve = self.state.setdefault("curve", [])
+            curve.append(point)
+            if len(curve) > MAX_CURVE_POINTS:
+                self.state["curve"] = curve[::2]
+                self.curve_stride *= 2
 
     def on_epoch(self, *args, **info) -> None:
         info = _as_dict(args, info)
@@ -54,6 +79,8 @@ class Progress:
 
     def _update(self, info: dict, force: bool) -> None:
         self.state.update({k: v for k, v in info.items() if _plain(v)})
+        if self.epochs and "epochs" not in self.state:
+            self.state["epochs"] = self.epochs   # the page shows "epoch 1 of N"
         fraction = _fraction(self.state, self.epochs)
         if fraction is not None:
             self.state["fraction"] = fraction
@@ -84,7 +111,7 @@ def _fraction(s: dict, epochs: int | None) -> float | None:
     if "fraction" in s and isinstance(s.get("progress"), (int, float)):
         return max(0.0, min(1.0, float(s["progress"])))
     epochs = s.get("epochs") or epochs
-    epoch, step, steps = s.get("epoch"), s.get("step"), s.get("steps")
+    epoch, step, steps = s.get("epoch"), s.get("step"), s.get("steps_per_epoch") or s.get("steps")
     if epochs and isinstance(epoch, (int, float)):
         within = step / steps if isinstance(step, (int, float)) and steps else 0.0
         done = (epoch - 1 + within) if epoch >= 1 else within  # epochs count from 1 in the engine's reports
