@@ -61,3 +61,18 @@ def test_run_json_contract_and_view_eof(tmp_path, tiny_cnn, tiny_data):
     assert len([l for l in text.splitlines() if l[:1].isdigit()]) == 100
     again = graft("evaluate", report["steps"][0]["result"]["id"], "--workspace", ws).stdout
     assert "total 10000" in again
+
+
+def test_train_takes_precision_and_device_and_refuses_a_device_this_machine_lacks(tmp_path, tiny_cnn):
+    net = tmp_path / "net.yaml"
+    net.write_text(yaml.safe_dump(tiny_cnn))
+    ws = str(tmp_path / "ws")
+    rec = json.loads(graft("train", str(net), "--limit", "256", "--precision", "fp32", "--device", "cpu",
+                           "--label-smoothing", "0.1", "--workspace", ws, "--json").stdout)
+    assert (rec["hparams"]["precision"], rec["hparams"]["label_smoothing"]) == ("fp32", 0.1)
+    import torch
+    if not torch.cuda.is_available():
+        proc = graft("train", str(net), "--limit", "256", "--device", "cuda", "--workspace", ws, "--json",
+                     check=False)
+        assert proc.returncode != 0 and "no CUDA" in proc.stdout + proc.stderr
+        assert len(json.loads(graft("models", "list", "--workspace", ws, "--json").stdout)) == 1

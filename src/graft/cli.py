@@ -116,6 +116,9 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           data: str = typer.Option("mnist", help="Data set name or id."),
           epochs: int = 1, lr: float = 1e-3, batch_size: int = 128, optimizer: str = "adam", seed: int = 0,
           schedule: str = "onecycle", deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
+          precision: str = typer.Option("auto", help="auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32."),
+          device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
+          label_smoothing: float = 0.0, weight_decay: float = 0.0,
           limit: Optional[int] = typer.Option(None, help="Use only the first N training samples."),
           per_class: Optional[int] = typer.Option(None, help="Use only N random labelled samples per class."),
           nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
@@ -128,7 +131,8 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
 
     ws = open_workspace(workspace, db_url)
     hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed,
-          "schedule": schedule, "deterministic": deterministic}
+          "schedule": schedule, "deterministic": deterministic, "precision": precision, "device": device,
+          "label_smoothing": label_smoothing, "weight_decay": weight_decay}
     transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
     ref = {"dataset": data, "transforms": transforms} if transforms else data
     semi = {"unlabeled": unlabeled} if unlabeled else None

@@ -90,3 +90,22 @@ def test_cache_key_of_a_train_step_changes_with_its_unlabeled_data_only_when_it_
     a = key(semi_supervised={"unlabeled": {"dataset": "mnist", "transforms": [{"limit": 100}]}})
     b = key(semi_supervised={"unlabeled": {"dataset": "mnist", "transforms": [{"limit": 200}]}})
     assert len({plain, a, b}) == 3
+
+
+def test_precision_and_device_of_a_train_step_reach_training_and_its_cache_key_only_when_set(tmp_path):
+    from graft.store import Workspace
+    from graft.workflow.runner import WorkflowRun
+
+    ws = Workspace(tmp_path / "ws")
+
+    def parsed(**kw):
+        wf = parse_workflow({"steps": [step("h", "train", network={"template": "mlp"}, **kw)]})
+        return wf.steps[0], WorkflowRun(ws, wf).cache_key(wf.steps[0])
+
+    default, default_key = parsed()
+    fp32, fp32_key = parsed(precision="fp32", device="cpu")
+    assert (default.hparams()["precision"], fp32.hparams()["precision"], fp32.hparams()["device"]) == \
+        ("auto", "fp32", "cpu")
+    assert parsed(precision="auto")[1] == default_key != fp32_key
+    with pytest.raises(SpecError):
+        parse_workflow({"steps": [step("h", "train", network={"template": "mlp"}, precision="fp16")]})

@@ -62,8 +62,10 @@ class WorkflowRun:
             params.pop("scratch_baseline")      # keys of evaluate steps without a baseline stay as they were
         if isinstance(step, EvaluateStep) and isinstance(step.scratch_baseline, ScratchBaseline):
             params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
-        if isinstance(step, TrainStep) and step.semi_supervised is None:
-            params.pop("semi_supervised")       # likewise for train steps without unlabeled data
+        if isinstance(step, TrainStep):
+            for field, default in (("semi_supervised", None), ("precision", "auto"), ("device", "auto")):
+                if params[field] == default:    # likewise for train steps that leave these as they were
+                    params.pop(field)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
         if isinstance(step, (TrainStep, PretrainStep, EvaluateStep)):

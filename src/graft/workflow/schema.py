@@ -56,13 +56,15 @@ class TrainStep(StepBase):
     momentum: float = Field(0.9, ge=0, le=1)
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     seed: int = 0
+    precision: Literal["auto", "bf16", "fp32"] = "auto"   # auto: bfloat16 autocast on CUDA and AMX CPUs
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     nproc: int = Field(1, ge=1, le=64)
     semi_supervised: SemiSupervised | None = None
     model_name: str | None = None
 
     def hparams(self) -> dict:
         return self.model_dump(include={"epochs", "lr", "batch_size", "optimizer", "schedule", "weight_decay",
-                                        "momentum", "label_smoothing", "seed"})
+                                        "momentum", "label_smoothing", "seed", "precision", "device"})
 
 
 class SliceStep(StepBase):
