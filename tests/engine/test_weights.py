@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from graft.engine.weights import (
-    WeightsError, block_hashes, check_finite, load_torch_state_dict, load_weights, match_state_dict,
-    matched_state, save_weights, spec_blocks, state_sha256,
+    WeightsError, check_finite, load_torch_state_dict, load_weights, match_state_dict,
+    matched_state, save_weights, state_sha256,
 )
 
 
@@ -130,25 +130,10 @@ def test_pt_that_is_not_a_state_dict_is_refused(tmp_path):
         load_torch_state_dict(path)
 
 
-def test_block_hashes_change_only_with_their_block():
-    state = {"base.conv.weight": torch.ones(2, 2), "base.conv.bias": torch.zeros(2),
-             "fc.weight": torch.ones(3, 2), "baseline.weight": torch.ones(1)}
-    blocks = {"base": ["base"], "head": ["fc", "baseline"]}
-    before = block_hashes(state, blocks)
-    # insertion order does not matter
-    assert block_hashes(OrderedDict(reversed(list(state.items()))), blocks) == before
-    changed = dict(state, **{"fc.weight": torch.full((3, 2), 2.0)})
-    after = block_hashes(changed, blocks)
-    assert after["base"] == before["base"] and after["head"] != before["head"]
-    assert state_sha256(state) != state_sha256(changed)
-
-
-def test_block_hashes_accept_a_module_and_spec_blocks():
-    spec = {"input": {"shape": [2]},
-            "nodes": [{"id": "base", "type": "Foundation"}, {"id": "fc", "type": "Linear"}]}
-    assert spec_blocks(spec) == {"head": ["fc"], "base": ["base"]}
-    module = torch.nn.ModuleDict({"base": torch.nn.Linear(2, 2), "fc": torch.nn.Linear(2, 1)})
-    assert block_hashes(module, spec) == block_hashes(module.state_dict(), spec_blocks(spec))
+def test_state_sha256_ignores_key_order_and_sees_any_change():
+    state = {"base.conv.weight": torch.ones(2, 2), "fc.weight": torch.ones(3, 2)}
+    assert state_sha256(OrderedDict(reversed(list(state.items())))) == state_sha256(state)
+    assert state_sha256(dict(state, **{"fc.weight": torch.full((3, 2), 2.0)})) != state_sha256(state)
 
 
 def test_match_state_dict_strips_wrapper_prefixes_and_reports_differences():

@@ -198,40 +198,6 @@ def state_sha256(model_or_state: Any) -> str:
     return hashlib.sha256(weights_bytes(dict(sorted(state.items())))).hexdigest()
 
 
-def _in_block(key: str, prefixes: list[str]) -> bool:
-    return any(key == p or key.startswith(p if p.endswith(".") else p + ".") for p in prefixes)
-
-
-def block_hashes(model_or_state: Any, blocks: Any) -> dict[str, str]:
-    """{block: sha256 of the safetensors bytes of its tensors in sorted key order}.
-
-    `blocks` maps a block name to key prefixes (node ids: `"conv1"` covers `conv1` and `conv1.*`), or is a
-    network spec (NetworkSpec or dict), whose blocks are `spec_blocks(spec)`. Keys in no block are not
-    hashed; a block without tensors gets the hash of an empty file, so equal specs give equal hashes.
-    """
-    if hasattr(blocks, "nodes") or (isinstance(blocks, Mapping) and "input" in blocks and "nodes" in blocks):
-        blocks = spec_blocks(blocks)
-    state = _as_state(model_or_state)
-    out = {}
-    for block, prefixes in blocks.items():
-        part = {k: v for k, v in sorted(state.items()) if _in_block(k, prefixes)}
-        out[block] = hashlib.sha256(weights_bytes(part)).hexdigest()
-    return out
-
-
-def spec_blocks(spec: Any) -> dict[str, list[str]]:
-    """The design's blocks for a network spec (NetworkSpec or dict): each Foundation node, and `head`."""
-    nodes = spec["nodes"] if isinstance(spec, Mapping) else spec.nodes
-    blocks: dict[str, list[str]] = {"head": []}
-    for node in nodes:
-        node_id, node_type = (node["id"], node["type"]) if isinstance(node, Mapping) else (node.id, node.type)
-        if node_type == "Foundation":
-            blocks[node_id] = [node_id]
-        else:
-            blocks["head"].append(node_id)
-    return blocks
-
-
 # ---------------------------------------------------------------- matching a foreign state to a network
 
 def _strip(key: str, prefix: str) -> str:

@@ -1,8 +1,6 @@
 """Weights as graft registers them: safetensors bytes, and a sha256 per block (each foundation, the rest)."""
 from __future__ import annotations
 
-import hashlib
-
 LAYERS_BLOCK = "head"   # everything in a network that is not inside a Foundation node (spec.graph.blocks)
 
 
@@ -14,7 +12,10 @@ def state_bytes(state: dict) -> bytes:
 
 
 def tensors_sha256(state: dict) -> str:
-    return hashlib.sha256(state_bytes(state)).hexdigest()
+    """sha256 of state_bytes: the hash the registry records (engine.weights.state_sha256 is the same function)."""
+    from ..engine.weights import state_sha256
+
+    return state_sha256(state)
 
 
 def split_blocks(state: dict, spec) -> dict[str, dict]:
