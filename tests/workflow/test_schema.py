@@ -33,12 +33,12 @@ def test_every_problem_is_reported_at_once():
 
 def test_an_unknown_field_names_the_step_and_lists_the_fields_its_kind_takes():
     with pytest.raises(SpecError) as err:
-        parse_workflow({"steps": [step("base", "train", network={"template": "mlp"}, device="cuda")]})
+        parse_workflow({"steps": [step("base", "train", network={"template": "mlp"}, gpus=2)]})
     issue = err.value.issues[0]
-    assert (issue.node, issue.field, issue.found) == ("base", "steps.0.device", "cuda")
-    assert "epochs" in issue.expected and "device" not in issue.expected
-    assert str(issue) == (f"base.steps.0.device: a train step has no field 'device' "
-                          f"(expected {issue.expected}, found cuda)")
+    assert (issue.node, issue.field, issue.found) == ("base", "steps.0.gpus", 2)
+    assert "epochs" in issue.expected and "device" in issue.expected and "gpus" not in issue.expected
+    assert str(issue) == (f"base.steps.0.gpus: a train step has no field 'gpus' "
+                          f"(expected {issue.expected}, found 2)")
 
 
 def test_reference_to_a_later_or_missing_step_names_the_step():

@@ -6,7 +6,7 @@ export type Report = components["schemas"]["Report"];
 type Row = components["schemas"]["ReportRow"];
 
 export const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-export const secs = (v: number) => `${v.toFixed(1)} s`;
+export const secs = (v: number) => (v > 0 && v < 0.05 ? "< 0.1 s" : `${v.toFixed(1)} s`);
 const budgetLabel = (b: Row["budget"]) => (b === "all" ? "all" : String(b));
 
 function winner(r: Row): { text: string; cls: string } {
