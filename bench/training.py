@@ -244,7 +244,7 @@ def _plain_naive(base, train_ds) -> float:
     return time.perf_counter() - t0
 
 
-def frozen_head(base: torch.nn.Module, n_train: int = 6400, n_test: int = 2000, rounds: int = 2) -> dict:
+def frozen_head(base: torch.nn.Module, n_train: int = 6400, n_test: int = 2000, rounds: int = 4) -> dict:
     train_ds, test_ds = datasets(n_train, n_test)
     norm = {"mean": float(train_ds.mean), "std": float(train_ds.std)}
     naive, cold_call, warm, floor = [], [], [], []
