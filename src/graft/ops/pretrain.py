@@ -7,13 +7,15 @@ from typing import Any, Callable
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .train import library_versions
+from .progress import RunProgress, recording
 from .weights import state_bytes, tensors_sha256
 
 
 def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = "simclr",
                         hparams: dict | None = None, name: str | None = None, description: str = "",
                         on_epoch: Callable | None = None, should_stop: Callable | None = None,
-                        workflow_hash: str | None = None, run_id: str | None = None) -> dict:
+                        workflow_hash: str | None = None, run_id: str | None = None,
+                        on_step: Callable | None = None) -> dict:
     """Pretrain `network` (the encoder) with a self-supervised `objective`; returns the foundation record.
 
     A run of kind `pretrain` records it (created here unless `run_id` names one, as a server job does).
@@ -33,6 +35,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
     if run_id is None:
         run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
                                workflow_hash=workflow_hash)["id"]
+        on_step, on_epoch = recording(RunProgress(ws, run_id, int(h["epochs"])), on_step, on_epoch)
     history: list[dict] = []
 
     def epoch_done(row: dict) -> None:
@@ -49,7 +52,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
         ds = load_split(ws, ref, "train")
         torch.manual_seed(int(h["seed"]))      # the encoder's initial weights are part of the run too
         encoder = compile_network(spec)
-        result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, should_stop=should_stop)
+        result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, on_step=on_step, should_stop=should_stop)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         digest = tensors_sha256(state)
         final = result.history[-1] if result.history else {}

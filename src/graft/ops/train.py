@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
+from .progress import RunProgress, recording
 from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
 
 # What graft trains with when a document says nothing (engine.train.DEFAULTS has the full list).
@@ -57,6 +58,8 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     if run_id is None:
         run_id = ws.create_run("train", request, name=name or "", status="running", seed=hp.get("seed"),
                                workflow_hash=workflow_hash)["id"]
+        # a run started here (CLI, Python, a workflow step) records its progress too; a worker's has its own
+        on_step, on_epoch = recording(RunProgress(ws, run_id, int(hp.get("epochs", 1))), on_step, on_epoch)
     else:
         ws.update_run(run_id, status="running")
     try:

@@ -1,8 +1,8 @@
-"""The worker's progress: fraction and time left within an epoch, and the live curve the Train page draws."""
+"""ops.progress: fraction and time left within an epoch, and the live curve the Train page draws, as the API shows them."""
 import pytest
 
 from graft.server.schemas import run_out
-from graft.server.worker import MAX_CURVE_POINTS, Progress
+from graft.ops.progress import MAX_CURVE_POINTS, RunProgress as Progress
 from graft.store import Workspace
 
 
@@ -66,3 +66,17 @@ def test_a_run_without_step_reports_has_no_curve(tmp_path):
     p = Progress(ws, run["id"])
     p.set_fraction(0.5, stage="budget 10")
     assert run_out(ws.get_run(run["id"]))["curve"] == []
+
+
+def test_a_run_started_from_python_or_a_workflow_records_its_progress_and_curve(tmp_path, tiny_cnn, tiny_data):
+    from graft.ops import train_model
+
+    ws = Workspace(tmp_path / "ws")
+    steps = []
+    rec = train_model(ws, tiny_cnn, tiny_data, {"epochs": 2, "batch_size": 20}, progress_bar=False,
+                      on_step=steps.append)
+    run = run_out(next(r for r in ws.list_runs() if r.get("model_id") == rec["id"]))
+    assert run["status"] == "done" and run["progress"] == 1.0 and run["epochs"] == 2
+    assert [h["epoch"] for h in run["history"]] == [1, 2]
+    assert run["curve"] and run["curve"][-1]["epoch"] == 2.0 and "loss" in run["curve"][-1]
+    assert steps and steps[-1]["step"] == steps[-1]["steps_per_epoch"]    # the caller's callback still runs
