@@ -80,3 +80,16 @@ def test_a_run_started_from_python_or_a_workflow_records_its_progress_and_curve(
     assert [h["epoch"] for h in run["history"]] == [1, 2]
     assert run["curve"] and run["curve"][-1]["epoch"] == 2.0 and "loss" in run["curve"][-1]
     assert steps and steps[-1]["step"] == steps[-1]["steps_per_epoch"]    # the caller's callback still runs
+
+
+def test_a_workflow_run_says_which_step_of_how_many_it_is_on(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    run = ws.create_run("workflow", {})
+    p = Progress(ws, run["id"])
+    p.workflow_steps = 5
+    for event in ({"step": "base", "status": "cached"}, {"step": "foundation", "status": "done", "seconds": 0.1},
+                  {"step": "head", "status": "running"}):
+        p.on_event(event)
+    out = run_out(ws.get_run(run["id"]))
+    assert out["progress"] == pytest.approx(0.4) and out["stage"] == "step 3 of 5: head"
+    assert out["steps"]["head"]["status"] == "running"

@@ -37,11 +37,17 @@ export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord
       </div>
       <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label="Training progress">
         <div className="progress"><div style={{ width: `${pct}%` }} /></div>
-        <div className="small muted">{pct}%{run.epochs ? ` · epoch ${run.epoch ?? 0} of ${run.epochs}` : ""}{run.stage && active ? ` · ${run.stage}` : ""} {active ? `· ${fmtEta(run.eta)}` : ""}</div>
+        <div className="small muted">{pct}%{run.epochs ? ` · epoch ${run.epoch ?? 0} of ${run.epochs}` : ""}{run.stage && active ? ` · ${run.stage}` : ""}{active && fmtEta(run.eta) ? ` · ${fmtEta(run.eta)}` : ""}</div>
       </div>
       {run.error && <div className="error-box small" role="alert">{run.error}</div>}
       {foundation && <div className="small muted">Self-supervised ({String(run.request?.objective ?? "")}): the loss is the objective's, not a classification loss; there is no accuracy until a head is trained.</div>}
-      {run.kind !== "report" && <Curves points={points} />}
+      {run.kind === "workflow" && (
+        // a workflow's steps are runs of their own, listed beside it with their curves
+        <div className="row" style={{ gap: 6, flexWrap: "wrap" }} aria-label="Workflow steps">
+          {Object.entries(run.steps ?? {}).map(([name, s]) => (
+            <span key={name} className={`badge ${s.status ?? ""}`}>{name}: {s.status}</span>))}
+        </div>)}
+      {run.kind !== "report" && run.kind !== "workflow" && <Curves points={points} />}
     </div>
   );
 }

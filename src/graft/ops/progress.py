@@ -36,6 +36,7 @@ class RunProgress:
         self.state: dict[str, Any] = {"fraction": 0.0}
         self.history: list[dict] = []
         self.reports, self.curve_stride = 0, 1
+        self.workflow_steps = 0      # how many steps a workflow run will run, when known
         self.last_report: tuple[int, int, dict] = (0, 0, {})
 
     def on_step(self, *args, **info) -> None:
@@ -72,10 +73,16 @@ class RunProgress:
         self._update({**info, "progress": fraction}, force=True)
 
     def on_event(self, event: dict) -> None:
-        """Workflow step events: keep a status per step."""
+        """Workflow step events: keep a status per step, and with `workflow_steps` known, the fraction done."""
         steps = self.state.setdefault("workflow_steps", {})
         steps[event.get("step", "?")] = {k: v for k, v in event.items() if _plain(v)}
-        self._update({}, force=True)
+        info: dict[str, Any] = {}
+        if self.workflow_steps:
+            done = sum(s.get("status") in ("done", "cached") for s in steps.values())
+            info["progress"] = done / self.workflow_steps
+            if event.get("status") == "running":
+                info["stage"] = f"step {done + 1} of {self.workflow_steps}: {event.get('step')}"
+        self._update(info, force=True)
 
     def _update(self, info: dict, force: bool) -> None:
         self.state.update({k: v for k, v in info.items() if _plain(v)})

@@ -53,14 +53,17 @@ def run_evaluate(ws, run: dict, p: Progress) -> dict:
 
 
 def run_workflow_step(ws, run: dict, p: Progress) -> dict:
-    from ..workflow import WorkflowFailed, run_workflow
+    from ..workflow import WorkflowFailed, parse_workflow, run_workflow
+    from ..workflow.runner import WorkflowRun
 
     req = run["request"]
     from ..spec.io import load_document
 
     text = ws.get_workflow(req["workflow_id"])["yaml"]
     try:
-        report = run_workflow(ws, load_document(text), only=req.get("step"), force=bool(req.get("force")),
+        doc = load_document(text)
+        p.workflow_steps = len(WorkflowRun(ws, parse_workflow(doc)).needed(req.get("step")))
+        report = run_workflow(ws, doc, only=req.get("step"), force=bool(req.get("force")),
                               on_event=p.on_event, progress_bar=False, should_stop=p.should_stop)
     except WorkflowFailed as err:
         raise RuntimeError(str(err)) from err
