@@ -36,7 +36,8 @@ def warm_up(device: str) -> float:
     from graft.spec.templates import get_template
 
     t0 = time.perf_counter()
-    load_dataset("mnist", "train"), load_dataset({"dataset": "mnist"}, "test")
+    load_dataset("mnist", "train")
+    load_dataset({"dataset": "mnist"}, "test")
     small = load_dataset({"dataset": "mnist", "transforms": [{"limit": 512}]}, "train")
     train(compile_network(get_template("fast-cnn")), small,
           hparams={"epochs": 1, "batch_size": 128, "progress": False, "device": device})
@@ -69,6 +70,7 @@ def seed_workflow(quick: bool) -> dict[str, Any]:
 def time_to_99(device: str, quick: bool) -> dict[str, Any]:
     from graft.data import load_dataset
     from graft.engine.compile import compile_network
+    from graft.engine.data import normalization_of
     from graft.engine.evaluate import evaluate
     from graft.engine.train import train
     from graft.spec.templates import get_template
@@ -78,6 +80,7 @@ def time_to_99(device: str, quick: bool) -> dict[str, Any]:
     test_ds = load_dataset({"dataset": "mnist", "split": "test", "transforms": limit})
     torch.manual_seed(RECIPE["seed"])
     model = compile_network(get_template("fast-cnn"))
+    norm = normalization_of(train_ds)
     per_epoch: list[dict[str, float]] = []
 
     def on_epoch(row):   # evaluation is not part of the training time
@@ -87,8 +90,6 @@ def time_to_99(device: str, quick: bool) -> dict[str, Any]:
         per_epoch.append({"epoch": row["epoch"], "seconds": row["seconds"], "test_accuracy": acc,
                           "eval_seconds": round(time.perf_counter() - t0, 3)})
 
-    from graft.engine.data import normalization_of
-    norm = normalization_of(train_ds)
     train(model, train_ds, hparams={**RECIPE, "progress": False, "device": device, "normalization": norm},
           on_epoch=on_epoch)
     reached = next((e for e in per_epoch if e["test_accuracy"] >= TARGET), None)

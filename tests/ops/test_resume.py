@@ -59,6 +59,7 @@ def test_sigkill_leaves_registry_consistent_and_resume_matches_uninterrupted(tmp
     resumed = json.loads(graft_json("resume", run_id, "--workspace", str(root)))
     assert ws.get_run(run_id)["status"] == "done"
     assert len(resumed["metrics"]["history"]) == EPOCHS
+    assert [h["epoch"] for h in ws.get_run(run_id)["history"]] == list(range(1, EPOCHS + 1))   # rows carry on
 
     clean = start_training(tmp_path / "clean", net)
     assert clean.wait() == 0

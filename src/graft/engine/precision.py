@@ -27,14 +27,21 @@ def cpu_has_amx() -> bool:
     return False
 
 
+def bf16_matmul_fast(device: torch.device) -> bool:
+    """bfloat16 matrix products run natively: CUDA, or a CPU oneDNN supports them on (AVX512-BF16 or AMX)."""
+    return device.type == "cuda" or (device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()))
+
+
 def uses_bf16(device: torch.device, precision: str) -> bool:
+    """Whether training runs under bfloat16 autocast; `auto` asks for AMX on a CPU, where whole training
+    steps measured faster (convolutions included), not only matrix products."""
     if precision not in PRECISIONS:
         raise ValueError(f"hparams.precision: expected one of {', '.join(PRECISIONS)}, found {precision!r}")
     if precision == "fp32":
         return False
     if precision == "bf16" or device.type == "cuda":
         return True
-    return device.type == "cpu" and cpu_has_amx() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return bf16_matmul_fast(device) and cpu_has_amx()
 
 
 def autocast(device: torch.device, bf16: bool):

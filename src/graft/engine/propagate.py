@@ -9,10 +9,13 @@ CVPR 2019). The labels of the unlabeled images are never read.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from .precision import bf16_matmul_fast
 
 DEFAULTS = {"k": 10, "alpha": 0.99, "gamma": 3.0, "iterations": 30}
 SIMILARITY_ROWS = 1024        # rows of the N x N similarity computed at once (1024 x 60,000 floats: 245 MB)
@@ -56,7 +59,7 @@ def knn_graph(features: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tenso
     f = F.normalize(features.float().flatten(1), dim=1)
     n = len(f)
     k = min(k, n - 1)
-    ranked = f.to(torch.bfloat16) if fast_bfloat16(f.device) else f
+    ranked = f.to(torch.bfloat16) if bf16_matmul_fast(f.device) else f
     idx = torch.empty(n, k, dtype=torch.long, device=f.device)
     sim = torch.empty(n, k, device=f.device)
     for i in range(0, n, SIMILARITY_ROWS):
@@ -68,12 +71,6 @@ def knn_graph(features: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tenso
         exact, order = exact.sort(dim=1, descending=True)
         idx[i:i + len(s)], sim[i:i + len(s)] = near.gather(1, order), exact
     return idx.cpu(), sim.cpu()
-
-
-def fast_bfloat16(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return True
-    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 @torch.no_grad()
@@ -98,8 +95,6 @@ def spread(idx: torch.Tensor, sim: torch.Tensor, known: torch.Tensor, n_classes:
 def pseudo_labels(labelled: torch.Tensor, labels: torch.Tensor, unlabelled: torch.Tensor, n_classes: int,
                   options: dict | None = None) -> PseudoLabels:
     """Labels and weights for the `unlabelled` features, propagated from the `labelled` ones."""
-    import time
-
     t0 = time.perf_counter()
     h = resolve(options)
     features = torch.cat([labelled.float().flatten(1), unlabelled.float().flatten(1)])

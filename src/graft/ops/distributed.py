@@ -137,12 +137,15 @@ def _rank_main(argv: list[str] | None = None) -> int:
     try:
         ddp.init()
         from ..store import Workspace
+        from .progress import RunProgress, recording
         from .train import _train
 
         ws = Workspace(args.workspace, db_url=args.db_url)
         request = json.loads((job / REQUEST).read_text())
-        if rank == 0:
-            record = _train(ws, request, args.run_id, None, None, None, bool(request.get("progress")), False)
+        if rank == 0:   # the rank that writes the registry records the run's progress
+            progress = RunProgress(ws, args.run_id, int(request["hparams"].get("epochs", 1)))
+            on_step, on_epoch = recording(progress, None, None)
+            record = _train(ws, request, args.run_id, on_epoch, on_step, None, bool(request.get("progress")), False)
             (job / RESULT).write_text(json.dumps({"model_id": record["id"]}))
         else:
             _follow(ws, request)

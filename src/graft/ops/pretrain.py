@@ -15,7 +15,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
                         hparams: dict | None = None, name: str | None = None, description: str = "",
                         on_epoch: Callable | None = None, should_stop: Callable | None = None,
                         workflow_hash: str | None = None, run_id: str | None = None,
-                        on_step: Callable | None = None) -> dict:
+                        on_step: Callable | None = None, progress: RunProgress | None = None) -> dict:
     """Pretrain `network` (the encoder) with a self-supervised `objective`; returns the foundation record.
 
     A run of kind `pretrain` records it (created here unless `run_id` names one, as a server job does).
@@ -35,14 +35,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
     if run_id is None:
         run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
                                workflow_hash=workflow_hash)["id"]
-        on_step, on_epoch = recording(RunProgress(ws, run_id, int(h["epochs"])), on_step, on_epoch)
-    history: list[dict] = []
-
-    def epoch_done(row: dict) -> None:
-        history.append(row)
-        ws.update_run(run_id, history=history)
-        if on_epoch:
-            on_epoch(row)
+    on_step, on_epoch = recording(progress or RunProgress(ws, run_id, int(h["epochs"])), on_step, on_epoch)
 
     try:
         spec, analysis = prepare_network(ws, doc)
@@ -52,7 +45,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
         ds = load_split(ws, ref, "train")
         torch.manual_seed(int(h["seed"]))      # the encoder's initial weights are part of the run too
         encoder = compile_network(spec)
-        result = pretrain(encoder, ds, objective, h, on_epoch=epoch_done, on_step=on_step, should_stop=should_stop)
+        result = pretrain(encoder, ds, objective, h, on_epoch=on_epoch, on_step=on_step, should_stop=should_stop)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         digest = tensors_sha256(state)
         final = result.history[-1] if result.history else {}

@@ -13,7 +13,7 @@ MAX_CURVE_POINTS = 400
 
 
 def recording(progress: RunProgress, on_step: Callable | None, on_epoch: Callable | None):
-    """on_step/on_epoch callbacks that feed `progress`, then the caller's own."""
+    """on_step/on_epoch callbacks that feed `progress` (the run's one recorder), then the caller's own."""
     def step(*args, **info):
         progress.on_step(*args, **info)
         if on_step:
@@ -29,12 +29,12 @@ def recording(progress: RunProgress, on_step: Callable | None, on_epoch: Callabl
 class RunProgress:
     """Turns the engine's callbacks (on_step, on_epoch) into the run's `progress` and `history` fields."""
 
-    def __init__(self, ws, run_id: str, epochs: int | None = None):
+    def __init__(self, ws, run_id: str, epochs: int | None = None, history: list[dict] | None = None):
         self.ws, self.run_id, self.epochs = ws, run_id, epochs
         self.started = time.monotonic()
         self.last_write = 0.0
         self.state: dict[str, Any] = {"fraction": 0.0}
-        self.history: list[dict] = []
+        self.history: list[dict] = list(history or [])   # a resumed run keeps the epochs it had
         self.reports, self.curve_stride = 0, 1
         self.workflow_steps = 0      # how many steps a workflow run will run, when known
         self.last_report: tuple[int, int, dict] = (0, 0, {})
@@ -118,7 +118,7 @@ def _fraction(s: dict, epochs: int | None) -> float | None:
     if "fraction" in s and isinstance(s.get("progress"), (int, float)):
         return max(0.0, min(1.0, float(s["progress"])))
     epochs = s.get("epochs") or epochs
-    epoch, step, steps = s.get("epoch"), s.get("step"), s.get("steps_per_epoch") or s.get("steps")
+    epoch, step, steps = s.get("epoch"), s.get("step"), s.get("steps_per_epoch")
     if epochs and isinstance(epoch, (int, float)):
         within = step / steps if isinstance(step, (int, float)) and steps else 0.0
         done = (epoch - 1 + within) if epoch >= 1 else within  # epochs count from 1 in the engine's reports

@@ -39,14 +39,16 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
                 description: str = "", run_id: str | None = None, on_epoch: Callable | None = None,
                 on_step: Callable | None = None, should_stop: Callable | None = None,
                 progress_bar: bool = True, nproc: int = 1, resume: bool = False,
-                workflow_hash: str | None = None, semi_supervised: dict | None = None) -> dict:
+                workflow_hash: str | None = None, semi_supervised: dict | None = None,
+                progress: RunProgress | None = None) -> dict:
     """Train `network` on `data` and register the model; returns its registry record.
 
     `semi_supervised` ({"unlabeled": DATA, "k": .., "alpha": ..}) adds the images of DATA (their labels unread)
     with labels propagated from `data` through the network's frozen foundations (engine.propagate).
 
     Every call is a run in the registry (created here unless `run_id` is given) recording its request, so
-    that `rerun` can repeat it and a killed run can resume from its last checkpoint.
+    that `rerun` can repeat it and a killed run can resume from its last checkpoint. `progress` records the
+    run's progress and epoch rows (ops.progress; a worker passes its own, else one is made here).
     """
     hp = {**DEFAULT_HPARAMS, **(hparams or {})}
     request = {"network": network_document(network), "data": data_ref(data), "hparams": hp, "name": name,
@@ -58,10 +60,12 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     if run_id is None:
         run_id = ws.create_run("train", request, name=name or "", status="running", seed=hp.get("seed"),
                                workflow_hash=workflow_hash)["id"]
-        # a run started here (CLI, Python, a workflow step) records its progress too; a worker's has its own
-        on_step, on_epoch = recording(RunProgress(ws, run_id, int(hp.get("epochs", 1))), on_step, on_epoch)
     else:
         ws.update_run(run_id, status="running")
+    if progress is None:
+        earlier = _checkpointed_history(ws, run_id) if resume else []
+        progress = RunProgress(ws, run_id, int(hp.get("epochs", 1)), earlier)
+    on_step, on_epoch = recording(progress, on_step, on_epoch)
     try:
         if nproc > 1:
             from .distributed import train_distributed
@@ -79,6 +83,18 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
 
 class Cancelled(RuntimeError):
     pass
+
+
+def _checkpoints(ws, run_id: str):
+    return ws.root / "runs" / run_id / "checkpoints"
+
+
+def _checkpointed_history(ws, run_id: str) -> list[dict]:
+    """The epoch rows of a run's last checkpoint: where a resumed run's rows carry on from."""
+    from ..engine.checkpoint import SIDECAR
+
+    path = _checkpoints(ws, run_id) / SIDECAR
+    return json.loads(path.read_text()).get("history", []) if path.exists() else []
 
 
 def semi_supervised_request(options: dict) -> dict:
@@ -116,21 +132,19 @@ def prepare_training(ws, request: dict):
 
 def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume) -> dict:
     from ..engine.train import train
+    from ..engine.checkpoint import SIDECAR
 
     spec, analysis, ref, hp, train_ds, val_ds, model, foundations = prepare_training(ws, request)
-    checkpoints = ws.root / "runs" / run_id / "checkpoints"
-    history: list[dict] = []
+    checkpoints = _checkpoints(ws, run_id)
 
     def epoch_done(entry: dict) -> None:
-        history.append(entry)
-        ws.update_run(run_id, history=history, checkpoint=str(checkpoints.relative_to(ws.root)))
-        if on_epoch:
-            on_epoch(entry)
+        ws.update_run(run_id, checkpoint=str(checkpoints.relative_to(ws.root)))   # its epoch row: on_epoch
+        on_epoch(entry)
 
     semi = request.get("semi_supervised")
     unlabeled = load_split(ws, semi["unlabeled"], "train") if semi else None
     options = {k: v for k, v in (semi or {}).items() if k not in ("unlabeled", "method")}
-    resume_from = checkpoints if resume and (checkpoints / "checkpoint.json").exists() else None
+    resume_from = checkpoints if resume and (checkpoints / SIDECAR).exists() else None
     result = train(model, train_ds, val_ds, {**hp, "progress": progress_bar}, on_epoch=epoch_done,
                    on_step=on_step, checkpoint_dir=checkpoints, resume_from=resume_from,
                    should_stop=should_stop, feature_cache=feature_cache(ws), unlabeled_ds=unlabeled,

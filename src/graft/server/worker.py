@@ -38,8 +38,8 @@ def run_train(ws, run: dict, p: Progress) -> dict:
     req = run["request"]
     p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
     rec = train_model(ws, req["network"], req["data"], req.get("hparams") or {}, name=req.get("name") or None,
-                      description=req.get("description") or "", run_id=run["id"], on_epoch=p.on_epoch,
-                      on_step=p.on_step, should_stop=p.should_stop, progress_bar=False,
+                      description=req.get("description") or "", run_id=run["id"], progress=p,
+                      should_stop=p.should_stop, progress_bar=False,
                       semi_supervised=req.get("semi_supervised"))
     return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
 
@@ -53,7 +53,7 @@ def run_evaluate(ws, run: dict, p: Progress) -> dict:
 
 
 def run_workflow_step(ws, run: dict, p: Progress) -> dict:
-    from ..workflow import WorkflowFailed, parse_workflow, run_workflow
+    from ..workflow import WorkflowFailed, parse_workflow
     from ..workflow.runner import WorkflowRun
 
     req = run["request"]
@@ -61,10 +61,10 @@ def run_workflow_step(ws, run: dict, p: Progress) -> dict:
 
     text = ws.get_workflow(req["workflow_id"])["yaml"]
     try:
-        doc = load_document(text)
-        p.workflow_steps = len(WorkflowRun(ws, parse_workflow(doc)).needed(req.get("step")))
-        report = run_workflow(ws, doc, only=req.get("step"), force=bool(req.get("force")),
-                              on_event=p.on_event, progress_bar=False, should_stop=p.should_stop)
+        job = WorkflowRun(ws, parse_workflow(load_document(text)), on_event=p.on_event, progress_bar=False,
+                          should_stop=p.should_stop)
+        p.workflow_steps = len(job.needed(req.get("step")))
+        report = job.run(only=req.get("step"), force=bool(req.get("force")))
     except WorkflowFailed as err:
         raise RuntimeError(str(err)) from err
     return {"result": {"steps": report["steps"]}}
@@ -77,7 +77,7 @@ def run_pretrain(ws, run: dict, p: Progress) -> dict:
     p.epochs = int((req.get("hparams") or {}).get("epochs", 1))
     rec = pretrain_foundation(ws, req["network"], req["data"], req["objective"], req.get("hparams") or {},
                               name=req.get("name") or None, description=req.get("description") or "",
-                              on_epoch=p.on_epoch, on_step=p.on_step, should_stop=p.should_stop,
+                              progress=p, should_stop=p.should_stop,
                               run_id=run["id"])
     return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
 
