@@ -7,6 +7,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from graft.engine.recipes import build
 from graft.spec.issues import ShapeError
 from graft.spec.network import NodeSpec
 from graft.spec.registry import REGISTRY
@@ -61,7 +62,7 @@ def run_layer(layer_type: str, params: dict, shapes: list[tuple[int, ...]]):
     layer = REGISTRY[layer_type]
     p = layer.parse(params)
     inferred = tuple(layer.infer(p, list(shapes)))
-    module = layer.build(p, list(shapes))
+    module = build(layer.recipe(p, list(shapes)))
     module.train()   # BatchNorm in training mode, the stricter of the two
     with torch.no_grad():
         out = module(*(torch.randn(2, *s) for s in shapes))

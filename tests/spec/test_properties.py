@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from graft.engine.recipes import build
 from graft.spec.analyze import Analysis, analyze
 from graft.spec.io import DocumentError, load_document
 from graft.spec.issues import ShapeError
@@ -171,7 +172,7 @@ def test_random_valid_chains_match_torch(data, shape):
         for n in doc_nodes:
             layer = REGISTRY[n["type"]]
             in_shapes = [shape_of[r] for r in n["inputs"]]
-            module = layer.build(layer.parse(n["params"]), in_shapes).eval()
+            module = build(layer.recipe(layer.parse(n["params"]), in_shapes)).eval()
             x[n["id"]] = module(*(x[r] for r in n["inputs"]))
             assert list(x[n["id"]].shape[1:]) == a.shapes[n["id"]], n
             assert sum(t.numel() for t in module.parameters()) == a.params[n["id"]], n

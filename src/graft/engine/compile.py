@@ -1,6 +1,7 @@
 """Network spec -> torch module.
 
-Each node's module is registered directly under its node id, so state-dict keys start with node ids; a
+Each node's module is built from the recipe the analyser made for it (engine.recipes) and registered directly
+under its node id, so state-dict keys start with node ids; a
 Foundation node is a nested GraphModule built from its embedded network (keys `<node>.<inner node>.…`).
 The forward pass runs the nodes in topological order and drops each intermediate tensor as soon as no later
 node needs it.
@@ -13,14 +14,16 @@ import torch
 from torch import nn
 
 from ..spec.issues import Issue, SpecError
+from ..spec.layers import Recipe
 from ..spec.network import INPUT, NetworkSpec
-from ..spec.registry import FOUNDATION, REGISTRY, FoundationParams
+from ..spec.registry import FOUNDATION, FoundationParams
+from .recipes import build
 
 
 class GraphModule(nn.Module):
     """A compiled network. `frozen` (set by engine.freeze) pins the module in eval mode."""
 
-    def __init__(self, spec: NetworkSpec, order: list[str], shapes: dict[str, list[int]],
+    def __init__(self, spec: NetworkSpec, order: list[str], recipes: dict[str, Recipe],
                  outputs: list[str] | None = None):
         super().__init__()
         self.spec = spec
@@ -30,16 +33,13 @@ class GraphModule(nn.Module):
         self.order = list(order)
         self.outputs: list[str] = []
         self._last_use: dict[int, list[str]] = {}
-        input_shape = tuple(spec.input.shape)
         for node_id in order:
             node = spec.node(node_id)
-            in_shapes = [input_shape if i == INPUT else tuple(shapes[i]) for i in node.inputs]
             if node.type == FOUNDATION:
                 self.foundations[node_id] = FoundationParams(**node.params)
                 module = compile_network(node.network)
             else:
-                layer = REGISTRY[node.type]
-                module = layer.build(layer.Params(**node.params), in_shapes)
+                module = build(recipes[node_id])
             if hasattr(self, node_id):
                 raise SpecError([Issue("reserved_id", f"node id {node_id!r} is the name of a module attribute; "
                                        "rename the node", node=node_id, field="id", found=node_id)])
@@ -127,4 +127,4 @@ def compile_network(spec: NetworkSpec | dict, analysis: Any = None) -> GraphModu
     elif not isinstance(spec, NetworkSpec):
         spec = NetworkSpec.model_validate(spec)
     order = [n for n in analysis.order if n != INPUT]
-    return GraphModule(spec, order, analysis.shapes, getattr(analysis, "outputs", None))
+    return GraphModule(spec, order, analysis.recipes, analysis.outputs)

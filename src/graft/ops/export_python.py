@@ -2,9 +2,10 @@
 
 The generated file holds one nn.Module class per network (a Foundation node becomes a nested module of its own
 class), with submodules named after the node ids, so the state-dict keys equal graft's and the weights file
-written beside it loads strictly. Code comes from a fixed template per layer type; the only values from the
-document that reach the source are validated node ids (identifiers) and parameters rendered by `lit`, which
-accepts only ints, finite floats, bools, None, short lower-case word literals and tuples of those.
+written beside it loads strictly. Each module's constructor is the node's recipe (spec.layers.Recipe, the one
+the engine builds) written as `nn.<op>(...)`; the only values from the document that reach the source are
+validated node ids (identifiers) and recipe arguments rendered by `lit`, which accepts only ints, finite floats,
+bools, None, short lower-case word literals and tuples of those.
 """
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ import math
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..spec.analyze import require_valid
-from ..spec.layers_basic import _norm_shape, _resolve
-from ..spec.layers_spatial import _torch_padding, pair
-from ..spec.registry import REGISTRY
+from ..spec.layers import OPS, Recipe
 
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORD = re.compile(r"[a-z_]{1,16}")
 RESERVED_LOCALS = {"x", "self", "torch", "nn"}
+INLINE = {"Add", "Concat"}   # recipe ops written as an expression in forward, not as a submodule
+assert INLINE <= OPS
 
 
 def lit(value: Any) -> str:
@@ -46,58 +47,23 @@ def lit(value: Any) -> str:
     raise ValueError(f"cannot emit a {type(value).__name__} as a parameter")
 
 
-def _conv(kind: str) -> Callable:
-    def make(p, s):
-        if kind == "Conv1d":
-            return (f"nn.Conv1d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(p.kernel_size)}, stride={lit(p.stride)}, "
-                    f"padding={lit(_torch_padding(p))}, dilation={lit(p.dilation)}, groups={lit(p.groups)}, "
-                    f"bias={lit(p.bias)})")
-        return (f"nn.Conv2d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(pair(p.kernel_size))}, "
-                f"stride={lit(pair(p.stride))}, padding={lit(_torch_padding(p))}, dilation={lit(pair(p.dilation))}, "
-                f"groups={lit(p.groups)}, bias={lit(p.bias)})")
-    return make
+def constructor(recipe: Recipe) -> str:
+    """Constructor source for a recipe: nn.<op>(args, kwargs), with a Sequential's parts rendered the same way.
+
+    Dropout and Flatten come out as plain nn.Dropout / nn.Flatten (graft's drop-ins compute the same values)."""
+    if recipe.op in INLINE:
+        raise ValueError(f"{recipe.op} has no module in exported code; it is written inline in forward")
+    args = [constructor(a) if isinstance(a, Recipe) else lit(a) for a in recipe.args]
+    args += [f"{k}={lit(v)}" for k, v in recipe.kwargs.items()]
+    return f"nn.{recipe.op}({', '.join(args)})"
 
 
-def _stride(p) -> str:
-    return lit(None if p.stride is None else pair(p.stride))
+def inline(recipe: Recipe, args: list[str]) -> str:
+    """The expression an Add or Concat node computes in forward."""
+    if recipe.op == "Add":
+        return " + ".join(args)
+    return f"torch.cat([{', '.join(args)}], dim={lit(recipe.kwargs['dim'])})"
 
-
-# layer type -> (validated params, input shapes) -> constructor source; Add and Concat are inlined in forward
-TEMPLATES: dict[str, Callable[[Any, list], str]] = {
-    "Conv1d": _conv("Conv1d"),
-    "Conv2d": _conv("Conv2d"),
-    "ConvTranspose2d": lambda p, s: (
-        f"nn.ConvTranspose2d({lit(s[0][0])}, {lit(p.out_channels)}, {lit(pair(p.kernel_size))}, "
-        f"stride={lit(pair(p.stride))}, padding={lit(pair(p.padding))}, output_padding={lit(pair(p.output_padding))}, "
-        f"dilation={lit(pair(p.dilation))}, bias={lit(p.bias)})"),
-    "MaxPool2d": lambda p, s: (
-        f"nn.MaxPool2d({lit(pair(p.kernel_size))}, stride={_stride(p)}, padding={lit(pair(p.padding))}, "
-        f"dilation={lit(pair(p.dilation))}, ceil_mode={lit(p.ceil_mode)})"),
-    "AvgPool2d": lambda p, s: (
-        f"nn.AvgPool2d({lit(pair(p.kernel_size))}, stride={_stride(p)}, padding={lit(pair(p.padding))}, "
-        f"ceil_mode={lit(p.ceil_mode)}, count_include_pad={lit(p.count_include_pad)})"),
-    "AdaptiveAvgPool2d": lambda p, s: f"nn.AdaptiveAvgPool2d({lit(pair(p.output_size))})",
-    "Upsample": lambda p, s: (f"nn.Upsample(scale_factor={lit(float(p.scale_factor))}, mode='bilinear', "
-                              "align_corners=False)" if p.mode == "bilinear"
-                              else f"nn.Upsample(scale_factor={lit(float(p.scale_factor))}, mode='nearest')"),
-    "BatchNorm1d": lambda p, s: (f"nn.BatchNorm1d({lit(s[0][0])}, eps={lit(p.eps)}, momentum={lit(p.momentum)}, "
-                                 f"affine={lit(p.affine)})"),
-    "BatchNorm2d": lambda p, s: (f"nn.BatchNorm2d({lit(s[0][0])}, eps={lit(p.eps)}, momentum={lit(p.momentum)}, "
-                                 f"affine={lit(p.affine)})"),
-    "LayerNorm": lambda p, s: (f"nn.LayerNorm({lit(list(_norm_shape(p, s[0])))}, eps={lit(p.eps)}, "
-                               f"elementwise_affine={lit(p.elementwise_affine)}, bias={lit(p.bias)})"),
-    "Dropout": lambda p, s: f"nn.Dropout({lit(p.p)})",
-    "ReLU": lambda p, s: "nn.ReLU()",
-    "LeakyReLU": lambda p, s: f"nn.LeakyReLU({lit(p.negative_slope)})",
-    "GELU": lambda p, s: f"nn.GELU(approximate={lit(p.approximate)})",
-    "SiLU": lambda p, s: "nn.SiLU()",
-    "Sigmoid": lambda p, s: "nn.Sigmoid()",
-    "Tanh": lambda p, s: "nn.Tanh()",
-    "Flatten": lambda p, s: "nn.Flatten()",
-    "Reshape": lambda p, s: f"nn.Sequential(nn.Flatten(), nn.Unflatten(1, {lit(_resolve(p, s[0]))}))",
-    "Linear": lambda p, s: f"nn.Linear({lit(s[0][-1])}, {lit(p.out_features)}, bias={lit(p.bias)})",
-}
-INLINE = {"Add", "Concat"}
 
 HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
 
@@ -156,29 +122,22 @@ class _Writer:
         name = self.class_name(class_name)
         init, forward = [], []
         local = _locals(gm.order)
-        shape_of = {"input": tuple(spec.input.shape), **{k: tuple(v) for k, v in analysis.shapes.items()}}
         for node_id in gm.order:
             node = spec.node(node_id)
             if not NODE_ID.fullmatch(node_id):
                 raise ValueError(f"node {node_id!r:.80}: not an identifier")
-            args = ", ".join("x" if i == "input" else local[i] for i in node.inputs)
-            shapes = [shape_of[i] for i in node.inputs]
+            inputs = ["x" if i == "input" else local[i] for i in node.inputs]
+            args = ", ".join(inputs)
             attr = f"self.{node_id}" if not keyword.iskeyword(node_id) else f"getattr(self, {node_id!r})"
+            recipe = analysis.recipes.get(node_id)
             if node.type == "Foundation":
                 sub = self.network(node.network, f"{name}_{node_id}")
                 ctor = f"{sub}()"
-            elif node.type in INLINE:
-                if node.type == "Add":
-                    forward.append(f"{local[node_id]} = " + " + ".join(local[i] if i != "input" else "x"
-                                                                       for i in node.inputs))
-                else:
-                    dim = REGISTRY["Concat"].parse(node.params).dim % len(shapes[0]) + 1
-                    forward.append(f"{local[node_id]} = torch.cat([{args}], dim={lit(dim)})")
+            elif recipe.op in INLINE:
+                forward.append(f"{local[node_id]} = {inline(recipe, inputs)}")
                 continue
-            elif node.type in TEMPLATES:
-                ctor = TEMPLATES[node.type](REGISTRY[node.type].parse(node.params), shapes)
             else:
-                raise ValueError(f"node {node_id!r}: no Python template for layer type {node.type!r}")
+                ctor = constructor(recipe)
             init.append(f"self.{node_id} = {ctor}" if not keyword.iskeyword(node_id)
                         else f"self.add_module({node_id!r}, {ctor})")
             forward.append(f"{local[node_id]} = {attr}({args})")

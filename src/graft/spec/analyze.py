@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from . import dag
 from .issues import Issue, SpecError
-from .layers import Layer, Params
+from .layers import Layer, Params, Recipe
 from .network import INPUT, NETWORK_FORMAT, InputSpec, NetworkSpec, NodeSpec
 from .registry import FOUNDATION, REGISTRY, FoundationParams
 from .schema_issues import id_issue, jsonable, pydantic_issues
@@ -37,6 +37,7 @@ class Analysis:
     outputs: list[str] = field(default_factory=list)
     trainable_params: int = 0
     frozen_params: int = 0              # inside frozen Foundation nodes
+    recipes: dict[str, Recipe] = field(default_factory=dict)   # layer node id -> its module (the compiler's)
 
     @property
     def errors(self) -> list[Issue]:
@@ -63,6 +64,7 @@ class _Node:
     params: Params | None = None
     broken: bool = False            # no shape: its own error is reported, dependents stay quiet
     sub: Analysis | None = None     # a Foundation's embedded network
+    recipe: Recipe | None = None
 
 
 def analyze(doc: Any) -> Analysis:
@@ -154,7 +156,8 @@ def _analyze(doc: Any, depth: int) -> Analysis:
     total = sum(params.values())
     ok = not any(i.severity == "error" for i in issues)
     spec = _build_spec(doc, nodes) if parsed and all(n.complete for n in nodes) else None
-    return Analysis(ok, issues, shapes, params, total, output_shape, order, spec, outputs, trainable, frozen)
+    recipes = {nid: graph[nid].recipe for nid in shapes if nid in graph and graph[nid].recipe is not None}
+    return Analysis(ok, issues, shapes, params, total, output_shape, order, spec, outputs, trainable, frozen, recipes)
 
 
 def _input_shape(raw: Any) -> tuple[int, ...] | None:
@@ -281,7 +284,9 @@ def _infer(n: _Node, srcs: list[tuple[int, ...]], issues: list[Issue]) -> tuple[
         total = n.sub.total_params
         return tuple(n.sub.output_shape), total, total if n.params.frozen else n.sub.frozen_params
     try:
-        return tuple(n.layer.infer(n.params, srcs)), n.layer.param_count(n.params, srcs), 0
+        out, count = tuple(n.layer.infer(n.params, srcs)), n.layer.param_count(n.params, srcs)
+        n.recipe = n.layer.recipe(n.params, srcs)
+        return out, count, 0
     except Exception as exc:   # ShapeError carries port/expected/found; anything else is a layer bug
         issues.append(Issue("shape_mismatch", getattr(exc, "message", str(exc)), node=n.key,
                             port=getattr(exc, "port", None), field=getattr(exc, "field", None),

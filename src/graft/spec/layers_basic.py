@@ -1,14 +1,13 @@
 """Normalisation, activation, shape and merge layers. Shapes exclude the batch dimension."""
 from __future__ import annotations
 
-import functools
 import math
 from typing import Literal
 
 from pydantic import Field, field_validator
 
 from .issues import ShapeError
-from .layers import Layer, Params, PosInt, Shape, expect_rank
+from .layers import Layer, Params, PosInt, Recipe, Shape, expect_rank, register
 
 Pos = PosInt
 
@@ -21,6 +20,7 @@ class BatchNormParams(Params):
     affine: bool = True
 
 
+@register
 class BatchNorm1d(Layer):
     type = "BatchNorm1d"
     category = "normalization"
@@ -37,11 +37,11 @@ class BatchNorm1d(Layer):
         return 2 * inputs[0][0] if p.affine else 0
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.BatchNorm1d(inputs[0][0], eps=p.eps, momentum=p.momentum, affine=p.affine)
+    def recipe(cls, p, inputs):   # BatchNorm2d's too: the op is the layer type
+        return Recipe(cls.type, (inputs[0][0],), {"eps": p.eps, "momentum": p.momentum, "affine": p.affine})
 
 
+@register
 class BatchNorm2d(BatchNorm1d):
     type = "BatchNorm2d"
     doc = "Batch normalisation over the channels of (C, H, W) inputs; num_features comes from the input."
@@ -50,11 +50,6 @@ class BatchNorm2d(BatchNorm1d):
     def infer(cls, p, inputs):
         expect_rank(inputs[0], (3,), what=" (channels, height, width)")
         return inputs[0]
-
-    @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.BatchNorm2d(inputs[0][0], eps=p.eps, momentum=p.momentum, affine=p.affine)
 
 
 class LayerNormParams(Params):
@@ -74,6 +69,7 @@ def _norm_shape(p: LayerNormParams, shape: Shape) -> tuple[int, ...]:
     return want
 
 
+@register
 class LayerNorm(Layer):
     type = "LayerNorm"
     category = "normalization"
@@ -91,16 +87,16 @@ class LayerNorm(Layer):
         return (n + (n if p.bias else 0)) if p.elementwise_affine else 0
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.LayerNorm(list(_norm_shape(p, inputs[0])), eps=p.eps, elementwise_affine=p.elementwise_affine,
-                            bias=p.bias)
+    def recipe(cls, p, inputs):
+        return Recipe("LayerNorm", (_norm_shape(p, inputs[0]),),
+                      {"eps": p.eps, "elementwise_affine": p.elementwise_affine, "bias": p.bias})
 
 
 class DropoutParams(Params):
     p: float = Field(default=0.5, ge=0, le=1)
 
 
+@register
 class Dropout(Layer):
     type = "Dropout"
     category = "regularization"
@@ -108,21 +104,20 @@ class Dropout(Layer):
     Params = DropoutParams
 
     @classmethod
-    def build(cls, p, inputs):
-        from ..engine.modules import Dropout   # nn.Dropout with a faster CPU mask
-        return Dropout(p.p)
+    def recipe(cls, p, inputs):
+        return Recipe("Dropout", (p.p,))
 
 
 # ---- activations ---------------------------------------------------------------------------------------------
 
-def _activation(name: str, doc: str, params: type[Params] | None = None, make=None) -> type[Layer]:
-    def build(cls, p, inputs):
-        from torch import nn
-        return make(nn, p) if make else getattr(nn, name)()
-    attrs = {"type": name, "category": "activation", "doc": doc, "build": classmethod(build)}
+def _activation(name: str, doc: str, params: type[Params] | None = None) -> type[Layer]:
+    """An element-wise layer whose module takes its parameters (if any) as keyword arguments."""
+    def recipe(cls, p, inputs):
+        return Recipe(name, (), p.model_dump())
+    attrs = {"type": name, "category": "activation", "doc": doc, "recipe": classmethod(recipe)}
     if params is not None:
         attrs["Params"] = params
-    return type(name, (Layer,), attrs)
+    return register(type(name, (Layer,), attrs))
 
 
 class LeakyReLUParams(Params):
@@ -134,9 +129,8 @@ class GELUParams(Params):
 
 
 ReLU = _activation("ReLU", "max(0, x).")
-LeakyReLU = _activation("LeakyReLU", "x for x > 0, negative_slope * x otherwise.", LeakyReLUParams,
-                        lambda nn, p: nn.LeakyReLU(p.negative_slope))
-GELU = _activation("GELU", "Gaussian error linear unit.", GELUParams, lambda nn, p: nn.GELU(p.approximate))
+LeakyReLU = _activation("LeakyReLU", "x for x > 0, negative_slope * x otherwise.", LeakyReLUParams)
+GELU = _activation("GELU", "Gaussian error linear unit.", GELUParams)
 SiLU = _activation("SiLU", "x * sigmoid(x) (swish).")
 Sigmoid = _activation("Sigmoid", "1 / (1 + exp(-x)).")
 Tanh = _activation("Tanh", "Hyperbolic tangent.")
@@ -144,6 +138,7 @@ Tanh = _activation("Tanh", "Hyperbolic tangent.")
 
 # ---- shape ---------------------------------------------------------------------------------------------------
 
+@register
 class Flatten(Layer):
     type = "Flatten"
     category = "shape"
@@ -154,9 +149,8 @@ class Flatten(Layer):
         return (math.prod(inputs[0]),)
 
     @classmethod
-    def build(cls, p, inputs):
-        from ..engine.modules import Flatten   # nn.Flatten that keeps a channels-last gradient channels-last
-        return Flatten()
+    def recipe(cls, p, inputs):
+        return Recipe("Flatten")
 
 
 class ReshapeParams(Params):
@@ -185,6 +179,7 @@ def _resolve(p: ReshapeParams, shape: Shape) -> tuple[int, ...]:
     return tuple(p.shape)
 
 
+@register
 class Reshape(Layer):
     type = "Reshape"
     category = "shape"
@@ -196,9 +191,8 @@ class Reshape(Layer):
         return _resolve(p, inputs[0])
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.Sequential(nn.Flatten(), nn.Unflatten(1, _resolve(p, inputs[0])))
+    def recipe(cls, p, inputs):
+        return Recipe("Sequential", (Recipe("Flatten"), Recipe("Unflatten", (1, _resolve(p, inputs[0])))))
 
 
 class LinearParams(Params):
@@ -206,6 +200,7 @@ class LinearParams(Params):
     bias: bool = True
 
 
+@register
 class Linear(Layer):
     type = "Linear"
     category = "dense"
@@ -222,35 +217,13 @@ class Linear(Layer):
         return inputs[0][-1] * p.out_features + (p.out_features if p.bias else 0)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.Linear(inputs[0][-1], p.out_features, bias=p.bias)
+    def recipe(cls, p, inputs):
+        return Recipe("Linear", (inputs[0][-1], p.out_features), {"bias": p.bias})
 
 
-# ---- merges (modules take *tensors) --------------------------------------------------------------------------
+# ---- merges (their modules take *tensors) --------------------------------------------------------------------
 
-@functools.cache
-def _merge_modules():
-    from torch import cat, nn
-
-    class AddModule(nn.Module):
-        def forward(self, *xs):
-            out = xs[0]
-            for x in xs[1:]:
-                out = out + x
-            return out
-
-    class ConcatModule(nn.Module):
-        def __init__(self, dim: int):
-            super().__init__()
-            self.dim = dim
-
-        def forward(self, *xs):
-            return cat(xs, dim=self.dim)
-
-    return AddModule, ConcatModule
-
-
+@register
 class Add(Layer):
     type = "Add"
     category = "merge"
@@ -266,14 +239,15 @@ class Add(Layer):
         return inputs[0]
 
     @classmethod
-    def build(cls, p, inputs):
-        return _merge_modules()[0]()
+    def recipe(cls, p, inputs):
+        return Recipe("Add")
 
 
 class ConcatParams(Params):
     dim: int = 0   # counted without the batch dimension: 0 is channels
 
 
+@register
 class Concat(Layer):
     type = "Concat"
     category = "merge"
@@ -296,10 +270,6 @@ class Concat(Layer):
         return (*first[:d], sum(s[d] for s in inputs), *first[d + 1:])
 
     @classmethod
-    def build(cls, p, inputs):
-        rank = len(inputs[0])
-        return _merge_modules()[1](p.dim % rank + 1)
+    def recipe(cls, p, inputs):
+        return Recipe("Concat", (), {"dim": p.dim % len(inputs[0]) + 1})   # + 1: the module sees the batch
 
-
-BASIC_LAYERS: list[type[Layer]] = [BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, ReLU, LeakyReLU, GELU, SiLU,
-                                   Sigmoid, Tanh, Flatten, Reshape, Linear, Add, Concat]

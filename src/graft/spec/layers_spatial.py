@@ -7,16 +7,12 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from .issues import ShapeError
-from .layers import Layer, NonNegInt, Params, PosInt, Shape, conv_out, expect_rank
+from .layers import Layer, NonNegInt, Params, PosInt, Recipe, Shape, conv_out, expect_rank, pair, register
 
 Pos = PosInt
 NonNeg = NonNegInt
 Pair = Pos | tuple[Pos, Pos]
 NonNegPair = NonNeg | tuple[NonNeg, NonNeg]
-
-
-def pair(v: int | tuple[int, ...] | list[int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
 def _check_size(out: tuple[int, ...], shape: Shape, what: str, field: str) -> None:
@@ -78,6 +74,7 @@ def _torch_padding(p: _ConvParams):
     return p.padding if isinstance(p.padding, (int, str)) else tuple(p.padding)
 
 
+@register
 class Conv1d(Layer):
     type = "Conv1d"
     category = "convolution"
@@ -98,12 +95,13 @@ class Conv1d(Layer):
         return p.out_channels * (inputs[0][0] // p.groups) * p.kernel_size + (p.out_channels if p.bias else 0)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.Conv1d(inputs[0][0], p.out_channels, p.kernel_size, stride=p.stride, padding=_torch_padding(p),
-                         dilation=p.dilation, groups=p.groups, bias=p.bias)
+    def recipe(cls, p, inputs):
+        return Recipe("Conv1d", (inputs[0][0], p.out_channels, p.kernel_size),
+                      {"stride": p.stride, "padding": _torch_padding(p), "dilation": p.dilation, "groups": p.groups,
+                       "bias": p.bias})
 
 
+@register
 class Conv2d(Layer):
     type = "Conv2d"
     category = "convolution"
@@ -125,10 +123,10 @@ class Conv2d(Layer):
         return p.out_channels * (inputs[0][0] // p.groups) * kh * kw + (p.out_channels if p.bias else 0)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.Conv2d(inputs[0][0], p.out_channels, pair(p.kernel_size), stride=pair(p.stride),
-                         padding=_torch_padding(p), dilation=pair(p.dilation), groups=p.groups, bias=p.bias)
+    def recipe(cls, p, inputs):
+        return Recipe("Conv2d", (inputs[0][0], p.out_channels, pair(p.kernel_size)),
+                      {"stride": pair(p.stride), "padding": _torch_padding(p), "dilation": pair(p.dilation),
+                       "groups": p.groups, "bias": p.bias})
 
 
 class ConvTranspose2dParams(Params):
@@ -151,6 +149,7 @@ class ConvTranspose2dParams(Params):
         return v
 
 
+@register
 class ConvTranspose2d(Layer):
     type = "ConvTranspose2d"
     category = "convolution"
@@ -172,11 +171,10 @@ class ConvTranspose2d(Layer):
         return inputs[0][0] * p.out_channels * kh * kw + (p.out_channels if p.bias else 0)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.ConvTranspose2d(inputs[0][0], p.out_channels, pair(p.kernel_size), stride=pair(p.stride),
-                                  padding=pair(p.padding), output_padding=pair(p.output_padding),
-                                  dilation=pair(p.dilation), bias=p.bias)
+    def recipe(cls, p, inputs):
+        return Recipe("ConvTranspose2d", (inputs[0][0], p.out_channels, pair(p.kernel_size)),
+                      {"stride": pair(p.stride), "padding": pair(p.padding), "output_padding": pair(p.output_padding),
+                       "dilation": pair(p.dilation), "bias": p.bias})
 
 
 def pool_out(size: int, k: int, s: int, pad: int, d: int, ceil_mode: bool) -> int:
@@ -203,6 +201,10 @@ class _PoolParams(Params):
         return v
 
 
+def _stride(p: _PoolParams) -> tuple[int, int] | None:
+    return None if p.stride is None else pair(p.stride)
+
+
 class MaxPool2dParams(_PoolParams):
     dilation: Pair = 1
 
@@ -220,6 +222,7 @@ def _pool_infer(p, shape: Shape, dilation) -> Shape:
     return (shape[0], *out)
 
 
+@register
 class MaxPool2d(Layer):
     type = "MaxPool2d"
     category = "pooling"
@@ -231,12 +234,13 @@ class MaxPool2d(Layer):
         return _pool_infer(p, inputs[0], p.dilation)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.MaxPool2d(pair(p.kernel_size), stride=None if p.stride is None else pair(p.stride),
-                            padding=pair(p.padding), dilation=pair(p.dilation), ceil_mode=p.ceil_mode)
+    def recipe(cls, p, inputs):
+        return Recipe("MaxPool2d", (pair(p.kernel_size),),
+                      {"stride": _stride(p), "padding": pair(p.padding), "dilation": pair(p.dilation),
+                       "ceil_mode": p.ceil_mode})
 
 
+@register
 class AvgPool2d(Layer):
     type = "AvgPool2d"
     category = "pooling"
@@ -248,16 +252,17 @@ class AvgPool2d(Layer):
         return _pool_infer(p, inputs[0], 1)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.AvgPool2d(pair(p.kernel_size), stride=None if p.stride is None else pair(p.stride),
-                            padding=pair(p.padding), ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad)
+    def recipe(cls, p, inputs):
+        return Recipe("AvgPool2d", (pair(p.kernel_size),),
+                      {"stride": _stride(p), "padding": pair(p.padding), "ceil_mode": p.ceil_mode,
+                       "count_include_pad": p.count_include_pad})
 
 
 class AdaptiveAvgPool2dParams(Params):
     output_size: Pair = 1
 
 
+@register
 class AdaptiveAvgPool2d(Layer):
     type = "AdaptiveAvgPool2d"
     category = "pooling"
@@ -270,9 +275,8 @@ class AdaptiveAvgPool2d(Layer):
         return (inputs[0][0], *pair(p.output_size))
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        return nn.AdaptiveAvgPool2d(pair(p.output_size))
+    def recipe(cls, p, inputs):
+        return Recipe("AdaptiveAvgPool2d", (pair(p.output_size),))
 
 
 class UpsampleParams(Params):
@@ -280,6 +284,7 @@ class UpsampleParams(Params):
     mode: Literal["nearest", "bilinear"] = "nearest"
 
 
+@register
 class Upsample(Layer):
     type = "Upsample"
     category = "spatial"
@@ -295,12 +300,7 @@ class Upsample(Layer):
         return (shape[0], *out)
 
     @classmethod
-    def build(cls, p, inputs):
-        from torch import nn
-        if p.mode == "bilinear":
-            return nn.Upsample(scale_factor=p.scale_factor, mode="bilinear", align_corners=False)
-        return nn.Upsample(scale_factor=p.scale_factor, mode="nearest")
+    def recipe(cls, p, inputs):
+        extra = {"align_corners": False} if p.mode == "bilinear" else {}
+        return Recipe("Upsample", (), {"scale_factor": float(p.scale_factor), "mode": p.mode, **extra})
 
-
-SPATIAL_LAYERS: list[type[Layer]] = [Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                                     Upsample]

@@ -1,4 +1,7 @@
-"""REGISTRY: every layer type a document may name, explicitly listed (documents never name modules or classes).
+"""REGISTRY: every layer type a document may name (documents never name modules or classes).
+
+The production layers are the @register classes of layers_spatial and layers_basic, in palette order; a layer
+defined elsewhere joins by being decorated with @register once its module is imported.
 
 `Foundation` is not a registry layer: it embeds a whole network and is handled by the analyser and the engine;
 its parameters are `FoundationParams`.
@@ -9,9 +12,9 @@ from typing import Any
 
 from pydantic import Field
 
-from .layers import Layer, Params
-from .layers_basic import BASIC_LAYERS
-from .layers_spatial import SPATIAL_LAYERS
+from . import layers_spatial  # noqa: F401  importing registers the layers: spatial first, as the palette lists them
+from . import layers_basic  # noqa: F401
+from .layers import LAYERS, Layer, Params
 
 FOUNDATION = "Foundation"
 
@@ -22,7 +25,7 @@ class FoundationParams(Params):
     lr_multiplier: float = Field(default=1.0, ge=0)
 
 
-REGISTRY: dict[str, type[Layer]] = {cls.type: cls for cls in [*SPATIAL_LAYERS, *BASIC_LAYERS]}
+REGISTRY: dict[str, type[Layer]] = LAYERS
 
 
 def layer_schemas() -> list[dict[str, Any]]:
