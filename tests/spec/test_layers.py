@@ -1,4 +1,5 @@
-"""One harness for every registry layer: inferred shape and parameter count against real torch modules."""
+"""One harness for every registry layer: inferred shape and parameter count against real torch modules, JSON
+round trip, ONNX and Python export (the checks live in conftest.py, shared with the toy layer test)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from graft.engine.recipes import build
 from graft.spec.issues import ShapeError
 from graft.spec.network import NodeSpec
 from graft.spec.registry import REGISTRY
@@ -58,28 +58,24 @@ HARNESS = [pytest.param(t, params, shapes, id=f"{t}-{i}")
            for t, cases in CASES.items() for i, (params, shapes) in enumerate(cases)]
 
 
-def run_layer(layer_type: str, params: dict, shapes: list[tuple[int, ...]]):
-    layer = REGISTRY[layer_type]
-    p = layer.parse(params)
-    inferred = tuple(layer.infer(p, list(shapes)))
-    module = build(layer.recipe(p, list(shapes)))
-    module.train()   # BatchNorm in training mode, the stricter of the two
-    with torch.no_grad():
-        out = module(*(torch.randn(2, *s) for s in shapes))
-    counted = sum(t.numel() for t in module.parameters())
-    return inferred, tuple(out.shape[1:]), layer.param_count(p, list(shapes)), counted
-
-
 def test_every_registry_type_has_a_harness_case():
     missing = sorted(set(REGISTRY) - set(CASES))
     assert not missing, f"add harness cases for {missing}"
 
 
 @pytest.mark.parametrize("layer_type,params,shapes", HARNESS)
-def test_inferred_shape_and_params_match_torch(layer_type, params, shapes):
-    inferred, real, param_count, numel = run_layer(layer_type, params, shapes)
+def test_inferred_shape_and_params_match_torch(layer_type, params, shapes, layer_checks):
+    inferred, real, param_count, numel = layer_checks.shapes_and_params(layer_type, params, shapes)
     assert inferred == real
     assert param_count == numel
+
+
+@pytest.mark.parametrize("layer_type,params,shapes", HARNESS)
+def test_onnx_and_python_export_compute_what_graft_computes(layer_type, params, shapes, layer_checks, tmp_path):
+    doc = layer_checks.one_node(layer_type, params, shapes[0], ports=len(shapes))
+    x = torch.randn(5, *shapes[0])
+    assert layer_checks.onnx_diff(doc, tmp_path, x) < 1e-5
+    assert layer_checks.python_diff(doc, x) < 1e-6
 
 
 @pytest.mark.parametrize("layer_type,params,shapes", HARNESS)

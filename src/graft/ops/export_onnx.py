@@ -46,38 +46,49 @@ def export_onnx(ws, model_id: str, path: str | Path, tolerance: float = TOLERANC
     Raises ExportCheckFailed (and removes the file) when onnxruntime's output differs from torch's by
     `tolerance` or more.
     """
-    import onnx
-    import onnxruntime as ort
-    import torch
-
     record, spec, module = load_model(ws, model_id)
     module = module.float().eval()
     x, source = check_batch(ws, record, module)
     path = Path(path)
-    outputs = [f"output{i}" for i in range(len(module.outputs))] if len(module.outputs) > 1 else ["output"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
-        torch.onnx.export(module, (x[:2],), str(path), dynamo=False, opset_version=OPSET, input_names=["input"],
-                          output_names=outputs, dynamic_axes={n: {0: "batch"} for n in ["input", *outputs]})
-    model = onnx.load(str(path))
     meta = {"graft.model_id": record["id"], "graft.name": record["name"],
             "graft.normalization": json.dumps((record.get("hparams") or {}).get("normalization")),
             "graft.input_shape": json.dumps(list(spec.input.shape))}
-    for key, value in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": x.numpy()})
-    with torch.no_grad():
-        want = module(x)
-    want = [want] if isinstance(want, torch.Tensor) else list(want)
-    diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))
+    write_onnx(module, x[:2], path, meta)
+    diff = max_abs_diff(path, module, x)
     if not diff < tolerance:
         path.unlink(missing_ok=True)
         raise ExportCheckFailed(f"{record['id']}: onnxruntime's output differs from torch's by {diff:.3g} on "
                                 f"{len(x)} {source} samples (tolerance {tolerance:g}); the ONNX file was removed")
     return {"format": "onnx", "path": str(path), "model_id": record["id"], "max_abs_diff": diff,
             "batch": len(x), "inputs": source, "opset": OPSET}
+
+
+def write_onnx(module, x, path: Path, meta: dict[str, str]) -> None:
+    """Trace a compiled network (in eval mode) on example input x into a checked ONNX file with a batch axis."""
+    import onnx
+    import torch
+
+    outputs = [f"output{i}" for i in range(len(module.outputs))] if len(module.outputs) > 1 else ["output"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+        torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=OPSET, input_names=["input"],
+                          output_names=outputs, dynamic_axes={n: {0: "batch"} for n in ["input", *outputs]})
+    model = onnx.load(str(path))
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def max_abs_diff(path: Path, module, x) -> float:
+    """The largest difference between onnxruntime's outputs for x and the module's."""
+    import onnxruntime as ort
+    import torch
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x.numpy()})
+    with torch.no_grad():
+        want = module(x)
+    want = [want] if isinstance(want, torch.Tensor) else list(want)
+    return max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))
