@@ -39,7 +39,7 @@ FORBIDDEN = {
     "data": {"torch", "sqlalchemy", "mlflow"} | WEB,
     "engine": {"sqlalchemy", "mlflow"} | WEB,
     "tracking": {"torch", "sqlalchemy"} | WEB,
-    "store": {"torch", "mlflow"} | WEB,
+    "store": WEB,
     "ops": WEB,
     "workflow": WEB,
 }
