@@ -19,15 +19,16 @@ class PointwiseParams(Params):
 
 
 class Pointwise(Layer):
-    type = "Pointwise"
-    category = "convolution"
-    doc = "A 1x1 convolution: mixes channels at each pixel."
+    """A 1x1 convolution: the recipe of an op graft already has, with a fixed kernel."""
     Params = PointwiseParams
+    type, category = "Pointwise", "convolution"
+    doc = "A 1x1 convolution: mixes channels at each pixel."
 
     @classmethod
     def infer(cls, p, inputs):
         expect_rank(inputs[0], (3,), what=" (channels, height, width)")
-        return (p.out_channels, *inputs[0][1:])
+        _, height, width = inputs[0]
+        return (p.out_channels, height, width)
 
     @classmethod
     def param_count(cls, p, inputs):
