@@ -97,3 +97,10 @@ def test_a_type_is_registered_once_and_never_as_foundation():
         register(Pointwise)
     with pytest.raises(ValueError, match="other than Foundation"):
         register(type("Foundation", (Pointwise,), {"type": "Foundation"}))
+
+
+@pytest.mark.parametrize("op,args,kwargs", [("Eval", (), {}), ("Conv2d", ([1, 2],), {}),
+                                            ("Conv2d", (object(),), {}), ("Linear", (), {"a b": 1})])
+def test_a_recipe_holds_only_known_ops_and_literals(op, args, kwargs):
+    with pytest.raises((ValueError, TypeError)):
+        Recipe(op, args, kwargs)

@@ -72,6 +72,8 @@ class Recipe:
             raise ValueError(f"recipe op {self.op!r} is not one of {sorted(OPS)}")
         for v in (*self.args, *self.kwargs.values()):
             _check_literal(v, self.op)
+        if not all(isinstance(k, str) and k.isidentifier() for k in self.kwargs):
+            raise ValueError(f"recipe {self.op}: keyword names must be identifiers, not {list(self.kwargs)}")
 
 
 class Layer:
