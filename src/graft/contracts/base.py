@@ -1,6 +1,7 @@
 """The shared pieces of every contract: strict requests, open records, and the small field types."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,3 +36,8 @@ def name_field(**kw: Any) -> Any:
 
 def seed_field(**kw: Any) -> Any:
     return Field(default=0, ge=0, le=SEED_MAX, **kw)
+
+
+def field_of(model: type[BaseModel], name: str) -> Any:
+    """The field `name` of a contract, to declare it again in a face's model with the same default and limits."""
+    return copy.copy(model.model_fields[name])

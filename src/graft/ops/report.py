@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..contracts.hparams import TrainHparams
 from ..spec.network import INPUT, NetworkSpec
 from .data_refs import data_ref, load_split
 from .train import feature_cache, library_versions
@@ -169,7 +170,9 @@ def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
     grafted = graft_network(foundation["spec"], foundation["id"], nodes, frozen=True,
                             name=f"{foundation['name']}-head").model_dump(mode="json", exclude_none=True)
     scratch = scratch_network(grafted)
-    base_hp = {"lr": 1e-3, "batch_size": 128, "seed": seed, "schedule": "onecycle", **(hparams or {})}
+    trained = TrainHparams.defaults()
+    base_hp = {"lr": trained["lr"], "batch_size": trained["batch_size"], "seed": seed,
+               "schedule": trained["schedule"], **(hparams or {})}
     unlabeled_ref = data_ref(unlabeled) if unlabeled is not None else None
     unlabeled_ds = load_split(ws, unlabeled_ref, "train") if unlabeled_ref else None
     rows = []
