@@ -75,6 +75,37 @@ async def import_model(request: Request, ws=Depends(ws_of)) -> dict:
     return model_out(rec)
 
 
+IMPORT_WEIGHTS_FORM = {"type": "object", "required": ["file", "spec", "name"], "properties": {
+    "file": {"type": "string", "format": "binary"}, "spec": {"type": "string", "description": "the network "
+    "document (JSON or YAML) the weights belong to"}, "name": {"type": "string"},
+    "kind": {"type": "string", "enum": ["foundation", "model"]}, "allow_missing": {"type": "boolean"}}}
+
+
+@router.post("/models/import-weights", response_model=ModelRecord, status_code=201,
+             responses=error_responses(400, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": IMPORT_WEIGHTS_FORM}}}})
+async def import_weights(request: Request, ws=Depends(ws_of)) -> dict:
+    """Bring your own foundation: an uploaded state dict (`file`: .safetensors or .pt/.pth) matched to the
+    network `spec` by tensor name and shape, registered as `name`."""
+    from ...ops.import_weights import import_weights as match_and_register
+    from ...spec.io import load_document
+    from .models import model_out
+
+    async with receive_upload(request, ws, request.app.state.max_upload_bytes) as upload:
+        f = upload.file("file")
+        fields = upload.fields
+        if not (fields.get("name") or "").strip():
+            raise ApiError(422, "name: expected a name for the imported model")
+        named = f.path.rename(f.path.with_name(f.filename))
+        with user_errors():
+            spec = load_document(fields.get("spec") or "")
+            rec, _ = await to_thread.run_sync(lambda: match_and_register(
+                ws, named, spec, fields["name"].strip()[:200], kind=fields.get("kind") or "foundation",
+                allow_missing=(fields.get("allow_missing") or "").lower() in ("1", "true", "yes")))
+    return model_out(rec)
+
+
 def lineage_graph(ws, id: str) -> dict:
     from .models import model_out
 
