@@ -169,3 +169,10 @@ def test_graft_import_dataset_from_python(tmp_path):
         assert rec["sizes"]["train"] == 20 and rec["source"] == {"file": "tiny.csv"}
     finally:
         ws.close()
+
+
+def test_the_contracts_are_pure():
+    code = ("import sys, graft.contracts, graft.contracts.operations; "
+            "print(sorted(m for m in ('torch', 'numpy', 'fastapi', 'sqlalchemy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

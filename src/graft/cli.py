@@ -146,7 +146,8 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
 def slice_(model: str, nodes: Optional[str] = typer.Option(None, help="Comma-separated node ids to keep."),
            start: Optional[str] = option(SliceRequest, "start", "--from"),
            end: Optional[str] = option(SliceRequest, "end", "--to"),
-           name: Optional[str] = option(SliceRequest, "name"), workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
+           name: Optional[str] = option(SliceRequest, "name"), workspace: Optional[Path] = WorkspaceOpt,
+           db_url: Optional[str] = DbOpt,
            as_json: bool = JsonOpt):
     """Keep a connected part of a model and register it as a foundation."""
     from .ops import slice_model

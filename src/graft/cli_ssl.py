@@ -68,7 +68,8 @@ def report_transfer(foundation: str = option(Report, "foundation", help="Foundat
                     head: str = option(Report, "head"),
                     epochs: str = typer.Option(str(Report.model_fields["epochs"].default),
                                                help="Epochs per training, or auto (>= 300 steps)."),
-                    seed: int = option(Report, "seed"), png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
+                    seed: int = option(Report, "seed"),
+                    png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
                     unlabeled: Optional[str] = typer.Option(None, help="Also train each head with this data set's "
                                                             "images, labels propagated (their labels unread)."),
                     workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,

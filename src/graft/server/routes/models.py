@@ -32,7 +32,8 @@ def get_model(id: str, ws=Depends(ws_of)) -> dict:
     return {**model_out(rec, full=True), "analysis": analyze(rec["spec"]).to_dict()}
 
 
-@router.post("/models/{id}/slice", response_model=FoundationRecord, status_code=201, responses=error_responses(404, 422))
+@router.post("/models/{id}/slice", response_model=FoundationRecord, status_code=201,
+             responses=error_responses(404, 422))
 def slice_(id: str, body: SliceRequest, ws=Depends(ws_of)) -> dict:
     """Keep `nodes`, or the part from `start` to `end`, as a new foundation."""
     ws.get_model(id)
