@@ -12,6 +12,10 @@ from typing import Optional
 
 import typer
 
+from .cli_contract import from_cli, option, options_of
+from .contracts.hparams import TrainHparams
+from .contracts.requests import EvaluateRequest, RunsRequest, SliceRequest, TrainRequest
+
 app = typer.Typer(help="graft: draw a network, train it, keep a part as a foundation, graft new layers on it.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
@@ -112,40 +116,38 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
 
 
 @app.command()
+@options_of(TrainHparams)
 def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
-          data: str = typer.Option("mnist", help="Data set name or id."),
-          epochs: int = 1, lr: float = 1e-3, batch_size: int = 128, optimizer: str = "adam", seed: int = 0,
-          schedule: str = "onecycle", deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
-          precision: str = typer.Option("auto", help="auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32."),
-          device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
-          label_smoothing: float = 0.0, weight_decay: float = 0.0,
+          data: str = option(TrainRequest, "data", help="Data set name or id."),
+          deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
           limit: Optional[int] = typer.Option(None, help="Use only the first N training samples."),
           per_class: Optional[int] = typer.Option(None, help="Use only N random labelled samples per class."),
           nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
           unlabeled: Optional[str] = typer.Option(None, help="Also train on this data set's images (labels "
                                                   "unread), labelled by propagation over the frozen foundation."),
-          name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
-          as_json: bool = JsonOpt):
+          name: Optional[str] = option(TrainRequest, "name"),
+          description: str = option(TrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
+          db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
     """Train a network file on a data set and register the model."""
     from .ops import train_model
 
     ws = open_workspace(workspace, db_url)
-    hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer, "seed": seed,
-          "schedule": schedule, "deterministic": deterministic, "precision": precision, "device": device,
-          "label_smoothing": label_smoothing, "weight_decay": weight_decay}
+    hp = {**from_cli(hparams), "deterministic": deterministic}
+    seed = hp["seed"]
     transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
     ref = {"dataset": data, "transforms": transforms} if transforms else data
     semi = {"unlabeled": unlabeled} if unlabeled else None
-    rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, nproc=nproc,
-                                      progress_bar=not as_json, semi_supervised=semi), as_json)
+    rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, description=description,
+                                      nproc=nproc, progress_bar=not as_json, semi_supervised=semi), as_json)
     emit(rec if as_json else None, as_json, f"registered {rec['kind']} {rec['id']} ({rec['name']})")
 
 
 @app.command(name="slice")
 def slice_(model: str, nodes: Optional[str] = typer.Option(None, help="Comma-separated node ids to keep."),
-           start: Optional[str] = typer.Option(None, "--from", help="Keep from this node..."),
-           end: Optional[str] = typer.Option(None, "--to", help="...to this node."),
-           name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
+           start: Optional[str] = option(SliceRequest, "start", "--from"),
+           end: Optional[str] = option(SliceRequest, "end", "--to"),
+           name: Optional[str] = option(SliceRequest, "name"), workspace: Optional[Path] = WorkspaceOpt,
+           db_url: Optional[str] = DbOpt,
            as_json: bool = JsonOpt):
     """Keep a connected part of a model and register it as a foundation."""
     from .ops import slice_model
@@ -158,13 +160,14 @@ def slice_(model: str, nodes: Optional[str] = typer.Option(None, help="Comma-sep
 
 
 @app.command()
-def evaluate(model: str, dataset: str = typer.Option("mnist", "--dataset", "--data"), split: str = "test",
+def evaluate(model: str, data: str = option(EvaluateRequest, "data", "--dataset", "--data"),
+             split: str = typer.Option("test", help="train, val or test."),
              workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
     """Evaluate a model on a test set: total, hit, per class, confusion matrix."""
     from .ops import evaluate_model, format_per_class, format_summary
 
     ws = open_workspace(workspace, db_url)
-    ev = guarded(lambda: evaluate_model(ws, model, dataset, split=split), as_json)
+    ev = guarded(lambda: evaluate_model(ws, model, data, split=split), as_json)
     emit(ev, as_json, f"evaluation {ev['id']}\n{format_summary(ev)}\n\n{format_per_class(ev)}")
 
 
@@ -210,12 +213,14 @@ def resume(run_id: str = typer.Argument(..., help="An interrupted training run (
 
 
 @app.command()
-def runs(status: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
-         as_json: bool = JsonOpt):
+def runs(status: Optional[str] = option(RunsRequest, "status"), limit: Optional[int] = option(RunsRequest, "limit"),
+         workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
     """List training and workflow runs with their status."""
+    from .ops.faces import runs as list_runs
+
     ws = open_workspace(workspace, db_url)
     rows = [{k: r.get(k) for k in ("id", "kind", "name", "status", "model_id", "created_at", "error")}
-            for r in ws.list_runs(status=status)]
+            for r in guarded(lambda: list_runs(ws, status=status, limit=limit), as_json)]
     emit(rows, as_json, "\n".join(f"{r['id']}  {r['kind']:<9} {r['status']:<12} {r['name'] or ''}"
                                    for r in rows))
 
@@ -306,7 +311,7 @@ def ui(workspace: Optional[Path] = WorkspaceOpt, host: str = "127.0.0.1", port: 
 
 
 # Command groups kept in their own files; importing them registers their commands on `app`.
-from . import cli_ops, cli_share, cli_ssl  # noqa: E402,F401
+from . import cli_data, cli_ops, cli_share, cli_ssl  # noqa: E402,F401
 
 
 def main():

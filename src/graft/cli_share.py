@@ -11,33 +11,25 @@ from typing import Optional
 import typer
 
 from .cli import DbOpt, JsonOpt, WorkspaceOpt, app, emit, guarded, models_app, open_workspace, read_document
+from .cli_contract import option
+from .contracts.requests import ExportRequest, PackageImportRequest, WeightsImportRequest
 
 FORMATS = ("graft", "onnx", "python")
-SUFFIXES = {".graft": "graft", ".onnx": "onnx", ".py": "python"}
 
 
 @app.command()
 def export(model: str, output: Path = typer.Option(..., "--output", "-o", help="File to write."),
-           fmt: Optional[str] = typer.Option(None, "--format", "-f",
-                                             help="graft (package), onnx or python; default from the suffix."),
+           format: Optional[str] = option(ExportRequest, "format", "--format", "-f"),
            workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
     """Export a model: a portable .graft package, an ONNX file, or a PyTorch module (.py + .safetensors)."""
-    fmt = fmt or SUFFIXES.get(output.suffix, "graft")
+    from .ops.faces import export as export_model
+
     ws = open_workspace(workspace, db_url)
 
     def go():
-        if fmt not in FORMATS:
-            raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
-        if fmt == "onnx":
-            from .ops.export_onnx import export_onnx
-            return export_onnx(ws, model, output)
-        if fmt == "python":
-            from .ops.export_python import export_python
-            return export_python(ws, model, output)
-        from .ops.package import export_package
-        data = export_package(ws, model)
-        output.write_bytes(data)
-        return {"format": "graft", "path": str(output), "bytes": len(data)}
+        if format is not None and format not in FORMATS:
+            raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, found {format!r}")
+        return export_model(ws, model, format, output)
 
     result = guarded(go, as_json)
     text = f"wrote {result['path']}"
@@ -49,23 +41,24 @@ def export(model: str, output: Path = typer.Option(..., "--output", "-o", help="
 
 
 @app.command(name="import")
-def import_(package: Path = typer.Argument(..., help="A .graft package."),
-            name: Optional[str] = typer.Option(None, help="Name for the imported model (default: its own)."),
+def import_(path: Path = typer.Argument(..., metavar="PACKAGE", help="A .graft package."),
+            name: Optional[str] = option(PackageImportRequest, "name"),
             workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
     """Import a .graft package as a new model; prints its id."""
     from .ops.package import import_package
 
     ws = open_workspace(workspace, db_url)
-    rec = guarded(lambda: import_package(ws, package, name=name), as_json)
+    rec = guarded(lambda: import_package(ws, path, name=name), as_json)
     emit(rec, as_json, f"imported {rec['kind']} {rec['name']} (was {rec['imported']['original_id']}) as {rec['id']}")
 
 
 @app.command(name="import-weights")
-def import_weights_(weights: Path = typer.Argument(..., help="A .safetensors or .pt/.pth state dict."),
+def import_weights_(path: Path = typer.Argument(..., metavar="WEIGHTS",
+                                                help="A .safetensors or .pt/.pth state dict."),
                     spec: Path = typer.Option(..., "--spec", help="Network YAML/JSON the weights belong to."),
-                    name: str = typer.Option(..., "--name"),
-                    kind: str = typer.Option("foundation", help="Register as a foundation or a model."),
-                    allow_missing: bool = typer.Option(False, help="Keep fresh weights for tensors the file lacks."),
+                    name: str = option(WeightsImportRequest, "name", "--name"),
+                    kind: str = option(WeightsImportRequest, "kind", help="Register as a foundation or a model."),
+                    allow_missing: bool = option(WeightsImportRequest, "allow_missing"),
                     workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
                     as_json: bool = JsonOpt):
     """Bring your own foundation: match a state dict's tensors to a network by name and shape, and register it."""
@@ -75,7 +68,7 @@ def import_weights_(weights: Path = typer.Argument(..., help="A .safetensors or 
 
     def go():
         try:
-            return import_weights(ws, weights, read_document(spec), name, kind=kind, allow_missing=allow_missing)
+            return import_weights(ws, path, read_document(spec), name, kind=kind, allow_missing=allow_missing)
         except ImportRefused as err:
             if as_json:
                 emit({"error": str(err), "report": err.report}, True)

@@ -10,25 +10,30 @@ from typing import Optional
 import typer
 
 from .cli import DbOpt, JsonOpt, WorkspaceOpt, app, emit, guarded, open_workspace, read_document
+from .cli_contract import default_of, from_cli, option, options_of
+from .contracts.hparams import PretrainHparams
+from .contracts.requests import PretrainRequest, ReportRequest as Report
 
 report_app = typer.Typer(help="Reports: what a foundation buys over training from scratch.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 
 @app.command()
+@options_of(PretrainHparams)
 def pretrain(network: Path = typer.Option(..., "--network", help="Encoder network YAML/JSON file."),
-             objective: str = typer.Option("simclr", help="autoencoder, denoising or simclr."),
-             data: str = typer.Option("mnist", help="Data set name or id (its labels are not used)."),
-             epochs: int = 5, lr: float = 2e-3, batch_size: int = 256, seed: int = 0,
-             temperature: float = typer.Option(0.2, help="simclr: NT-Xent temperature."),
+             end: Optional[str] = option(PretrainRequest, "end"),
+             objective: str = option(PretrainRequest, "objective"),
+             data: str = option(PretrainRequest, "data", help="Data set name or id (its labels are not used)."),
              limit: Optional[int] = typer.Option(None, min=1, help="Use only the first N images."),
-             name: Optional[str] = None, workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
-             as_json: bool = JsonOpt):
+             name: Optional[str] = option(PretrainRequest, "name"),
+             description: str = option(PretrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
+             db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
     """Train an encoder without labels and register it as a foundation."""
-    from .ops.pretrain import pretrain_foundation
+    from .ops.faces import pretrain as pretrain_foundation
 
     ws = open_workspace(workspace, db_url)
-    hp = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed, "temperature": temperature}
+    hp = from_cli(hparams)
+    epochs = hp["epochs"]
 
     def on_epoch(row: dict) -> None:
         if not as_json:
@@ -36,8 +41,8 @@ def pretrain(network: Path = typer.Option(..., "--network", help="Encoder networ
                         err=True, fg="cyan")
 
     ref = {"dataset": data, "transforms": [{"limit": limit}]} if limit else data
-    rec = guarded(lambda: pretrain_foundation(ws, read_document(network), ref, objective, hp, name=name,
-                                              on_epoch=on_epoch), as_json)
+    rec = guarded(lambda: pretrain_foundation(ws, read_document(network), end, objective, ref, hp, name=name,
+                                              description=description, on_epoch=on_epoch), as_json)
     emit(rec, as_json, f"registered foundation {rec['id']} ({rec['name']}), {objective} loss "
                        f"{rec['metrics']['pretrain_loss']:.4f}, sha256 {rec['block_sha256']['foundation'][:16]}")
 
@@ -56,18 +61,22 @@ def parse_budgets(text: str) -> list:
 
 
 @report_app.command("transfer")
-def report_transfer(foundation: str = typer.Option(..., help="Foundation id (fnd-...)."),
-                    target: str = typer.Option("mnist", help="Target data set name or id."),
-                    budgets: str = typer.Option("1,10,100,all", help="Labels per class, comma-separated."),
-                    head: str = typer.Option("mlp", help="linear or mlp."),
-                    epochs: str = typer.Option("auto", help="Epochs per training, or auto (>= 300 steps)."),
-                    seed: int = 0, png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
+def report_transfer(foundation: str = option(Report, "foundation", help="Foundation id (fnd-...)."),
+                    target: str = option(Report, "target", help="Target data set name or id."),
+                    budgets: str = typer.Option(",".join(map(str, default_of(Report.model_fields["budgets"]))),
+                                                help="Labels per class, comma-separated."),
+                    head: str = option(Report, "head"),
+                    epochs: str = typer.Option(str(Report.model_fields["epochs"].default),
+                                               help="Epochs per training, or auto (>= 300 steps)."),
+                    seed: int = option(Report, "seed"),
+                    png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
                     unlabeled: Optional[str] = typer.Option(None, help="Also train each head with this data set's "
                                                             "images, labels propagated (their labels unread)."),
                     workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
                     as_json: bool = JsonOpt):
     """Per label budget: a head on the frozen foundation against the same network from scratch."""
-    from .ops.report import report_png, transfer_report
+    from .ops.faces import transfer_report
+    from .ops.report import report_png
 
     ws = open_workspace(workspace, db_url)
 

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..contracts.hparams import PretrainHparams
 from .allocator import tune_allocator
 from .augment import Augment, add_noise, augment, random_affine, random_erase
 from .data import input_tensor, normalization_of, permutation, pick_device
@@ -27,12 +28,7 @@ from .precision import PRECISIONS, autocast, uses_bf16
 from .train import TrainingDiverged, make_optimizer
 
 OBJECTIVES = ("autoencoder", "denoising", "simclr")
-DEFAULTS: dict[str, Any] = {
-    "epochs": 5, "lr": 2e-3, "batch_size": 256, "seed": 0, "optimizer": "adamw", "weight_decay": 1e-4,
-    "momentum": 0.9, "schedule": "cosine", "temperature": 0.2, "projection_dim": 64, "hidden": 256,
-    "shift": 0.15, "rotate": 15.0, "zoom": [0.8, 1.15], "aug_noise": 0.1, "erase": 0.0,
-    "noise": 0.5, "device": "auto", "threads": None, "normalization": None, "precision": "auto",
-}
+DEFAULTS: dict[str, Any] = {**PretrainHparams.defaults(), "threads": None, "normalization": None}
 
 
 def resolve(objective: str, hparams: dict[str, Any] | None) -> dict[str, Any]:

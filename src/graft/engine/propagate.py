@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..contracts.hparams import SemiSupervised
 from .precision import bf16_matmul_fast
 
-DEFAULTS = {"k": 10, "alpha": 0.99, "gamma": 3.0, "iterations": 30}
+DEFAULTS = SemiSupervised().model_dump(include={"k", "alpha", "gamma", "iterations"})
 SIMILARITY_ROWS = 1024        # rows of the N x N similarity computed at once (1024 x 60,000 floats: 245 MB)
 
 

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ..contracts.hparams import TrainHparams
 from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
@@ -26,11 +27,9 @@ from .freeze import apply_foundation_params
 from .allocator import tune_allocator
 from .precision import PRECISIONS, autocast, uses_bf16
 
-DEFAULTS: dict[str, Any] = {
-    "optimizer": "adam", "lr": 1e-3, "epochs": 1, "batch_size": 128, "seed": 0, "weight_decay": 0.0,
-    "momentum": 0.9, "schedule": "onecycle", "label_smoothing": 0.0, "device": "auto", "deterministic": False,
-    "channels_last": "auto", "threads": None, "feature_cache": True, "progress": True, "eval_batch_size": 256,
-    "normalization": None, "precision": "auto",
+DEFAULTS: dict[str, Any] = {  # the contract's hyperparameters, then the loop's own knobs
+    **TrainHparams.defaults(), "deterministic": False, "channels_last": "auto", "threads": None,
+    "feature_cache": True, "progress": True, "eval_batch_size": 256, "normalization": None,
 }
 CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle", "cosine"), "precision": PRECISIONS}
 # hparams that change the trajectory: a checkpoint only resumes a run that agrees on all of them

@@ -25,8 +25,9 @@ def network_document(network: Any) -> dict:
 def resolve_foundations(ws, doc: dict) -> dict:
     """Fill `network` of every Foundation node from the registry (refs must be ids by now)."""
     doc = copy.deepcopy(doc)
-    for node in doc.get("nodes", []):
-        if node.get("type") != "Foundation":
+    nodes = doc.get("nodes")
+    for node in nodes if isinstance(nodes, list) else []:   # a malformed document: the analysis names it
+        if not isinstance(node, dict) or node.get("type") != "Foundation":
             continue
         ref = node.get("params", {}).get("ref")
         if isinstance(ref, dict) and set(ref) == {"id"}:

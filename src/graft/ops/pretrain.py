@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from ..contracts.requests import PretrainRequest
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .train import library_versions
@@ -11,7 +12,11 @@ from .progress import RunProgress, recording
 from .weights import state_bytes, tensors_sha256
 
 
-def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = "simclr",
+_DEFAULT = PretrainRequest.model_fields
+
+
+def pretrain_foundation(ws, network: Any, data: Any = _DEFAULT["data"].default,
+                        objective: str = _DEFAULT["objective"].default,
                         hparams: dict | None = None, name: str | None = None, description: str = "",
                         on_epoch: Callable | None = None, should_stop: Callable | None = None,
                         workflow_hash: str | None = None, run_id: str | None = None,

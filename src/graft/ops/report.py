@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..contracts.hparams import TrainHparams
+from ..contracts.requests import ReportRequest
 from ..spec.network import INPUT, NetworkSpec
 from .data_refs import data_ref, load_split
 from .train import feature_cache, library_versions
@@ -146,9 +148,13 @@ def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None) -
             "trainable_params": trainable_parameters(model), "feature_cache": result.feature_cache}
 
 
-def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
-                    budgets: Sequence[int | str] = (1, 10, 100, "all"), head: str | list[dict] = "mlp",
-                    epochs: int | str = "auto", test_data: Any = None, hparams: dict | None = None,
+_DEFAULT = {k: f.get_default(call_default_factory=True) for k, f in ReportRequest.model_fields.items()}
+
+
+def transfer_report(ws, foundation_id: str, target_data: Any = _DEFAULT["target"],
+                    budgets: Sequence[int | str] = tuple(_DEFAULT["budgets"]),
+                    head: str | list[dict] = _DEFAULT["head"],
+                    epochs: int | str = _DEFAULT["epochs"], test_data: Any = None, hparams: dict | None = None,
                     seed: int = 0, store: bool = True, unlabeled: Any = None) -> dict:
     """Per label budget (samples per class, or "all"): accuracy and training time of a new head on the frozen
     foundation and of the same network trained from scratch, on the same samples and the same test set.
@@ -169,7 +175,9 @@ def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
     grafted = graft_network(foundation["spec"], foundation["id"], nodes, frozen=True,
                             name=f"{foundation['name']}-head").model_dump(mode="json", exclude_none=True)
     scratch = scratch_network(grafted)
-    base_hp = {"lr": 1e-3, "batch_size": 128, "seed": seed, "schedule": "onecycle", **(hparams or {})}
+    trained = TrainHparams.defaults()
+    base_hp = {"lr": trained["lr"], "batch_size": trained["batch_size"], "seed": seed,
+               "schedule": trained["schedule"], **(hparams or {})}
     unlabeled_ref = data_ref(unlabeled) if unlabeled is not None else None
     unlabeled_ds = load_split(ws, unlabeled_ref, "train") if unlabeled_ref else None
     rows = []

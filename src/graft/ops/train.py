@@ -5,13 +5,15 @@ import json
 import platform
 from typing import Any, Callable
 
+from ..contracts.hparams import TrainHparams
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .progress import RunProgress, recording
 from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
 
-# What graft trains with when a document says nothing (engine.train.DEFAULTS has the full list).
-DEFAULT_HPARAMS = {"optimizer": "adam", "lr": 1e-3, "epochs": 1, "batch_size": 128, "seed": 0}
+# The hyperparameters a run records even when its request leaves them out (the rest: engine.train.DEFAULTS);
+# their values are the contract's (graft.contracts.TrainHparams).
+DEFAULT_HPARAMS = {k: TrainHparams.defaults()[k] for k in ("optimizer", "lr", "epochs", "batch_size", "seed")}
 _FEATURE_CACHES: dict[str, Any] = {}
 
 

@@ -2,17 +2,20 @@
 it) promises. Registry records keep their extra fields (extra="allow") so new columns reach the client."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Id = Field(min_length=1, max_length=64)
+from ..contracts import requests as contract
+from ..contracts.base import Split, Strict  # noqa: F401
+from ..contracts.data import Data, DataRef  # noqa: F401
+from ..contracts.hparams import PretrainHparams, SemiSupervised, TrainHparams  # noqa: F401
+from ..contracts.records import (  # noqa: F401  (the records the routes return)
+    DatasetRecord, EvaluationRecord, FoundationCheck, FoundationRecord, LineageEdge, LineageNode, LineageRecord,
+    ModelRecord, Record, ReportRecord as Report, ReportSummary, RunRecord as Run,
+)
+
 Name = Field(default=None, max_length=200)
-Split = Literal["train", "val", "test"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `false` is not a seed, "1" not an epoch
 
 
 class Open(BaseModel):
@@ -72,129 +75,21 @@ class Analysis(Open):
     order: list[str]
 
 
-class DataRef(Strict):
-    dataset: str = Field(min_length=1, max_length=200, examples=["mnist"])
-    transforms: list[dict[str, Any]] = Field(default_factory=list, max_length=50,
-                                             examples=[[{"limit": 1000}]])
-    val_fraction: Optional[float] = Field(default=None, ge=0, lt=1)
-    split: Optional[Split] = None
-
-
-Data = Union[DataRef, str]
-
-
-class Hparams(Open):
+class Hparams(TrainHparams):
+    # open: engine-only knobs (threads, channels_last, ...) pass on to engine.train, which names unknown ones
     model_config = ConfigDict(extra="allow", strict=True)
-    epochs: int = Field(default=1, ge=1, le=1000)
-    lr: float = Field(default=1e-3, gt=0, le=10)
-    batch_size: int = Field(default=128, ge=1, le=65536)
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
 
-class SemiSupervised(Strict):
-    """Label propagation: the unlabeled images join training with labels spread from `data`'s over the frozen
-    foundation's nearest-neighbour graph. Needs a network whose frozen Foundation alone reads the input."""
-    unlabeled: Data = Field(default="mnist", description="images whose labels are never read")
-    method: Literal["label_propagation"] = "label_propagation"
-    k: int = Field(default=10, ge=1, le=1000)
-    alpha: float = Field(default=0.99, gt=0, lt=1)
-    gamma: float = Field(default=3.0, gt=0, le=100)
-    iterations: int = Field(default=30, ge=1, le=1000)
-
-
-class TrainRequest(Strict):
-    network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
-                                    examples=[{"template": "mlp"}])
-    data: Data = "mnist"
+class TrainRequest(contract.TrainRequest):
     hparams: Hparams = Field(default_factory=Hparams)
-    semi_supervised: Optional[SemiSupervised] = None
-    name: Optional[str] = Name
-    description: str = Field(default="", max_length=2000)
 
 
-class PretrainHparams(Strict):
-    """The pretraining knobs the workbench offers; workflows and the CLI reach the rest (engine.objectives)."""
-    epochs: int = Field(default=5, ge=1, le=1000)
-    lr: float = Field(default=2e-3, gt=0, le=10)
-    batch_size: int = Field(default=256, ge=2, le=65536, description="simclr needs at least 2 images a batch")
-    optimizer: Literal["adam", "adamw", "sgd"] = "adamw"
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    temperature: float = Field(default=0.2, gt=0, le=100, description="simclr: NT-Xent temperature")
-    noise: float = Field(default=0.5, ge=0, le=10, description="denoising: strength of the corruption")
+class SliceRequest(contract.SliceOptions):
+    """The body of POST /models/{id}/slice (the model is the path's)."""
 
 
-class PretrainRequest(Strict):
-    network: dict[str, Any] = Field(description="the encoder: a network document, or {template: NAME}",
-                                    examples=[{"template": "fast-cnn"}])
-    end: Optional[str] = Field(default=None, max_length=64, examples=["flatten"],
-                               description="keep the network up to this node (drop its classifier layers)")
-    objective: Literal["autoencoder", "denoising", "simclr"] = "simclr"
-    data: Data = Field(default="mnist", description="images to learn from; their labels are never read")
-    hparams: PretrainHparams = Field(default_factory=PretrainHparams)
-    name: Optional[str] = Name
-    description: str = Field(default="", max_length=2000)
-
-
-Budget = Union[Annotated[int, Field(ge=1, le=1_000_000)], Literal["all"]]
-
-
-class ReportRequest(Strict):
-    foundation: str = Field(min_length=1, max_length=64, description="a foundation id (fnd-...)")
-    target: Data = Field(default="mnist", description="the target task; its test split is the test set")
-    budgets: list[Budget] = Field(default_factory=lambda: [1, 10, 100, "all"], min_length=1, max_length=12,
-                                  description="labelled samples per class, or 'all'")
-    head: Literal["mlp", "linear"] = "mlp"
-    epochs: Union[Annotated[int, Field(ge=1, le=1000)], Literal["auto"]] = Field(
-        default="auto", description="epochs per training, or auto (at least 300 optimizer steps)")
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    unlabeled: Optional[Data] = Field(default=None, description="also train each head with these images, "
-                                      "labels propagated from the budget's (their own labels are never read)")
-
-
-class Fit(Open):
-    accuracy: float
-    hit: int
-    train_seconds: float
-    trainable_params: Optional[int] = None
-
-
-class ReportRow(Open):
-    budget: Union[int, str]
-    train_size: int
-    epochs: int
-    foundation: Fit
-    scratch: Fit
-    gain: float
-    semi_supervised: Optional[Fit] = None
-
-
-class ReportSummary(Open):
-    id: str
-    kind: str = "transfer"
-    foundation_id: str
-    foundation_name: str = ""
-    target: dict[str, Any]
-    created_at: Optional[str] = None
-
-
-class Report(ReportSummary):
-    test: dict[str, Any]
-    test_size: int
-    rows: list[ReportRow]
-
-
-class EvaluationRequest(Strict):
-    model: str = Id
-    data: Data = "mnist"
-    split: Optional[Split] = None
-
-
-class SliceRequest(Strict):
-    nodes: Optional[list[str]] = Field(default=None, max_length=1000)
-    start: Optional[str] = Field(default=None, max_length=64)
-    end: Optional[str] = Field(default=None, max_length=64)
-    name: Optional[str] = Name
+PretrainRequest, ReportRequest, EvaluationRequest = contract.PretrainRequest, contract.ReportRequest, \
+    contract.EvaluateRequest
 
 
 class NetworkSave(Strict):
@@ -223,46 +118,14 @@ class Workflow(Open):
     name: str
     yaml: str
     document: dict[str, Any]
-
-
-class Run(Open):
-    id: str
-    kind: str
-    name: str = ""
-    status: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
-    progress: float = Field(ge=0, le=1)
-    eta: Optional[float] = None
-    epoch: Optional[int] = None
-    epochs: Optional[int] = None
-    history: list[dict[str, Any]] = []
-    curve: list[dict[str, Any]] = Field(default=[], description="live points within epochs: epoch (fractional), "
-                                        "loss and accuracy so far in that epoch; at most a few hundred")
-    model_id: Optional[str] = None
-    evaluation_id: Optional[str] = None
-    steps: dict[str, Any] = {}
-    error: Optional[str] = None
-    stage: Optional[str] = Field(default=None, description="what a multi-part run (a report) is doing now")
-    report_id: Optional[str] = None
-    request: dict[str, Any] = {}
     created_at: Optional[str] = None
-    started_at: Optional[str] = None
-    finished_at: Optional[str] = None
+    updated_at: Optional[str] = None
+    last_run: Optional[Run] = None
 
 
-class Record(Open):
-    id: str
-    name: str = ""
-
-
-class ModelDetail(Record):
-    kind: str
+class ModelDetail(ModelRecord):
     spec: dict[str, Any]
     analysis: Analysis
-
-
-class Lineage(BaseModel):
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
 
 
 class Page(BaseModel):

@@ -5,6 +5,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..contracts import hparams as hp
+from ..contracts import requests as rq
+from ..contracts.base import field_of
 from ..spec.issues import Issue, SpecError
 
 WORKFLOW_FORMAT = "graft.workflow/v1"
@@ -12,7 +15,12 @@ STEP_NAME = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")   # not strict: a YAML document may write 1e-3 as text
+
+
+class Lax(Strict):
+    """A step built on a contract (graft.contracts): the contract's fields and limits, a document's leniency."""
+    model_config = ConfigDict(extra="forbid", strict=False)
 
 
 class Ref(Strict):
@@ -32,47 +40,29 @@ class StepBase(Strict):
     description: str = ""
 
 
-class SemiSupervised(Strict):
-    """Also train on unlabeled images, with labels propagated from the labelled ones over the frozen
-    foundation's nearest-neighbour graph (engine.propagate). The unlabeled images' labels are never read."""
-    unlabeled: Any = "mnist"
-    method: Literal["label_propagation"] = "label_propagation"
-    k: int = Field(10, ge=1, le=1000, description="neighbours per image in the graph")
-    alpha: float = Field(0.99, gt=0, lt=1, description="how far labels spread (label spreading's alpha)")
-    gamma: float = Field(3.0, gt=0, le=100, description="power of the cosine affinities")
-    iterations: int = Field(30, ge=1, le=1000)
+class SemiSupervised(Lax, hp.SemiSupervised):
+    unlabeled: Any = "mnist"   # data references are checked by the data layer, which names the field
 
 
-class TrainStep(StepBase):
+class TrainStep(Lax, StepBase, hp.TrainHparams):
+    """Train a network: the train request (graft.contracts) with its hyperparameters as fields of the step."""
     kind: Literal["train"]
     network: dict[str, Any]
     data: Any = "mnist"
-    epochs: int = Field(1, ge=1, le=1000)
-    lr: float = Field(1e-3, gt=0, le=10)
-    batch_size: int = Field(128, ge=1, le=65536)
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    schedule: Literal["none", "onecycle", "cosine"] = "onecycle"   # as engine.train defaults
-    weight_decay: float = Field(0.0, ge=0)
-    momentum: float = Field(0.9, ge=0, le=1)
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
-    seed: int = 0
-    precision: Literal["auto", "bf16", "fp32"] = "auto"   # auto: bfloat16 autocast on CUDA and AMX CPUs
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    nproc: int = Field(1, ge=1, le=64)
+    nproc: int = Field(1, ge=1, le=64, description="processes for distributed data-parallel training")
     semi_supervised: SemiSupervised | None = None
     model_name: str | None = None
 
     def hparams(self) -> dict:
-        return self.model_dump(include={"epochs", "lr", "batch_size", "optimizer", "schedule", "weight_decay",
-                                        "momentum", "label_smoothing", "seed", "precision", "device"})
+        return self.model_dump(include=set(hp.TrainHparams.model_fields))
 
 
 class SliceStep(StepBase):
     kind: Literal["slice"]
     model: Ref
-    nodes: list[str] | None = None
-    start: str | None = None
-    end: str | None = None
+    nodes: list[str] | None = field_of(rq.SliceRequest, "nodes")
+    start: str | None = field_of(rq.SliceRequest, "start")
+    end: str | None = field_of(rq.SliceRequest, "end")
     model_name: str | None = None
 
 
@@ -81,11 +71,11 @@ class PretrainStep(StepBase):
     kind: Literal["pretrain"]
     network: dict[str, Any]
     data: Any = "mnist"
-    objective: Literal["autoencoder", "denoising", "simclr"] = "simclr"
-    epochs: int = Field(5, ge=1, le=1000)
-    lr: float = Field(2e-3, gt=0, le=10)
-    batch_size: int = Field(256, ge=2, le=65536)
-    seed: int = 0
+    objective: hp.Objective = field_of(rq.PretrainRequest, "objective")
+    epochs: int = field_of(hp.PretrainHparams, "epochs")
+    lr: float = field_of(hp.PretrainHparams, "lr")
+    batch_size: int = field_of(hp.PretrainHparams, "batch_size")
+    seed: int = field_of(hp.PretrainHparams, "seed")
     hparams: dict[str, Any] = Field(default_factory=dict, description="more pretraining hyperparameters "
                                     "(temperature, shift, rotate, zoom, aug_noise, erase, noise, ...)")
     model_name: str | None = None
@@ -98,7 +88,7 @@ class ScratchBaseline(Strict):
     """Options of the from-scratch baseline: by default it trains as the evaluated model did."""
     epochs: int | None = Field(None, ge=1, le=1000)
     batch_size: int | None = Field(None, ge=1, le=65536)
-    lr: float | None = Field(None, gt=0, le=10)
+    lr: float | None = Field(None, gt=0, le=10)   # the limits of graft.contracts.TrainHparams; None: as trained
 
 
 class EvaluateStep(StepBase):

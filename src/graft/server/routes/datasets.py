@@ -1,19 +1,19 @@
 """Data sets: built-ins by name, imported ones by id; their rows and images; importing an upload."""
 from __future__ import annotations
 
-import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Optional
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import Response
 
-from ...data import BUILTINS, DataError, import_dataset, list_builtin, load_dataset
+from ...data import BUILTINS, DataError, list_builtin, load_dataset
 from ...data.render import image_png
+from ...ops.datasets import import_dataset
 from ..deps import error_responses, ws_of
 from ..errors import ApiError
-from ..schemas import Page, Record, Split, iso
+from ..schemas import DatasetRecord, Page, Split, iso
 from ..uploads import receive_upload
 
 router = APIRouter(tags=["datasets"])
@@ -46,12 +46,12 @@ def loaded(ws, id: str, split: str):
         raise ApiError(404 if "split" in err.file else 422, str(err)) from None
 
 
-@router.get("/datasets", response_model=list[Record])
+@router.get("/datasets", response_model=list[DatasetRecord])
 def list_datasets(ws=Depends(ws_of)) -> list[dict]:
     return [builtin_out(b) for b in list_builtin()] + [stored_out(r) for r in ws.list_datasets()]
 
 
-@router.get("/datasets/{id}", response_model=Record, responses=error_responses(404))
+@router.get("/datasets/{id}", response_model=DatasetRecord, responses=error_responses(404))
 def get_dataset(id: str, ws=Depends(ws_of)) -> dict:
     """The record plus the training split's pixel mean/std (scaled to [0, 1]) and per-class counts."""
     rec = lookup(ws, id)
@@ -87,19 +87,7 @@ def image(id: str, index: int = PathParam(ge=0), split: Split = "test", scale: i
                     headers={"cache-control": "max-age=3600"})
 
 
-def _register(ws, path, filename: str, name: str | None, kind: str | None, test_fraction: float) -> dict:
-    with ws.scratch("dataset") as staging:
-        images, labels, classes = import_dataset(path, kind=kind, name=name or filename.rsplit(".", 1)[0],
-                                                 staging_dir=staging, test_fraction=test_fraction)
-        meta = json.loads((staging / "dataset.json").read_text())
-        files = {p.name: p for p in staging.iterdir() if p.is_file()}
-        record = {"name": meta["name"], "kind": meta["kind"], "classes": meta["classes"],
-                  "sizes": {k: v.get("count") for k, v in meta["splits"].items()},
-                  "shape": meta["shape"], "fingerprint": meta["sha256"], "source": {"file": filename}}
-        return ws.add_dataset(record, files)
-
-
-@router.post("/datasets/import", response_model=Record, status_code=201,
+@router.post("/datasets/import", response_model=DatasetRecord, status_code=201,
              responses=error_responses(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
@@ -114,6 +102,6 @@ async def import_upload(request: Request, ws=Depends(ws_of)) -> dict:
             fraction = float(upload.fields.get("test_fraction") or 0.0)
         except ValueError:
             raise ApiError(422, f"test_fraction must be a number, found {upload.fields['test_fraction']!r:.40}")
-        rec = await to_thread.run_sync(_register, ws, f.path, f.filename, upload.fields.get("name") or None,
-                                       upload.fields.get("kind") or None, fraction)
+        rec = await to_thread.run_sync(partial(import_dataset, filename=f.filename), ws, f.path,
+                                       upload.fields.get("name") or None, upload.fields.get("kind") or None, fraction)
     return stored_out(rec)

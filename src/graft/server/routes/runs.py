@@ -1,19 +1,24 @@
 """Runs: queue a training run, follow it, cancel it. Work happens in worker processes (graft.server.jobs)."""
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter, Depends, Query
 
 from ...data.dataset import parse_ref
 from ...ops.networks import prepare_network
 from ..deps import error_responses, jobs_of, user_errors, ws_of
+from ...contracts.records import RunStatus
 from ..schemas import Run, TrainRequest, run_out
 
 router = APIRouter(tags=["runs"])
 
 
-@router.get("/runs", response_model=list[Run])
-def list_runs(limit: int = Query(200, ge=1, le=10000), ws=Depends(ws_of)) -> list[dict]:
-    return [run_out(r) for r in ws.list_runs(limit=limit)]
+@router.get("/runs", response_model=list[Run], responses=error_responses(422))
+def list_runs(status: Optional[RunStatus] = None, limit: int = Query(200, ge=1, le=10000),
+              ws=Depends(ws_of)) -> list[dict]:
+    """Newest first; `status` keeps only the runs in it."""
+    return [run_out(r) for r in ws.list_runs(status=status, limit=limit)]
 
 
 @router.post("/runs", response_model=Run, status_code=202, responses=error_responses(404, 422))

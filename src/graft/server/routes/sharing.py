@@ -4,18 +4,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Literal, Optional
+from typing import Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
 from ...ops import package
 from ...ops.lineage import lineage as model_lineage
 from ..deps import error_responses, user_errors, ws_of
 from ..errors import ApiError
-from ..schemas import Record, iso
+from ..schemas import LineageRecord, ModelRecord, iso
 from ..uploads import receive_upload
 
 router = APIRouter(tags=["models"])
@@ -59,7 +58,7 @@ def export(id: str, format: Literal["graft", "onnx", "python"] = Query("graft"),
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
-@router.post("/models/import", response_model=Record, status_code=201, responses=error_responses(400, 413, 422),
+@router.post("/models/import", response_model=ModelRecord, status_code=201, responses=error_responses(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"}, "name": {"type": "string"}}}}}}})
@@ -76,43 +75,35 @@ async def import_model(request: Request, ws=Depends(ws_of)) -> dict:
     return model_out(rec)
 
 
-class LineageNode(BaseModel):
-    id: str
-    name: str
-    kind: str
-    parent_id: Optional[str] = None
-    foundation_ids: list[str] = []
-    weights_sha256: Optional[str] = None
-    created_at: Optional[str] = None
-    accuracy: Optional[float] = None
+IMPORT_WEIGHTS_FORM = {"type": "object", "required": ["file", "spec", "name"], "properties": {
+    "file": {"type": "string", "format": "binary"}, "spec": {"type": "string", "description": "the network "
+    "document (JSON or YAML) the weights belong to"}, "name": {"type": "string"},
+    "kind": {"type": "string", "enum": ["foundation", "model"]}, "allow_missing": {"type": "boolean"}}}
 
 
-class LineageEdge(BaseModel):
-    source: str
-    target: str
-    relation: Literal["sliced", "grafted"]
+@router.post("/models/import-weights", response_model=ModelRecord, status_code=201,
+             responses=error_responses(400, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": IMPORT_WEIGHTS_FORM}}}})
+async def import_weights(request: Request, ws=Depends(ws_of)) -> dict:
+    """Bring your own foundation: an uploaded state dict (`file`: .safetensors or .pt/.pth) matched to the
+    network `spec` by tensor name and shape, registered as `name`."""
+    from ...ops.import_weights import import_weights as match_and_register
+    from ...spec.io import load_document
+    from .models import model_out
 
-
-class FoundationCheck(BaseModel):
-    descendant: str
-    node: str
-    foundation_id: Optional[str]
-    frozen: bool
-    expected_sha256: Optional[str]
-    found_sha256: Optional[str]
-    unchanged: Optional[bool] = Field(description="null when either hash is unknown (e.g. an imported model)")
-
-
-class LineageOut(BaseModel):
-    """The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held."""
-    nodes: list[LineageNode]
-    edges: list[LineageEdge]
-    model: LineageNode
-    ancestors: list[LineageNode]
-    descendants: list[LineageNode]
-    used_by: list[LineageNode]
-    foundation_checks: list[FoundationCheck]
-    imported_from: Optional[str] = None
+    async with receive_upload(request, ws, request.app.state.max_upload_bytes) as upload:
+        f = upload.file("file")
+        fields = upload.fields
+        if not (fields.get("name") or "").strip():
+            raise ApiError(422, "name: expected a name for the imported model")
+        named = f.path.rename(f.path.with_name(f.filename))
+        with user_errors():
+            spec = load_document(fields.get("spec") or "")
+            rec, _ = await to_thread.run_sync(lambda: match_and_register(
+                ws, named, spec, fields["name"].strip()[:200], kind=fields.get("kind") or "foundation",
+                allow_missing=(fields.get("allow_missing") or "").lower() in ("1", "true", "yes")))
+    return model_out(rec)
 
 
 def lineage_graph(ws, id: str) -> dict:
@@ -139,7 +130,7 @@ def dated(summary: dict) -> dict:
     return {**summary, "created_at": iso(summary.get("created_at"))}
 
 
-@router.get("/models/{id}/lineage", response_model=LineageOut, responses=error_responses(404))
+@router.get("/models/{id}/lineage", response_model=LineageRecord, responses=error_responses(404))
 def lineage(id: str, ws=Depends(ws_of)) -> dict:
     """Where the model came from and what was made from it, as a graph; `foundation_checks` says for each
     Foundation node whether the foundation's weights are unchanged (a frozen graft must keep them)."""

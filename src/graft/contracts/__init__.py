@@ -1,0 +1,15 @@
+"""The contracts of graft, defined once: hyperparameters, data references, each operation's request and each
+record the registry returns. Pure (pydantic only): the workflow schema, the HTTP API, the CLI and the Python
+functions derive from these models, so a default or a limit is written here and nowhere else."""
+from .base import Record, Strict
+from .data import Data, DataRef
+from .hparams import PretrainHparams, SemiSupervised, TrainHparams
+from .operations import OPERATIONS
+from .records import (
+    DatasetRecord, EvaluationRecord, FoundationRecord, LineageRecord, ModelRecord, ReportRecord, ReportSummary,
+    RunRecord,
+)
+
+__all__ = ["OPERATIONS", "Data", "DataRef", "DatasetRecord", "EvaluationRecord", "FoundationRecord", "LineageRecord",
+           "ModelRecord", "PretrainHparams", "Record", "ReportRecord", "ReportSummary", "RunRecord", "SemiSupervised",
+           "Strict", "TrainHparams"]

@@ -1,0 +1,75 @@
+"""Hyperparameters: how a network trains (TrainHparams) and how an encoder pretrains (PretrainHparams).
+
+Their defaults are the ones graft trains with when nothing is said: engine.train, ops.train, ops.report, the
+workflow schema, the HTTP API and the CLI all read them from here.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import Field
+
+from .base import Device, Optimizer, Precision, Strict, seed_field
+from .data import Data
+
+
+class TrainHparams(Strict):
+    epochs: int = Field(1, ge=1, le=1000)
+    lr: float = Field(1e-3, gt=0, le=10, description="learning rate (the peak of a onecycle schedule)")
+    batch_size: int = Field(128, ge=1, le=65536)
+    optimizer: Optimizer = "adam"
+    schedule: Literal["none", "onecycle", "cosine"] = "onecycle"
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, le=1, description="sgd only")
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    seed: int = seed_field()
+    precision: Precision = Field("auto", description="auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32")
+    device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda")
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return cls().model_dump()
+
+
+class PretrainHparams(Strict):
+    """Pretraining knobs (engine.objectives): the optimizer's, the augmentations' and the objectives' extras."""
+    epochs: int = Field(5, ge=1, le=1000)
+    lr: float = Field(2e-3, gt=0, le=10)
+    batch_size: int = Field(256, ge=2, le=65536, description="simclr needs at least 2 images a batch")
+    seed: int = seed_field()
+    optimizer: Optimizer = "adamw"
+    weight_decay: float = Field(1e-4, ge=0)
+    momentum: float = Field(0.9, ge=0, le=1)
+    schedule: Literal["none", "cosine"] = "cosine"
+    temperature: float = Field(0.2, gt=0, le=100, description="simclr: NT-Xent temperature")
+    projection_dim: int = Field(64, ge=1, le=65536, description="simclr: projection head width")
+    hidden: int = Field(256, ge=1, le=65536, description="simclr: projection head hidden width")
+    shift: float = Field(0.15, ge=0, le=1, description="augmentation: largest shift, a fraction of the side")
+    rotate: float = Field(15.0, ge=0, le=180, description="augmentation: largest rotation in degrees")
+    zoom: list[float] = Field(default_factory=lambda: [0.8, 1.15], min_length=2, max_length=2,
+                              description="augmentation: [low, high] scale")
+    aug_noise: float = Field(0.1, ge=0, le=10, description="augmentation: gaussian noise")
+    erase: float = Field(0.0, ge=0, le=1, description="augmentation: chance of erasing a patch")
+    noise: float = Field(0.5, ge=0, le=10, description="denoising: strength of the corruption")
+    device: Device = "auto"
+    precision: Precision = "auto"
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return cls().model_dump()
+
+
+class SemiSupervised(Strict):
+    """Label propagation: the unlabeled images join training with labels spread from `data`'s over the frozen
+    foundation's nearest-neighbour graph (engine.propagate). The unlabeled images' labels are never read."""
+    unlabeled: Data = Field(default="mnist", description="images whose labels are never read")
+    method: Literal["label_propagation"] = "label_propagation"
+    k: int = Field(default=10, ge=1, le=1000, description="neighbours per image in the graph")
+    alpha: float = Field(default=0.99, gt=0, lt=1, description="how far labels spread (label spreading's alpha)")
+    gamma: float = Field(default=3.0, gt=0, le=100, description="power of the cosine affinities")
+    iterations: int = Field(default=30, ge=1, le=1000)
+
+
+Objective = Literal["autoencoder", "denoising", "simclr"]
+Head = Literal["mlp", "linear"]
+OptionalData = Optional[Data]

@@ -1,0 +1,36 @@
+"""The operations graft offers, each with its request: the CLI, Python (`import graft`) and HTTP offer every
+one of them with these parameters (tests/test_faces.py)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pydantic import BaseModel
+
+from . import requests as r
+
+
+class Operation(NamedTuple):
+    request: type[BaseModel]
+    cli: tuple[str, ...]      # the command's path: ("datasets", "import")
+    python: str               # graft.<name>
+    http: tuple[str, str]     # method and path of the route
+
+
+OPERATIONS: dict[str, Operation] = {
+    "train": Operation(r.TrainRequest, ("train",), "train", ("post", "/api/runs")),
+    "pretrain": Operation(r.PretrainRequest, ("pretrain",), "pretrain", ("post", "/api/pretrain")),
+    "slice": Operation(r.SliceRequest, ("slice",), "slice", ("post", "/api/models/{id}/slice")),
+    "evaluate": Operation(r.EvaluateRequest, ("evaluate",), "evaluate", ("post", "/api/evaluations")),
+    "transfer_report": Operation(r.ReportRequest, ("report", "transfer"), "transfer_report",
+                                 ("post", "/api/reports")),
+    "import_dataset": Operation(r.DatasetImportRequest, ("datasets", "import"), "import_dataset",
+                                ("post", "/api/datasets/import")),
+    "import_package": Operation(r.PackageImportRequest, ("import",), "import_package",
+                                ("post", "/api/models/import")),
+    "import_weights": Operation(r.WeightsImportRequest, ("import-weights",), "import_weights",
+                                ("post", "/api/models/import-weights")),
+    "export": Operation(r.ExportRequest, ("export",), "export", ("get", "/api/models/{id}/export")),
+    "lineage": Operation(r.LineageRequest, ("lineage",), "lineage", ("get", "/api/models/{id}/lineage")),
+    "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),
+    "cancel": Operation(r.CancelRequest, ("cancel",), "cancel", ("post", "/api/runs/{id}/cancel")),
+}

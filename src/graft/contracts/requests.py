@@ -1,0 +1,117 @@
+"""Each operation's request: its parameters, their defaults and their limits, the same on every face.
+
+A face may spell a parameter its own way (the CLI flattens `hparams` into options, HTTP takes `model` from
+the path and an upload for `path`), but it offers exactly these; tests/test_faces.py checks that.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import Field
+
+from .base import Split, Strict, name_field, seed_field
+from .data import Data
+from .hparams import Head, Objective, PretrainHparams, SemiSupervised, TrainHparams
+
+ModelId = Field(min_length=1, max_length=64, description="a model or foundation id (mdl-/fnd-...)")
+Description = Field(default="", max_length=2000)
+Budget = Union[Annotated[int, Field(ge=1, le=1_000_000)], Literal["all"]]
+ExportFormat = Literal["graft", "onnx", "python"]
+
+
+class TrainRequest(Strict):
+    network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
+                                    examples=[{"template": "mlp"}])
+    data: Data = "mnist"
+    hparams: TrainHparams = Field(default_factory=TrainHparams)
+    semi_supervised: Optional[SemiSupervised] = None
+    name: Optional[str] = name_field()
+    description: str = Description
+
+
+class PretrainRequest(Strict):
+    network: dict[str, Any] = Field(description="the encoder: a network document, or {template: NAME}",
+                                    examples=[{"template": "fast-cnn"}])
+    end: Optional[str] = Field(default=None, max_length=64, examples=["flatten"],
+                               description="keep the network up to this node (drop its classifier layers)")
+    objective: Objective = "simclr"
+    data: Data = Field(default="mnist", description="images to learn from; their labels are never read")
+    hparams: PretrainHparams = Field(default_factory=PretrainHparams)
+    name: Optional[str] = name_field()
+    description: str = Description
+
+
+class SliceOptions(Strict):
+    """Keep `nodes`, or the part from `start` to `end`, of a model as a new foundation."""
+    nodes: Optional[list[str]] = Field(default=None, max_length=1000, description="node ids to keep")
+    start: Optional[str] = Field(default=None, max_length=64, description="keep from this node...")
+    end: Optional[str] = Field(default=None, max_length=64, description="...to this node")
+    name: Optional[str] = name_field()
+
+
+class SliceRequest(SliceOptions):
+    model: str = ModelId
+
+
+class EvaluateRequest(Strict):
+    model: str = ModelId
+    data: Data = "mnist"
+    split: Optional[Split] = Field(default=None, description="default: the data's own split, else test")
+
+
+class ReportRequest(Strict):
+    """A transfer report: per label budget, a head on the frozen foundation against the network from scratch."""
+    foundation: str = Field(min_length=1, max_length=64, description="a foundation id (fnd-...)")
+    target: Data = Field(default="mnist", description="the target task; its test split is the test set")
+    budgets: list[Budget] = Field(default_factory=lambda: [1, 10, 100, "all"], min_length=1, max_length=12,
+                                  description="labelled samples per class, or 'all'")
+    head: Head = "mlp"
+    epochs: Union[Annotated[int, Field(ge=1, le=1000)], Literal["auto"]] = Field(
+        default="auto", description="epochs per training, or auto (at least 300 optimizer steps)")
+    seed: int = seed_field()
+    unlabeled: Optional[Data] = Field(default=None, description="also train each head with these images, "
+                                      "labels propagated from the budget's (their own labels are never read)")
+
+
+class DatasetImportRequest(Strict):
+    """Import a data set file: a zip or folder of class folders, a CSV, an NPZ or IDX files."""
+    path: str = Field(min_length=1, max_length=4096, description="the file or folder (HTTP: the upload)")
+    name: Optional[str] = name_field(description="default: the file's name without its suffix")
+    kind: Optional[str] = Field(default=None, max_length=16,
+                                description="idx, npz, csv, zip or folder; default: sniffed from the file")
+    test_fraction: float = Field(0.0, ge=0, lt=1, description="carve a deterministic test split off the data")
+
+
+class PackageImportRequest(Strict):
+    path: str = Field(min_length=1, max_length=4096, description="a .graft package (HTTP: the upload)")
+    name: Optional[str] = name_field(description="default: the package's own")
+
+
+class WeightsImportRequest(Strict):
+    """Bring your own foundation: match a state dict's tensors to a network by name and shape."""
+    path: str = Field(min_length=1, max_length=4096, description="a .safetensors or .pt/.pth state dict")
+    spec: dict[str, Any] = Field(description="the network document the weights belong to")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["foundation", "model"] = "foundation"
+    allow_missing: bool = Field(False, description="keep fresh weights for tensors the file lacks")
+
+
+class ExportRequest(Strict):
+    model: str = ModelId
+    format: Optional[ExportFormat] = Field(default=None, description="graft (package), onnx or python; "
+                                           "default: from the output's suffix, else graft")
+    output: Optional[str] = Field(default=None, max_length=4096, description="the file to write (HTTP: the "
+                                  "response is the file)")
+
+
+class LineageRequest(Strict):
+    model: str = ModelId
+
+
+class RunsRequest(Strict):
+    status: Optional[Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]] = None
+    limit: Optional[int] = Field(default=None, ge=1, le=10000, description="newest first, at most this many")
+
+
+class CancelRequest(Strict):
+    run: str = Field(min_length=1, max_length=64, description="a run id (run-...)")
