@@ -561,6 +561,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/examples/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Example
+         * @description An example workflow as its text (to edit and save) and parsed.
+         */
+        get: operations["example_api_examples__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -783,6 +803,17 @@ export interface components {
             data: components["schemas"]["DataRef"] | string;
             /** Split */
             split?: ("train" | "val" | "test") | null;
+        };
+        /** ExampleWorkflow */
+        ExampleWorkflow: {
+            /** Name */
+            name: string;
+            /** Yaml */
+            yaml: string;
+            /** Document */
+            document: {
+                [key: string]: unknown;
+            };
         };
         /** Fit */
         Fit: {
@@ -2960,6 +2991,46 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    example_api_examples__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExampleWorkflow"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
