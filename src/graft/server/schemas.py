@@ -6,6 +6,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..contracts.records import (  # noqa: F401  (the records the routes return)
+    DatasetRecord, EvaluationRecord, FoundationCheck, FoundationRecord, LineageEdge, LineageNode, LineageRecord, ModelRecord,
+    Record, ReportRecord as Report, ReportSummary, RunRecord as Run,
+)
+
 Id = Field(min_length=1, max_length=64)
 Name = Field(default=None, max_length=200)
 Split = Literal["train", "val", "test"]
@@ -152,38 +157,6 @@ class ReportRequest(Strict):
                                       "labels propagated from the budget's (their own labels are never read)")
 
 
-class Fit(Open):
-    accuracy: float
-    hit: int
-    train_seconds: float
-    trainable_params: Optional[int] = None
-
-
-class ReportRow(Open):
-    budget: Union[int, str]
-    train_size: int
-    epochs: int
-    foundation: Fit
-    scratch: Fit
-    gain: float
-    semi_supervised: Optional[Fit] = None
-
-
-class ReportSummary(Open):
-    id: str
-    kind: str = "transfer"
-    foundation_id: str
-    foundation_name: str = ""
-    target: dict[str, Any]
-    created_at: Optional[str] = None
-
-
-class Report(ReportSummary):
-    test: dict[str, Any]
-    test_size: int
-    rows: list[ReportRow]
-
-
 class EvaluationRequest(Strict):
     model: str = Id
     data: Data = "mnist"
@@ -223,46 +196,14 @@ class Workflow(Open):
     name: str
     yaml: str
     document: dict[str, Any]
-
-
-class Run(Open):
-    id: str
-    kind: str
-    name: str = ""
-    status: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
-    progress: float = Field(ge=0, le=1)
-    eta: Optional[float] = None
-    epoch: Optional[int] = None
-    epochs: Optional[int] = None
-    history: list[dict[str, Any]] = []
-    curve: list[dict[str, Any]] = Field(default=[], description="live points within epochs: epoch (fractional), "
-                                        "loss and accuracy so far in that epoch; at most a few hundred")
-    model_id: Optional[str] = None
-    evaluation_id: Optional[str] = None
-    steps: dict[str, Any] = {}
-    error: Optional[str] = None
-    stage: Optional[str] = Field(default=None, description="what a multi-part run (a report) is doing now")
-    report_id: Optional[str] = None
-    request: dict[str, Any] = {}
     created_at: Optional[str] = None
-    started_at: Optional[str] = None
-    finished_at: Optional[str] = None
+    updated_at: Optional[str] = None
+    last_run: Optional[Run] = None
 
 
-class Record(Open):
-    id: str
-    name: str = ""
-
-
-class ModelDetail(Record):
-    kind: str
+class ModelDetail(ModelRecord):
     spec: dict[str, Any]
     analysis: Analysis
-
-
-class Lineage(BaseModel):
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
 
 
 class Page(BaseModel):

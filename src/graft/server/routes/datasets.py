@@ -13,7 +13,7 @@ from ...data import BUILTINS, DataError, import_dataset, list_builtin, load_data
 from ...data.render import image_png
 from ..deps import error_responses, ws_of
 from ..errors import ApiError
-from ..schemas import Page, Record, Split, iso
+from ..schemas import DatasetRecord, Page, Split, iso
 from ..uploads import receive_upload
 
 router = APIRouter(tags=["datasets"])
@@ -46,12 +46,12 @@ def loaded(ws, id: str, split: str):
         raise ApiError(404 if "split" in err.file else 422, str(err)) from None
 
 
-@router.get("/datasets", response_model=list[Record])
+@router.get("/datasets", response_model=list[DatasetRecord])
 def list_datasets(ws=Depends(ws_of)) -> list[dict]:
     return [builtin_out(b) for b in list_builtin()] + [stored_out(r) for r in ws.list_datasets()]
 
 
-@router.get("/datasets/{id}", response_model=Record, responses=error_responses(404))
+@router.get("/datasets/{id}", response_model=DatasetRecord, responses=error_responses(404))
 def get_dataset(id: str, ws=Depends(ws_of)) -> dict:
     """The record plus the training split's pixel mean/std (scaled to [0, 1]) and per-class counts."""
     rec = lookup(ws, id)
@@ -99,7 +99,7 @@ def _register(ws, path, filename: str, name: str | None, kind: str | None, test_
         return ws.add_dataset(record, files)
 
 
-@router.post("/datasets/import", response_model=Record, status_code=201,
+@router.post("/datasets/import", response_model=DatasetRecord, status_code=201,
              responses=error_responses(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {

@@ -18,7 +18,7 @@ from ...ops.data_refs import load_split
 from ...store.ids import NotFound
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError
-from ..schemas import EvaluationRequest, Page, Record, Run, iso, run_out
+from ..schemas import EvaluationRecord, EvaluationRequest, Page, Run, iso, run_out
 
 router = APIRouter(tags=["evaluations"])
 
@@ -30,7 +30,7 @@ def evaluation_out(rec: dict) -> dict:
             "created_at": iso(rec.get("created_at"))}
 
 
-@router.get("/evaluations", response_model=list[Record])
+@router.get("/evaluations", response_model=list[EvaluationRecord])
 def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depends(ws_of)) -> list[dict]:
     try:
         records = ws.list_evaluations(model_id=model)
@@ -50,7 +50,7 @@ def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jo
     return run_out(jobs.submit("evaluate", request, name=f"evaluate {model['name']}"))
 
 
-@router.get("/evaluations/{id}", response_model=Record, responses=error_responses(404))
+@router.get("/evaluations/{id}", response_model=EvaluationRecord, responses=error_responses(404))
 def get_evaluation(id: str, ws=Depends(ws_of)) -> dict:
     return evaluation_out(ws.get_evaluation(id))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from ...ops import slice_model
 from ...spec.analyze import analyze
 from ..deps import error_responses, user_errors, ws_of
-from ..schemas import ModelDetail, Record, SliceRequest, iso
+from ..schemas import FoundationRecord, ModelDetail, ModelRecord, SliceRequest, iso
 
 router = APIRouter(tags=["models"])
 
@@ -21,7 +21,7 @@ def model_out(rec: dict, full: bool = False) -> dict:
     return out
 
 
-@router.get("/models", response_model=list[Record])
+@router.get("/models", response_model=list[ModelRecord])
 def list_models(kind: Optional[str] = Query(None, pattern="^(model|foundation)$"), ws=Depends(ws_of)) -> list[dict]:
     return [model_out(r) for r in ws.list_models(kind=kind)]
 
@@ -32,7 +32,7 @@ def get_model(id: str, ws=Depends(ws_of)) -> dict:
     return {**model_out(rec, full=True), "analysis": analyze(rec["spec"]).to_dict()}
 
 
-@router.post("/models/{id}/slice", response_model=Record, status_code=201, responses=error_responses(404, 422))
+@router.post("/models/{id}/slice", response_model=FoundationRecord, status_code=201, responses=error_responses(404, 422))
 def slice_(id: str, body: SliceRequest, ws=Depends(ws_of)) -> dict:
     """Keep `nodes`, or the part from `start` to `end`, as a new foundation."""
     ws.get_model(id)

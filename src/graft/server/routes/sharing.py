@@ -4,18 +4,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Literal, Optional
+from typing import Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
 from ...ops import package
 from ...ops.lineage import lineage as model_lineage
 from ..deps import error_responses, user_errors, ws_of
 from ..errors import ApiError
-from ..schemas import Record, iso
+from ..schemas import LineageRecord, ModelRecord, iso
 from ..uploads import receive_upload
 
 router = APIRouter(tags=["models"])
@@ -59,7 +58,7 @@ def export(id: str, format: Literal["graft", "onnx", "python"] = Query("graft"),
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
-@router.post("/models/import", response_model=Record, status_code=201, responses=error_responses(400, 413, 422),
+@router.post("/models/import", response_model=ModelRecord, status_code=201, responses=error_responses(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"}, "name": {"type": "string"}}}}}}})
@@ -74,45 +73,6 @@ async def import_model(request: Request, ws=Depends(ws_of)) -> dict:
         with user_errors():
             rec = await to_thread.run_sync(package.import_package, ws, named, name)
     return model_out(rec)
-
-
-class LineageNode(BaseModel):
-    id: str
-    name: str
-    kind: str
-    parent_id: Optional[str] = None
-    foundation_ids: list[str] = []
-    weights_sha256: Optional[str] = None
-    created_at: Optional[str] = None
-    accuracy: Optional[float] = None
-
-
-class LineageEdge(BaseModel):
-    source: str
-    target: str
-    relation: Literal["sliced", "grafted"]
-
-
-class FoundationCheck(BaseModel):
-    descendant: str
-    node: str
-    foundation_id: Optional[str]
-    frozen: bool
-    expected_sha256: Optional[str]
-    found_sha256: Optional[str]
-    unchanged: Optional[bool] = Field(description="null when either hash is unknown (e.g. an imported model)")
-
-
-class LineageOut(BaseModel):
-    """The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held."""
-    nodes: list[LineageNode]
-    edges: list[LineageEdge]
-    model: LineageNode
-    ancestors: list[LineageNode]
-    descendants: list[LineageNode]
-    used_by: list[LineageNode]
-    foundation_checks: list[FoundationCheck]
-    imported_from: Optional[str] = None
 
 
 def lineage_graph(ws, id: str) -> dict:
@@ -139,7 +99,7 @@ def dated(summary: dict) -> dict:
     return {**summary, "created_at": iso(summary.get("created_at"))}
 
 
-@router.get("/models/{id}/lineage", response_model=LineageOut, responses=error_responses(404))
+@router.get("/models/{id}/lineage", response_model=LineageRecord, responses=error_responses(404))
 def lineage(id: str, ws=Depends(ws_of)) -> dict:
     """Where the model came from and what was made from it, as a graph; `foundation_checks` says for each
     Foundation node whether the foundation's weights are unchanged (a frozen graft must keep them)."""

@@ -1,0 +1,181 @@
+"""What the registry returns: models and foundations, runs, data sets, evaluations, reports, lineage.
+
+These are the shapes the HTTP API promises (its response models) and that ops return as dicts.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, Field
+
+from .base import OpenRecord, Record
+
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+
+
+class ModelRecord(OpenRecord):
+    """A model or a foundation. Open: provenance without a column (slice, imported, pretraining, ...) comes
+    back as top-level fields."""
+    kind: Literal["model", "foundation"]
+    description: str = ""
+    spec: Optional[dict[str, Any]] = Field(default=None, description="the network document (in full records)")
+    parent_id: Optional[str] = None
+    foundation_ids: list[str] = []
+    dataset: Optional[dict[str, Any]] = None
+    data_fingerprint: Optional[str] = None
+    data_stats: Optional[dict[str, Any]] = None
+    hparams: Optional[dict[str, Any]] = None
+    metrics: dict[str, Any] = {}
+    accuracy: Optional[float] = Field(default=None, description="validation accuracy, else training accuracy")
+    versions: Optional[dict[str, str]] = None
+    block_sha256: Optional[dict[str, str]] = None
+    weights_sha256: Optional[str] = None
+    params: Optional[int] = None
+    input_shape: Optional[list[int]] = None
+    output_shape: Optional[list[int]] = None
+    run_id: Optional[str] = None
+    slice: Optional[dict[str, Any]] = None
+    imported: Optional[dict[str, Any]] = None
+    pretraining: Optional[dict[str, Any]] = None
+    semi_supervised: Optional[dict[str, Any]] = None
+
+
+class FoundationRecord(ModelRecord):
+    """A foundation: a reusable block (sliced off a model, pretrained, or imported)."""
+    kind: Literal["foundation"] = "foundation"
+
+
+class RunRecord(Record):
+    """A run as the API shows it: progress flattened to a fraction plus its details."""
+    kind: str
+    status: RunStatus
+    progress: float = Field(ge=0, le=1)
+    eta: Optional[float] = None
+    epoch: Optional[int] = None
+    epochs: Optional[int] = None
+    step: Optional[int] = None
+    steps_total: Optional[int] = None
+    loss: Optional[float] = None
+    history: list[dict[str, Any]] = []
+    curve: list[dict[str, Any]] = Field(default=[], description="live points within epochs: epoch (fractional), "
+                                        "loss and accuracy so far in that epoch; at most a few hundred")
+    model_id: Optional[str] = None
+    evaluation_id: Optional[str] = None
+    report_id: Optional[str] = None
+    steps: dict[str, Any] = Field(default={}, description="a workflow run: each step's status")
+    result: Optional[dict[str, Any]] = None
+    stage: Optional[str] = Field(default=None, description="what a multi-part run (a report) is doing now")
+    error: Optional[str] = None
+    request: dict[str, Any] = {}
+    started_at: Optional[str] = None
+    finished_at: Optional[str] = None
+
+
+class DatasetRecord(Record):
+    """A built-in data set (id = its name) or an imported one (id ds-...)."""
+    builtin: bool
+    kind: Optional[str] = Field(default=None, description="imported: the importer (folder, csv, npz, idx)")
+    title: Optional[str] = None
+    description: str = ""
+    classes: list[str] = []
+    sizes: dict[str, Optional[int]] = {}
+    shape: Optional[list[int]] = None
+    fingerprint: Optional[str] = None
+    stats: Optional[dict[str, Any]] = None
+    source: Union[str, dict[str, Any], None] = None
+    license: Optional[str] = None
+    available: Optional[bool] = Field(default=None, description="built-in: its files are here")
+    mean: Optional[float] = Field(default=None, description="one data set: the training split's pixel mean")
+    std: Optional[float] = None
+    class_counts: Optional[dict[str, int]] = None
+
+
+class EvaluationRecord(OpenRecord):
+    """An evaluation: its summary's figures at the top level. Open: a summary may carry more figures."""
+    model_id: Optional[str] = None
+    data: Optional[dict[str, Any]] = None
+    model_name: Optional[str] = None
+    total: Optional[int] = None
+    hit: Optional[int] = None
+    accuracy: Optional[float] = None
+    per_class: list[dict[str, Any]] = []
+    confusion: list[list[int]] = []
+    classes: list[str] = []
+    scratch_accuracy: Optional[float] = None
+
+
+class Fit(BaseModel):
+    """One training inside a report: a head on the foundation, or the network from scratch (open: a fit says
+    more, e.g. train_loss, feature_cache, and a semi-supervised one its epochs and unlabeled_size)."""
+    model_config = {"extra": "allow"}
+    accuracy: float
+    hit: int
+    train_seconds: float
+    trainable_params: Optional[int] = None
+
+
+class ReportRow(BaseModel):
+    budget: Union[int, str]
+    train_size: int
+    epochs: int
+    foundation: Fit
+    scratch: Fit
+    gain: float
+    semi_supervised: Optional[Fit] = None
+
+
+class ReportSummary(Record):
+    kind: str = "transfer"
+    foundation_id: str
+    foundation_name: str = ""
+    target: dict[str, Any]
+
+
+class ReportRecord(ReportSummary):
+    """A transfer report: per label budget, a head on the frozen foundation against the network from scratch."""
+    test: dict[str, Any]
+    test_size: int
+    rows: list[ReportRow]
+    head: list[dict[str, Any]] = []
+    hparams: dict[str, Any] = {}
+    unlabeled: Optional[dict[str, Any]] = None
+    machine: dict[str, Any] = {}
+
+
+class LineageNode(BaseModel):
+    id: str
+    name: str
+    kind: str
+    parent_id: Optional[str] = None
+    foundation_ids: list[str] = []
+    weights_sha256: Optional[str] = None
+    created_at: Optional[str] = None
+    accuracy: Optional[float] = None
+
+
+class LineageEdge(BaseModel):
+    source: str
+    target: str
+    relation: Literal["sliced", "grafted"]
+
+
+class FoundationCheck(BaseModel):
+    descendant: str
+    node: str
+    foundation_id: Optional[str]
+    frozen: bool
+    expected_sha256: Optional[str]
+    found_sha256: Optional[str]
+    unchanged: Optional[bool] = Field(description="null when either hash is unknown (e.g. an imported model)")
+
+
+class LineageRecord(BaseModel):
+    """The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held."""
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    model: LineageNode
+    ancestors: list[LineageNode]
+    descendants: list[LineageNode]
+    used_by: list[LineageNode]
+    foundation_checks: list[FoundationCheck]
+    imported_from: Optional[str] = None
