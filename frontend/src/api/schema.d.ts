@@ -727,6 +727,77 @@ export interface components {
             /** Split */
             split?: ("train" | "val" | "test") | null;
         };
+        /**
+         * DatasetRecord
+         * @description A built-in data set (id = its name) or an imported one (id ds-...).
+         */
+        DatasetRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Builtin */
+            builtin: boolean;
+            /**
+             * Kind
+             * @description imported: the importer (folder, csv, npz, idx)
+             */
+            kind?: string | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /**
+             * Sizes
+             * @default {}
+             */
+            sizes: {
+                [key: string]: number | null;
+            };
+            /** Shape */
+            shape?: number[] | null;
+            /** Fingerprint */
+            fingerprint?: string | null;
+            /** Stats */
+            stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Source */
+            source?: string | {
+                [key: string]: unknown;
+            } | null;
+            /** License */
+            license?: string | null;
+            /**
+             * Available
+             * @description built-in: its files are here
+             */
+            available?: boolean | null;
+            /**
+             * Mean
+             * @description one data set: the training split's pixel mean
+             */
+            mean?: number | null;
+            /** Std */
+            std?: number | null;
+            /** Class Counts */
+            class_counts?: {
+                [key: string]: number;
+            } | null;
+        };
         /** ErrorBody */
         ErrorBody: {
             detail: components["schemas"]["ErrorDetail"];
@@ -792,6 +863,56 @@ export interface components {
              */
             issues: components["schemas"]["Issue"][];
         };
+        /**
+         * EvaluationRecord
+         * @description An evaluation: its summary's figures at the top level. Open: a summary may carry more figures.
+         */
+        EvaluationRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Model Id */
+            model_id?: string | null;
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Model Name */
+            model_name?: string | null;
+            /** Total */
+            total?: number | null;
+            /** Hit */
+            hit?: number | null;
+            /** Accuracy */
+            accuracy?: number | null;
+            /**
+             * Per Class
+             * @default []
+             */
+            per_class: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Confusion
+             * @default []
+             */
+            confusion: number[][];
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /** Scratch Accuracy */
+            scratch_accuracy?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** EvaluationRequest */
         EvaluationRequest: {
             /** Model */
@@ -815,7 +936,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** Fit */
+        /**
+         * Fit
+         * @description One training inside a report: a head on the foundation, or the network from scratch (open: a fit says
+         *     more, e.g. train_loss, feature_cache, and a semi-supervised one its epochs and unlabeled_size).
+         */
         Fit: {
             /** Accuracy */
             accuracy: number;
@@ -847,6 +972,108 @@ export interface components {
              * @description null when either hash is unknown (e.g. an imported model)
              */
             unchanged: boolean | null;
+        };
+        /**
+         * FoundationRecord
+         * @description A foundation: a reusable block (sliced off a model, pretrained, or imported).
+         */
+        FoundationRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default foundation
+             * @constant
+             */
+            kind: "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Spec
+             * @description the network document (in full records)
+             */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
         /** Health */
         Health: {
@@ -985,10 +1212,10 @@ export interface components {
             accuracy?: number | null;
         };
         /**
-         * LineageOut
+         * LineageRecord
          * @description The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held.
          */
-        LineageOut: {
+        LineageRecord: {
             /** Nodes */
             nodes: components["schemas"]["LineageNode"][];
             /** Edges */
@@ -1014,13 +1241,192 @@ export interface components {
              * @default
              */
             name: string;
-            /** Kind */
-            kind: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "model" | "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
             /** Spec */
             spec: {
                 [key: string]: unknown;
             };
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
             analysis: components["schemas"]["Analysis"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ModelRecord
+         * @description A model or a foundation. Open: provenance without a column (slice, imported, pretraining, ...) comes
+         *     back as top-level fields.
+         */
+        ModelRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "model" | "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Spec
+             * @description the network document (in full records)
+             */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
         } & {
             [key: string]: unknown;
         };
@@ -1132,8 +1538,11 @@ export interface components {
              */
             description: string;
         };
-        /** Record */
-        Record: {
+        /**
+         * ReportRecord
+         * @description A transfer report: per label budget, a head on the frozen foundation against the network from scratch.
+         */
+        ReportRecord: {
             /** Id */
             id: string;
             /**
@@ -1141,13 +1550,8 @@ export interface components {
              * @default
              */
             name: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /** Report */
-        Report: {
-            /** Id */
-            id: string;
+            /** Created At */
+            created_at?: string | null;
             /**
              * Kind
              * @default transfer
@@ -1164,8 +1568,6 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
             /** Test */
             test: {
                 [key: string]: unknown;
@@ -1174,8 +1576,31 @@ export interface components {
             test_size: number;
             /** Rows */
             rows: components["schemas"]["ReportRow"][];
-        } & {
-            [key: string]: unknown;
+            /**
+             * Head
+             * @default []
+             */
+            head: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Hparams
+             * @default {}
+             */
+            hparams: {
+                [key: string]: unknown;
+            };
+            /** Unlabeled */
+            unlabeled?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Machine
+             * @default {}
+             */
+            machine: {
+                [key: string]: unknown;
+            };
         };
         /** ReportRequest */
         ReportRequest: {
@@ -1231,13 +1656,18 @@ export interface components {
             /** Gain */
             gain: number;
             semi_supervised?: components["schemas"]["Fit"] | null;
-        } & {
-            [key: string]: unknown;
         };
         /** ReportSummary */
         ReportSummary: {
             /** Id */
             id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
             /**
              * Kind
              * @default transfer
@@ -1254,22 +1684,23 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
-        } & {
-            [key: string]: unknown;
         };
-        /** Run */
-        Run: {
+        /**
+         * RunRecord
+         * @description A run as the API shows it: progress flattened to a fraction plus its details.
+         */
+        RunRecord: {
             /** Id */
             id: string;
-            /** Kind */
-            kind: string;
             /**
              * Name
              * @default
              */
             name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Kind */
+            kind: string;
             /**
              * Status
              * @enum {string}
@@ -1283,6 +1714,12 @@ export interface components {
             epoch?: number | null;
             /** Epochs */
             epochs?: number | null;
+            /** Step */
+            step?: number | null;
+            /** Steps Total */
+            steps_total?: number | null;
+            /** Loss */
+            loss?: number | null;
             /**
              * History
              * @default []
@@ -1302,22 +1739,27 @@ export interface components {
             model_id?: string | null;
             /** Evaluation Id */
             evaluation_id?: string | null;
+            /** Report Id */
+            report_id?: string | null;
             /**
              * Steps
+             * @description a workflow run: each step's status
              * @default {}
              */
             steps: {
                 [key: string]: unknown;
             };
-            /** Error */
-            error?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Stage
              * @description what a multi-part run (a report) is doing now
              */
             stage?: string | null;
-            /** Report Id */
-            report_id?: string | null;
+            /** Error */
+            error?: string | null;
             /**
              * Request
              * @default {}
@@ -1325,14 +1767,10 @@ export interface components {
             request: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
             /** Started At */
             started_at?: string | null;
             /** Finished At */
             finished_at?: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** SavedNetwork */
         SavedNetwork: {
@@ -1450,6 +1888,11 @@ export interface components {
             document: {
                 [key: string]: unknown;
             };
+            /** Created At */
+            created_at?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            last_run?: components["schemas"]["RunRecord"] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1870,7 +2313,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["DatasetRecord"][];
                 };
             };
             /** @description Error */
@@ -1901,7 +2344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["DatasetRecord"];
                 };
             };
             /** @description Not Found */
@@ -2038,7 +2481,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["DatasetRecord"];
                 };
             };
             /** @description Bad Request */
@@ -2087,7 +2530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"][];
+                    "application/json": components["schemas"]["RunRecord"][];
                 };
             };
             /** @description Validation Error */
@@ -2120,7 +2563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -2169,7 +2612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Not Found */
@@ -2209,7 +2652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Not Found */
@@ -2249,7 +2692,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["ModelRecord"][];
                 };
             };
             /** @description Validation Error */
@@ -2324,7 +2767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["FoundationRecord"];
                 };
             };
             /** @description Error */
@@ -2422,7 +2865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["ModelRecord"];
                 };
             };
             /** @description Bad Request */
@@ -2471,7 +2914,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LineageOut"];
+                    "application/json": components["schemas"]["LineageRecord"];
                 };
             };
             /** @description Not Found */
@@ -2551,7 +2994,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["EvaluationRecord"][];
                 };
             };
             /** @description Validation Error */
@@ -2584,7 +3027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -2633,7 +3076,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["EvaluationRecord"];
                 };
             };
             /** @description Not Found */
@@ -2969,7 +3412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -3060,7 +3503,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -3140,7 +3583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -3189,7 +3632,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Report"];
+                    "application/json": components["schemas"]["ReportRecord"];
                 };
             };
             /** @description Not Found */

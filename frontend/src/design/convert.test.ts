@@ -29,7 +29,8 @@ describe("canvas <-> network document", () => {
 
   it("pins an issue on its node and reddens the edge of the port it names", () => {
     const analysis = { ...chainAnalysis(), ok: false,
-                       issues: [{ code: "shape", message: "bad", node: "fc", port: 0, severity: "error" }] };
+                       issues: [{ code: "shape", message: "bad", node: "fc", port: 0, field: null, expected: null, found: null,
+                                 severity: "error" }] };
     const { nodes, edges } = toFlow(fromDocument(chain()), analysis, new Set());
     expect(nodes.find((n) => n.id === "fc")?.data.issues).toHaveLength(1);
     expect(nodes.find((n) => n.id === "conv1")?.data.issues).toHaveLength(0);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
-import { api, unwrap } from "../api/client";
-import type { NetworkSpec, RunRecord } from "../api/types";
+import { api, call, type RunRecord } from "../api/client";
+import type { NetworkSpec } from "../design/convert";
 import { draftHasLayers, NetworkSelect, resolveNetwork, useDataChoice } from "./pickers";
 
 type Objective = "autoencoder" | "denoising" | "simclr";
@@ -48,7 +48,7 @@ export default function PretrainForm({ onLaunched }: { onLaunched: (r: RunRecord
       if (!net?.nodes?.length) throw new Error("The chosen network has no layers: draw one in Design or pick a template.");
       const body = { network: net as unknown as Record<string, unknown>, end: end || null, objective,
                      data: refOf(limit), hparams: h, name: name || null, description: "" };
-      onLaunched(unwrap(await api.POST("/api/pretrain", { body })) as RunRecord);
+      onLaunched(await call(api.POST("/api/pretrain", { body })));
     } catch (err) {
       setError((err as Error).message);
     } finally {
