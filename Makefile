@@ -6,7 +6,7 @@ WS      ?= graft-workspace
 PORT    ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install web run demo test test-fast bench bench-gpu clean openapi
+.PHONY: install web run demo test test-web test-fast bench bench-gpu clean openapi
 
 install: $(STAMP)
 
@@ -35,8 +35,12 @@ demo: install
 	rm -rf $(WS)-demo
 	.venv/bin/graft run examples/mnist_transfer.yaml --workspace $(WS)-demo
 
-test: install web
+test: install web test-web
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Vitest: the front end's pure parts (graph conversion, slicing, layout, undo history, data references)
+test-web: web
+	cd frontend && npx vitest run
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)

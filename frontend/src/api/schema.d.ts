@@ -227,7 +227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Runs */
+        /**
+         * List Runs
+         * @description Newest first; `status` keeps only the runs in it.
+         */
         get: operations["list_runs_api_runs_get"];
         put?: never;
         /**
@@ -366,6 +369,27 @@ export interface paths {
          * @description Register the model of an uploaded `.graft` package (field `file`; optional `name`) as a new model.
          */
         post: operations["import_model_api_models_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/import-weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Weights
+         * @description Bring your own foundation: an uploaded state dict (`file`: .safetensors or .pt/.pth) matched to the
+         *     network `spec` by tensor name and shape, registered as `name`.
+         */
+        post: operations["import_weights_api_models_import_weights_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -561,6 +585,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/examples/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Example
+         * @description An example workflow as its text (to edit and save) and parsed.
+         */
+        get: operations["example_api_examples__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -684,7 +728,10 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** DataRef */
+        /**
+         * DataRef
+         * @description A data set (built-in name or imported id) with optional transforms, a validation share and a split.
+         */
         DataRef: {
             /**
              * Dataset
@@ -693,6 +740,7 @@ export interface components {
             dataset: string;
             /**
              * Transforms
+             * @description limit, per_class, ... (data.transforms)
              * @example [
              *       {
              *         "limit": 1000
@@ -706,6 +754,77 @@ export interface components {
             val_fraction?: number | null;
             /** Split */
             split?: ("train" | "val" | "test") | null;
+        };
+        /**
+         * DatasetRecord
+         * @description A built-in data set (id = its name) or an imported one (id ds-...).
+         */
+        DatasetRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Builtin */
+            builtin: boolean;
+            /**
+             * Kind
+             * @description imported: the importer (folder, csv, npz, idx)
+             */
+            kind?: string | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /**
+             * Sizes
+             * @default {}
+             */
+            sizes: {
+                [key: string]: number | null;
+            };
+            /** Shape */
+            shape?: number[] | null;
+            /** Fingerprint */
+            fingerprint?: string | null;
+            /** Stats */
+            stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Source */
+            source?: string | {
+                [key: string]: unknown;
+            } | null;
+            /** License */
+            license?: string | null;
+            /**
+             * Available
+             * @description built-in: its files are here
+             */
+            available?: boolean | null;
+            /**
+             * Mean
+             * @description one data set: the training split's pixel mean
+             */
+            mean?: number | null;
+            /** Std */
+            std?: number | null;
+            /** Class Counts */
+            class_counts?: {
+                [key: string]: number;
+            } | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -772,19 +891,90 @@ export interface components {
              */
             issues: components["schemas"]["Issue"][];
         };
-        /** EvaluationRequest */
-        EvaluationRequest: {
-            /** Model */
+        /** EvaluateRequest */
+        EvaluateRequest: {
+            /**
+             * Model
+             * @description a model or foundation id (mdl-/fnd-...)
+             */
             model: string;
             /**
              * Data
              * @default mnist
              */
             data: components["schemas"]["DataRef"] | string;
-            /** Split */
+            /**
+             * Split
+             * @description default: the data's own split, else test
+             */
             split?: ("train" | "val" | "test") | null;
         };
-        /** Fit */
+        /**
+         * EvaluationRecord
+         * @description An evaluation: its summary's figures at the top level. Open: a summary may carry more figures.
+         */
+        EvaluationRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Model Id */
+            model_id?: string | null;
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Model Name */
+            model_name?: string | null;
+            /** Total */
+            total?: number | null;
+            /** Hit */
+            hit?: number | null;
+            /** Accuracy */
+            accuracy?: number | null;
+            /**
+             * Per Class
+             * @default []
+             */
+            per_class: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Confusion
+             * @default []
+             */
+            confusion: number[][];
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /** Scratch Accuracy */
+            scratch_accuracy?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ExampleWorkflow */
+        ExampleWorkflow: {
+            /** Name */
+            name: string;
+            /** Yaml */
+            yaml: string;
+            /** Document */
+            document: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * Fit
+         * @description One training inside a report: a head on the foundation, or the network from scratch (open: a fit says
+         *     more, e.g. train_loss, feature_cache, and a semi-supervised one its epochs and unlabeled_size).
+         */
         Fit: {
             /** Accuracy */
             accuracy: number;
@@ -817,6 +1007,108 @@ export interface components {
              */
             unchanged: boolean | null;
         };
+        /**
+         * FoundationRecord
+         * @description A foundation: a reusable block (sliced off a model, pretrained, or imported).
+         */
+        FoundationRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default foundation
+             * @constant
+             */
+            kind: "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Spec
+             * @description the network document (in full records)
+             */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Health */
         Health: {
             /** Ok */
@@ -839,6 +1131,7 @@ export interface components {
             epochs: number;
             /**
              * Lr
+             * @description learning rate (the peak of a onecycle schedule)
              * @default 0.001
              */
             lr: number;
@@ -854,10 +1147,46 @@ export interface components {
              */
             optimizer: "adam" | "adamw" | "sgd";
             /**
+             * Schedule
+             * @default onecycle
+             * @enum {string}
+             */
+            schedule: "none" | "onecycle" | "cosine";
+            /**
+             * Weight Decay
+             * @default 0
+             */
+            weight_decay: number;
+            /**
+             * Momentum
+             * @description sgd only
+             * @default 0.9
+             */
+            momentum: number;
+            /**
+             * Label Smoothing
+             * @default 0
+             */
+            label_smoothing: number;
+            /**
              * Seed
              * @default 0
              */
             seed: number;
+            /**
+             * Precision
+             * @description auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32
+             * @default auto
+             * @enum {string}
+             */
+            precision: "auto" | "bf16" | "fp32";
+            /**
+             * Device
+             * @description auto (CUDA when present), cpu or cuda
+             * @default auto
+             * @enum {string}
+             */
+            device: "auto" | "cpu" | "cuda";
         } & {
             [key: string]: unknown;
         };
@@ -954,10 +1283,10 @@ export interface components {
             accuracy?: number | null;
         };
         /**
-         * LineageOut
+         * LineageRecord
          * @description The graph (nodes, edges), ops.lineage's groups, and for every Foundation node whether its weights held.
          */
-        LineageOut: {
+        LineageRecord: {
             /** Nodes */
             nodes: components["schemas"]["LineageNode"][];
             /** Edges */
@@ -983,13 +1312,192 @@ export interface components {
              * @default
              */
             name: string;
-            /** Kind */
-            kind: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "model" | "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
             /** Spec */
             spec: {
                 [key: string]: unknown;
             };
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
             analysis: components["schemas"]["Analysis"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ModelRecord
+         * @description A model or a foundation. Open: provenance without a column (slice, imported, pretraining, ...) comes
+         *     back as top-level fields.
+         */
+        ModelRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "model" | "foundation";
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Spec
+             * @description the network document (in full records)
+             */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /**
+             * Foundation Ids
+             * @default []
+             */
+            foundation_ids: string[];
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /** Data Fingerprint */
+            data_fingerprint?: string | null;
+            /** Data Stats */
+            data_stats?: {
+                [key: string]: unknown;
+            } | null;
+            /** Hparams */
+            hparams?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @default {}
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Accuracy
+             * @description validation accuracy, else training accuracy
+             */
+            accuracy?: number | null;
+            /** Versions */
+            versions?: {
+                [key: string]: string;
+            } | null;
+            /** Block Sha256 */
+            block_sha256?: {
+                [key: string]: string;
+            } | null;
+            /** Weights Sha256 */
+            weights_sha256?: string | null;
+            /** Params */
+            params?: number | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Output Shape */
+            output_shape?: number[] | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Slice */
+            slice?: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported?: {
+                [key: string]: unknown;
+            } | null;
+            /** Pretraining */
+            pretraining?: {
+                [key: string]: unknown;
+            } | null;
+            /** Semi Supervised */
+            semi_supervised?: {
+                [key: string]: unknown;
+            } | null;
         } & {
             [key: string]: unknown;
         };
@@ -1019,7 +1527,7 @@ export interface components {
         };
         /**
          * PretrainHparams
-         * @description The pretraining knobs the workbench offers; workflows and the CLI reach the rest (engine.objectives).
+         * @description Pretraining knobs (engine.objectives): the optimizer's, the augmentations' and the objectives' extras.
          */
         PretrainHparams: {
             /**
@@ -1039,16 +1547,32 @@ export interface components {
              */
             batch_size: number;
             /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
              * Optimizer
              * @default adamw
              * @enum {string}
              */
             optimizer: "adam" | "adamw" | "sgd";
             /**
-             * Seed
-             * @default 0
+             * Weight Decay
+             * @default 0.0001
              */
-            seed: number;
+            weight_decay: number;
+            /**
+             * Momentum
+             * @default 0.9
+             */
+            momentum: number;
+            /**
+             * Schedule
+             * @default cosine
+             * @enum {string}
+             */
+            schedule: "none" | "cosine";
             /**
              * Temperature
              * @description simclr: NT-Xent temperature
@@ -1056,11 +1580,64 @@ export interface components {
              */
             temperature: number;
             /**
+             * Projection Dim
+             * @description simclr: projection head width
+             * @default 64
+             */
+            projection_dim: number;
+            /**
+             * Hidden
+             * @description simclr: projection head hidden width
+             * @default 256
+             */
+            hidden: number;
+            /**
+             * Shift
+             * @description augmentation: largest shift, a fraction of the side
+             * @default 0.15
+             */
+            shift: number;
+            /**
+             * Rotate
+             * @description augmentation: largest rotation in degrees
+             * @default 15
+             */
+            rotate: number;
+            /**
+             * Zoom
+             * @description augmentation: [low, high] scale
+             */
+            zoom?: number[];
+            /**
+             * Aug Noise
+             * @description augmentation: gaussian noise
+             * @default 0.1
+             */
+            aug_noise: number;
+            /**
+             * Erase
+             * @description augmentation: chance of erasing a patch
+             * @default 0
+             */
+            erase: number;
+            /**
              * Noise
              * @description denoising: strength of the corruption
              * @default 0.5
              */
             noise: number;
+            /**
+             * Device
+             * @default auto
+             * @enum {string}
+             */
+            device: "auto" | "cpu" | "cuda";
+            /**
+             * Precision
+             * @default auto
+             * @enum {string}
+             */
+            precision: "auto" | "bf16" | "fp32";
         };
         /** PretrainRequest */
         PretrainRequest: {
@@ -1101,8 +1678,11 @@ export interface components {
              */
             description: string;
         };
-        /** Record */
-        Record: {
+        /**
+         * ReportRecord
+         * @description A transfer report: per label budget, a head on the frozen foundation against the network from scratch.
+         */
+        ReportRecord: {
             /** Id */
             id: string;
             /**
@@ -1110,13 +1690,8 @@ export interface components {
              * @default
              */
             name: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /** Report */
-        Report: {
-            /** Id */
-            id: string;
+            /** Created At */
+            created_at?: string | null;
             /**
              * Kind
              * @default transfer
@@ -1133,8 +1708,6 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
             /** Test */
             test: {
                 [key: string]: unknown;
@@ -1143,10 +1716,36 @@ export interface components {
             test_size: number;
             /** Rows */
             rows: components["schemas"]["ReportRow"][];
-        } & {
-            [key: string]: unknown;
+            /**
+             * Head
+             * @default []
+             */
+            head: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Hparams
+             * @default {}
+             */
+            hparams: {
+                [key: string]: unknown;
+            };
+            /** Unlabeled */
+            unlabeled?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Machine
+             * @default {}
+             */
+            machine: {
+                [key: string]: unknown;
+            };
         };
-        /** ReportRequest */
+        /**
+         * ReportRequest
+         * @description A transfer report: per label budget, a head on the frozen foundation against the network from scratch.
+         */
         ReportRequest: {
             /**
              * Foundation
@@ -1200,13 +1799,18 @@ export interface components {
             /** Gain */
             gain: number;
             semi_supervised?: components["schemas"]["Fit"] | null;
-        } & {
-            [key: string]: unknown;
         };
         /** ReportSummary */
         ReportSummary: {
             /** Id */
             id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
             /**
              * Kind
              * @default transfer
@@ -1223,22 +1827,23 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
-        } & {
-            [key: string]: unknown;
         };
-        /** Run */
-        Run: {
+        /**
+         * RunRecord
+         * @description A run as the API shows it: progress flattened to a fraction plus its details.
+         */
+        RunRecord: {
             /** Id */
             id: string;
-            /** Kind */
-            kind: string;
             /**
              * Name
              * @default
              */
             name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Kind */
+            kind: string;
             /**
              * Status
              * @enum {string}
@@ -1252,6 +1857,12 @@ export interface components {
             epoch?: number | null;
             /** Epochs */
             epochs?: number | null;
+            /** Step */
+            step?: number | null;
+            /** Steps Total */
+            steps_total?: number | null;
+            /** Loss */
+            loss?: number | null;
             /**
              * History
              * @default []
@@ -1271,22 +1882,27 @@ export interface components {
             model_id?: string | null;
             /** Evaluation Id */
             evaluation_id?: string | null;
+            /** Report Id */
+            report_id?: string | null;
             /**
              * Steps
+             * @description a workflow run: each step's status
              * @default {}
              */
             steps: {
                 [key: string]: unknown;
             };
-            /** Error */
-            error?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Stage
              * @description what a multi-part run (a report) is doing now
              */
             stage?: string | null;
-            /** Report Id */
-            report_id?: string | null;
+            /** Error */
+            error?: string | null;
             /**
              * Request
              * @default {}
@@ -1294,14 +1910,10 @@ export interface components {
             request: {
                 [key: string]: unknown;
             };
-            /** Created At */
-            created_at?: string | null;
             /** Started At */
             started_at?: string | null;
             /** Finished At */
             finished_at?: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** SavedNetwork */
         SavedNetwork: {
@@ -1319,7 +1931,7 @@ export interface components {
         /**
          * SemiSupervised
          * @description Label propagation: the unlabeled images join training with labels spread from `data`'s over the frozen
-         *     foundation's nearest-neighbour graph. Needs a network whose frozen Foundation alone reads the input.
+         *     foundation's nearest-neighbour graph (engine.propagate). The unlabeled images' labels are never read.
          */
         SemiSupervised: {
             /**
@@ -1336,16 +1948,19 @@ export interface components {
             method: "label_propagation";
             /**
              * K
+             * @description neighbours per image in the graph
              * @default 10
              */
             k: number;
             /**
              * Alpha
+             * @description how far labels spread (label spreading's alpha)
              * @default 0.99
              */
             alpha: number;
             /**
              * Gamma
+             * @description power of the cosine affinities
              * @default 3
              */
             gamma: number;
@@ -1355,13 +1970,25 @@ export interface components {
              */
             iterations: number;
         };
-        /** SliceRequest */
+        /**
+         * SliceRequest
+         * @description The body of POST /models/{id}/slice (the model is the path's).
+         */
         SliceRequest: {
-            /** Nodes */
+            /**
+             * Nodes
+             * @description node ids to keep
+             */
             nodes?: string[] | null;
-            /** Start */
+            /**
+             * Start
+             * @description keep from this node...
+             */
             start?: string | null;
-            /** End */
+            /**
+             * End
+             * @description ...to this node
+             */
             end?: string | null;
             /** Name */
             name?: string | null;
@@ -1419,6 +2046,11 @@ export interface components {
             document: {
                 [key: string]: unknown;
             };
+            /** Created At */
+            created_at?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            last_run?: components["schemas"]["RunRecord"] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1839,7 +2471,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["DatasetRecord"][];
                 };
             };
             /** @description Error */
@@ -1870,7 +2502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["DatasetRecord"];
                 };
             };
             /** @description Not Found */
@@ -2007,7 +2639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["DatasetRecord"];
                 };
             };
             /** @description Bad Request */
@@ -2042,6 +2674,7 @@ export interface operations {
     list_runs_api_runs_get: {
         parameters: {
             query?: {
+                status?: ("queued" | "running" | "done" | "failed" | "cancelled" | "interrupted") | null;
                 limit?: number;
             };
             header?: never;
@@ -2056,10 +2689,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"][];
+                    "application/json": components["schemas"]["RunRecord"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2089,7 +2722,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -2138,7 +2771,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Not Found */
@@ -2178,7 +2811,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Not Found */
@@ -2218,7 +2851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["ModelRecord"][];
                 };
             };
             /** @description Validation Error */
@@ -2293,7 +2926,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["FoundationRecord"];
                 };
             };
             /** @description Error */
@@ -2391,7 +3024,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["ModelRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_weights_api_models_import_weights_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    /** @description the network document (JSON or YAML) the weights belong to */
+                    spec: string;
+                    name: string;
+                    /** @enum {string} */
+                    kind?: "foundation" | "model";
+                    allow_missing?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRecord"];
                 };
             };
             /** @description Bad Request */
@@ -2440,7 +3133,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LineageOut"];
+                    "application/json": components["schemas"]["LineageRecord"];
                 };
             };
             /** @description Not Found */
@@ -2520,7 +3213,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"][];
+                    "application/json": components["schemas"]["EvaluationRecord"][];
                 };
             };
             /** @description Validation Error */
@@ -2543,7 +3236,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EvaluationRequest"];
+                "application/json": components["schemas"]["EvaluateRequest"];
             };
         };
         responses: {
@@ -2553,7 +3246,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -2602,7 +3295,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Record"];
+                    "application/json": components["schemas"]["EvaluationRecord"];
                 };
             };
             /** @description Not Found */
@@ -2938,7 +3631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -2970,6 +3663,46 @@ export interface operations {
             };
         };
     };
+    example_api_examples__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExampleWorkflow"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     start_pretrain_api_pretrain_post: {
         parameters: {
             query?: never;
@@ -2989,7 +3722,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -3069,7 +3802,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunRecord"];
                 };
             };
             /** @description Error */
@@ -3118,7 +3851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Report"];
+                    "application/json": components["schemas"]["ReportRecord"];
                 };
             };
             /** @description Not Found */

@@ -1,6 +1,6 @@
 import { useState } from "react";
-import { upload } from "../api/http";
-import type { DatasetRecord } from "../api/types";
+import type { DatasetRecord } from "../api/client";
+import { upload } from "../api/upload";
 
 /** Upload an IDX / CSV / NPZ / image archive; shows progress and the server's error verbatim. */
 export default function ImportForm({ onImported }: { onImported: (d: DatasetRecord) => void }) {
@@ -18,7 +18,7 @@ export default function ImportForm({ onImported }: { onImported: (d: DatasetReco
     setError(null);
     setProgress(0);
     try {
-      const rec = await upload<DatasetRecord>("/datasets/import", form, setProgress);
+      const rec = await upload<DatasetRecord>("/api/datasets/import", form, setProgress);
       setFile(null);
       setName("");
       onImported(rec);

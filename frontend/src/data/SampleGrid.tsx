@@ -1,28 +1,35 @@
 import { useState } from "react";
-import { asList } from "../api/http";
-import type { DatasetRecord, SampleRow } from "../api/types";
+import { api, type DatasetRecord } from "../api/client";
 import { useApi } from "../hooks/useApi";
 
 const PAGE = 48;
-const toRows = (raw: unknown) => ({
-  rows: asList<SampleRow>(raw, "rows", "samples"),
-  eof: Boolean((raw as { eof?: boolean })?.eof),
-});
+type Split = "train" | "val" | "test";
+
+/** One image of a data set's page (a Page's rows are free objects on the server). */
+interface SampleRow {
+  index: number;
+  label: number;
+  class?: string;
+  image_url?: string;
+}
 
 /** A page of images with their labels; filter by class, flip through pages. */
 export default function SampleGrid({ ds }: { ds: DatasetRecord }) {
-  const splits = Object.keys(ds.splits ?? ds.sizes ?? { train: 0, test: 0 });
-  const [split, setSplit] = useState(splits[0] ?? "train");
+  const splits = Object.keys(ds.sizes).filter((s): s is Split => ["train", "val", "test"].includes(s));
+  const [split, setSplit] = useState<Split>(splits[0] ?? "train");
   const [label, setLabel] = useState("");
   const [offset, setOffset] = useState(0);
-  const q = `split=${split}&offset=${offset}&limit=${PAGE}${label !== "" ? `&label=${label}` : ""}`;
-  const { data, error, loading } = useApi(`/datasets/${ds.id}/samples?${q}`, toRows);
-  const classes = ds.classes ?? [];
+  const query = { split, offset, limit: PAGE, ...(label !== "" ? { label: Number(label) } : {}) };
+  const page = useApi((signal) => api.GET("/api/datasets/{id}/samples", { params: { path: { id: ds.id }, query }, signal }),
+                      [ds.id, split, offset, label]);
+  const { error, loading } = page;
+  const data = page.data && { rows: page.data.rows as unknown as SampleRow[], eof: page.data.eof };
+  const classes = ds.classes;
   return (
     <div className="card list" style={{ gap: 10 }}>
       <div className="page-head">
         <h2 style={{ margin: 0 }}>Preview</h2>
-        <select aria-label="Split" value={split} onChange={(e) => { setSplit(e.target.value); setOffset(0); }}>
+        <select aria-label="Split" value={split} onChange={(e) => { setSplit(e.target.value as Split); setOffset(0); }}>
           {splits.map((s) => <option key={s}>{s}</option>)}
         </select>
         <select aria-label="Filter by class" value={label} onChange={(e) => { setLabel(e.target.value); setOffset(0); }}>

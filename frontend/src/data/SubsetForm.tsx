@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { DatasetRecord } from "../api/types";
+import type { DatasetRecord } from "../api/client";
 import { describeRef, saveView, type DataRef } from "../lib/dataRefs";
 
 /** Build a subset / relabelling of a data set as a data reference (transforms are data, see design.md). */

@@ -1,9 +1,8 @@
 import { useEffect } from "react";
-import { asList, get, send } from "../api/http";
-import type { Analysis, NetworkSpec, SavedNetwork } from "../api/types";
+import { api, call, type Analysis } from "../api/client";
 import { useApi } from "../hooks/useApi";
-import { fmtCount, fmtShape, type Drawing } from "./convert";
-import { fetchTemplate, networkOf } from "./useDesignerData";
+import { fmtCount, fmtShape, type Drawing, type NetworkSpec } from "./convert";
+import { fetchSaved, fetchTemplate } from "./useDesignerData";
 
 interface Props {
   drawing: Drawing;
@@ -27,19 +26,17 @@ interface Props {
   onTrain: () => void;
 }
 
-const toSaved = (raw: unknown) => asList<SavedNetwork>(raw, "networks");
-
 /** Name, templates, open/save, undo/redo, layout, and the live analysis status of the drawing. */
 export default function DesignToolbar(p: Props) {
-  const saved = useApi("/networks", toSaved);
+  const saved = useApi((signal) => api.GET("/api/networks", { signal }), []);
 
   const save = async () => {
     try {
-      const body = { name: p.doc.name, network: p.doc };
-      const rec = p.savedId
-        ? await send<SavedNetwork>("PUT", `/networks/${p.savedId}`, body)
-        : await send<SavedNetwork>("POST", "/networks", body);
-      p.onSaved(rec.id ?? p.savedId);
+      const body = { name: p.doc.name ?? "", network: { ...p.doc } };
+      const rec = await call(p.savedId
+        ? api.PUT("/api/networks/{id}", { params: { path: { id: p.savedId } }, body })
+        : api.POST("/api/networks", { body }));
+      p.onSaved(rec.id);
       p.onMessage(`Saved “${p.doc.name}”.`);
       saved.reload();
     } catch (e) {
@@ -56,7 +53,7 @@ export default function DesignToolbar(p: Props) {
   });
 
   const open = async (id: string) => {
-    try { p.onLoad(networkOf(await get(`/networks/${id}`)), id); p.onMessage(null); }
+    try { p.onLoad(await fetchSaved(id), id); p.onMessage(null); }
     catch (e) { p.onMessage(`Open failed: ${(e as Error).message}`); }
   };
   const template = async (name: string) => {

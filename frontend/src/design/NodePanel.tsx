@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
-import type { Analysis, Issue, LayerSchema } from "../api/types";
+import type { Analysis, Issue, LayerSchema } from "../api/client";
 import { fmtCount, fmtShape, ID_RE, INPUT_ID, type Drawing } from "./convert";
-import ParamsForm from "./ParamsForm";
+import ParamsForm, { type JsonSchema } from "./ParamsForm";
 
 interface Props {
   drawing: Drawing;
@@ -119,7 +119,7 @@ export default function NodePanel({ drawing, selectedId, layers, analysis, onEdi
           </label>
         </>
       ) : layer ? (
-        <ParamsForm schema={layer.params} values={params} issues={nodeIssues} onChange={setParams} />
+        <ParamsForm schema={layer.params as JsonSchema} values={params} issues={nodeIssues} onChange={setParams} />
       ) : (
         <div className="error-box small">Unknown layer type “{node.type}”.</div>
       )}

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import type { LayerSchema, ModelRecord } from "../api/types";
+import type { LayerSchema, ModelRecord } from "../api/client";
 
 export const DND_TYPE = "application/x-graft-layer";
 

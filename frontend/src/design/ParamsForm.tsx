@@ -1,5 +1,23 @@
 import { useEffect, useState } from "react";
-import type { Issue, JsonSchema } from "../api/types";
+import type { Issue } from "../api/client";
+
+/** The JSON Schema of a layer's parameters (GET /api/layers gives it as a free object): the parts this form reads. */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+}
 
 interface Props {
   schema: JsonSchema;

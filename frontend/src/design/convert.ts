@@ -1,6 +1,31 @@
 import type { Edge, Node } from "@xyflow/react";
-import type { Analysis, Issue, NetworkSpec, NodeSpec } from "../api/types";
+import type { Analysis, Issue } from "../api/client";
 import type { Measured } from "./useMeasured";
+
+export type { Analysis };
+
+// The network document (graft.network/v1) as the canvas edits it. The API carries networks as free JSON
+// objects (the server validates them and answers with an Analysis), so its schema does not name these fields.
+export interface NodeSpec {
+  id: string;
+  type: string;
+  params?: Record<string, unknown>;
+  inputs?: string[];
+  network?: NetworkSpec | null;
+  position?: { x: number; y: number } | null;
+}
+
+export interface NetworkSpec {
+  format?: string;
+  name?: string;
+  description?: string;
+  input: { shape: number[] };
+  nodes: NodeSpec[];
+  outputs?: string[] | null;
+}
+
+/** A network document the server sent as a free object (a template's, a saved network's, a model's spec). */
+export const asNetwork = (doc: { [key: string]: unknown }) => doc as unknown as NetworkSpec;
 
 export const INPUT_ID = "input";
 export const ID_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

@@ -1,6 +1,5 @@
 import dagre from "@dagrejs/dagre";
-import type { NetworkSpec } from "../api/types";
-import { INPUT_ID } from "./convert";
+import { INPUT_ID, type NetworkSpec } from "./convert";
 
 const NODE_W = 190;
 const NODE_H = 70;

@@ -1,32 +1,16 @@
 import { useEffect, useState } from "react";
-import { asList, get, send } from "../api/http";
-import type { Analysis, LayerSchema, ModelRecord, NetworkSpec } from "../api/types";
+import { api, call, type Analysis } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { useDebounced } from "../hooks/useDebounced";
-
-export const toLayers = (raw: unknown) => asList<LayerSchema>(raw, "layers");
-export const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
-export const toTemplates = (raw: unknown) =>
-  asList<string | { name: string; description?: string }>(raw, "templates")
-    .map((t) => (typeof t === "string" ? { name: t, description: "" } : t));
-
-/** Template / saved-network / model responses may wrap the document; take the network out. */
-export function networkOf(raw: unknown): NetworkSpec {
-  const r = raw as Record<string, unknown>;
-  for (const k of ["network", "spec", "document"]) {
-    const v = r?.[k] as NetworkSpec | undefined;
-    if (v && Array.isArray(v.nodes)) return v;
-  }
-  return raw as NetworkSpec;
-}
+import { asNetwork, type NetworkSpec } from "./convert";
 
 export function useCatalog() {
-  const layers = useApi("/layers", toLayers);
-  const models = useApi("/models", toModels);
-  const templates = useApi("/templates", toTemplates);
+  const layers = useApi((signal) => api.GET("/api/layers", { signal }), []);
+  const foundations = useApi((signal) => api.GET("/api/models", { params: { query: { kind: "foundation" } }, signal }), []);
+  const templates = useApi((signal) => api.GET("/api/templates", { signal }), []);
   return {
     layers: layers.data ?? [], layersError: layers.error,
-    foundations: (models.data ?? []).filter((m) => m.kind === "foundation"),
+    foundations: foundations.data ?? [],
     templates: templates.data ?? [],
   };
 }
@@ -38,7 +22,7 @@ export function useAnalysis(doc: NetworkSpec, ms = 300) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    send<Analysis>("POST", "/networks/analyze", debounced, ctl.signal)
+    call(api.POST("/api/networks/analyze", { body: { ...debounced }, signal: ctl.signal }))
       .then((a) => { setAnalysis(a); setError(null); })
       .catch((e: Error) => e.name !== "AbortError" && setError(e.message));
     return () => ctl.abort();
@@ -46,5 +30,9 @@ export function useAnalysis(doc: NetworkSpec, ms = 300) {
   return { analysis, error, pending: debounced !== doc };
 }
 
-export const fetchTemplate = async (name: string) => networkOf(await get(`/templates/${encodeURIComponent(name)}`));
-export const fetchModelSpec = async (id: string) => networkOf(await get(`/models/${encodeURIComponent(id)}`));
+export const fetchTemplate = async (name: string) =>
+  asNetwork((await call(api.GET("/api/templates/{name}", { params: { path: { name } } }))).network);
+export const fetchSaved = async (id: string) =>
+  asNetwork((await call(api.GET("/api/networks/{id}", { params: { path: { id } } }))).network);
+export const fetchModelSpec = async (id: string) =>
+  asNetwork((await call(api.GET("/api/models/{id}", { params: { path: { id } } }))).spec ?? {});

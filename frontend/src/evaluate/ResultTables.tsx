@@ -1,9 +1,19 @@
-import type { Evaluation } from "../api/types";
+import type { EvaluationRecord } from "../api/client";
 
-const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+/** One class's row of an evaluation's summary (the record keeps these rows as free objects). */
+interface PerClass {
+  class: string;
+  label: number;
+  total: number;
+  hit: number;
+  accuracy: number;
+}
+export const perClassOf = (ev: EvaluationRecord) => ev.per_class as unknown as PerClass[];
+
+const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 100).toFixed(2)}%` : "—");
 
 /** The seed's `total 10000 / hit 9658` table and the per-class breakdown. */
-export default function ResultTables({ ev }: { ev: Evaluation }) {
+export default function ResultTables({ ev }: { ev: EvaluationRecord }) {
   return (
     <div className="row">
       <div className="card">
@@ -21,7 +31,7 @@ export default function ResultTables({ ev }: { ev: Evaluation }) {
         <table aria-label="Per-class result">
           <thead><tr><th>Class</th><th className="num">Label</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th></tr></thead>
           <tbody>
-            {ev.per_class.map((c) => (
+            {perClassOf(ev).map((c) => (
               <tr key={c.label}><td>{c.class}</td><td className="num">{c.label}</td><td className="num">{c.total}</td>
                 <td className="num">{c.hit}</td><td className="num">{pct(c.accuracy)}</td></tr>
             ))}

@@ -1,6 +1,14 @@
 import { useEffect, useState } from "react";
-import { asList, get } from "../api/http";
-import type { EvalSample } from "../api/types";
+import { api, call } from "../api/client";
+
+/** One per-sample row as the server's view gives it (a Page's rows are free objects): class names, not numbers. */
+interface EvalSample {
+  index: number;
+  label: string;
+  prediction: string;
+  confidence: number;
+  hit: boolean;
+}
 
 const PAGE = 20;
 
@@ -14,9 +22,9 @@ export default function SampleTable({ evalId, classes, cell }: {
   useEffect(() => setOffset(0), [cell]);
   useEffect(() => {
     const ctl = new AbortController();
-    const filter = cell ? `&label=${cell[0]}&pred=${cell[1]}` : "";
-    get<unknown>(`/evaluations/${evalId}/samples?offset=${offset}&limit=${PAGE}${filter}`, ctl.signal)
-      .then((raw) => { setPage({ rows: asList<EvalSample>(raw, "rows", "samples"), eof: Boolean((raw as { eof?: boolean }).eof) }); setError(null); })
+    const query = { offset, limit: PAGE, ...(cell ? { label: cell[0], pred: cell[1] } : {}) };
+    call(api.GET("/api/evaluations/{id}/samples", { params: { path: { id: evalId }, query }, signal: ctl.signal }))
+      .then((p) => { setPage({ rows: p.rows as unknown as EvalSample[], eof: p.eof }); setError(null); })
       .catch((e: Error) => e.name !== "AbortError" && setError(e.message));
     return () => ctl.abort();
   }, [evalId, offset, cell]);

@@ -1,24 +1,28 @@
 import { useCallback, useEffect, useState } from "react";
-import { get } from "../api/http";
+import { unwrap } from "../api/client";
 
-/** GET a resource; `reload()` fetches it again. `path` null means "nothing to load yet". */
-export function useApi<T>(path: string | null, map?: (raw: unknown) => T) {
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+/** Load with the typed client, e.g. `useApi((signal) => api.GET("/api/models", { signal }), [])`; `reload()`
+ * loads again. A null `load` means "nothing to load yet". `deps` say when the request changes. */
+export function useApi<T>(load: ((signal: AbortSignal) => Promise<Answer<T>>) | null, deps: unknown[]) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  const idle = load === null;
 
   useEffect(() => {
-    if (path === null) {
+    if (load === null) {
       setData(null);
       return;
     }
     const ctl = new AbortController();
     setLoading(true);
-    get<unknown>(path, ctl.signal)
-      .then((raw) => {
-        setData(map ? map(raw) : (raw as T));
+    load(ctl.signal)
+      .then((answer) => {
+        setData(unwrap(answer));
         setError(null);
       })
       .catch((e: Error) => {
@@ -26,9 +30,9 @@ export function useApi<T>(path: string | null, map?: (raw: unknown) => T) {
       })
       .finally(() => !ctl.signal.aborted && setLoading(false));
     return () => ctl.abort();
-    // map is expected to be a stable module-level function
+    // `load` is a fresh closure every render: `deps` (and whether there is one) say when it changes
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [path, tick]);
+  }, [idle, tick, ...deps]);
 
   return { data, error, loading, reload, setData };
 }

@@ -1,10 +1,9 @@
 import { useMemo } from "react";
 import { Background, Position, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import dagre from "@dagrejs/dagre";
-import type { components } from "../api/schema";
+import type { LineageRecord } from "../api/client";
 
-export type LineageOut = components["schemas"]["LineageOut"];
-type Check = components["schemas"]["FoundationCheck"];
+type Check = LineageRecord["foundation_checks"][number];
 
 /** "unchanged" / "changed" / "unknown" for a Foundation node: did a frozen foundation keep its weights? */
 export function CheckBadge({ check }: { check: Check }) {
@@ -16,7 +15,7 @@ export function CheckBadge({ check }: { check: Check }) {
 
 /** Models and foundations as a left-to-right graph of where each came from (sliced, grafted), with each frozen
  *  foundation's check on the model that grafted it. */
-export default function LineageGraph({ lineage, current, onOpen }: { lineage: LineageOut; current: string; onOpen: (id: string) => void }) {
+export default function LineageGraph({ lineage, current, onOpen }: { lineage: LineageRecord; current: string; onOpen: (id: string) => void }) {
   const { nodes, edges } = useMemo(() => {
     const g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: "LR", nodesep: 20, ranksep: 70 });

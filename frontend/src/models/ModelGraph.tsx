@@ -1,8 +1,7 @@
 import { useMemo, useState } from "react";
 import { Background, Controls, ReactFlow, ReactFlowProvider, type NodeChange } from "@xyflow/react";
-import { send } from "../api/http";
-import type { ModelRecord } from "../api/types";
-import { fmtCount, fromDocument, INPUT_ID, toFlow } from "../design/convert";
+import { api, call, type ModelDetail, type ModelRecord } from "../api/client";
+import { asNetwork, fmtCount, fromDocument, INPUT_ID, toFlow } from "../design/convert";
 import LayerNode from "../design/LayerNode";
 import { isChain, rowLayout } from "../design/layout";
 import { useMeasured } from "../design/useMeasured";
@@ -14,8 +13,8 @@ const PER_ROW = 4;
 
 /** A trained model's network, read-only; select layers (click, Shift-click, Shift-drag, double-click) to keep
  * as a foundation. The selection is checked here first, so a part that cannot stand alone says why. */
-export default function ModelGraph({ model, onSliced }: { model: ModelRecord; onSliced: (f: ModelRecord) => void }) {
-  const doc = model.spec!;
+export default function ModelGraph({ model, onSliced }: { model: ModelDetail; onSliced: (f: ModelRecord) => void }) {
+  const doc = useMemo(() => asNetwork(model.spec), [model.spec]);
   const chain = isChain(doc);
   const drawing = useMemo(() => {
     if (!chain) return laidOut(doc);
@@ -27,7 +26,7 @@ export default function ModelGraph({ model, onSliced }: { model: ModelRecord; on
   const [name, setName] = useState(`${model.name}-foundation`);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const analysis = model.analysis ?? null;
+  const analysis = model.analysis;
   const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected, { measured, horizontal: chain }),
     [drawing, analysis, selected, measured, chain]);
   const onNodesChange = (changes: NodeChange[]) => {
@@ -48,7 +47,7 @@ export default function ModelGraph({ model, onSliced }: { model: ModelRecord; on
     setBusy(true);
     setError(null);
     try {
-      onSliced(await send<ModelRecord>("POST", `/models/${model.id}/slice`, { nodes: part.keep, name }));
+      onSliced(await call(api.POST("/api/models/{id}/slice", { params: { path: { id: model.id } }, body: { nodes: part.keep, name } })));
       setSelected(new Set());
     } catch (e) {
       setError((e as Error).message);

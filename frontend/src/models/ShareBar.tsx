@@ -1,6 +1,6 @@
 import { useRef, useState } from "react";
-import { ApiError, upload } from "../api/http";
-import type { ModelRecord } from "../api/types";
+import { api, unwrap, type ModelRecord } from "../api/client";
+import { upload } from "../api/upload";
 
 const FORMATS = [
   { format: "graft", label: "Download .graft", title: "A package another graft workspace can import (weights, network, card)" },
@@ -8,15 +8,14 @@ const FORMATS = [
   { format: "python", label: "Python", title: "model.py (plain PyTorch) + model.safetensors, zipped" },
 ] as const;
 
+type Format = (typeof FORMATS)[number]["format"];
+
 /** Fetch a download so that a failure shows its message here instead of saving an error page as a file. */
-async function download(url: string) {
-  const res = await fetch(url);
-  if (!res.ok) {
-    const body = await res.json().catch(() => null);
-    throw new ApiError(res.status, body?.detail?.message ?? `${res.status} ${res.statusText}`);
-  }
-  const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "download";
-  const href = URL.createObjectURL(await res.blob());
+async function download(id: string, format: Format) {
+  const answer = await api.GET("/api/models/{id}/export", { params: { path: { id }, query: { format } }, parseAs: "blob" });
+  const blob = unwrap(answer);
+  const name = /filename="([^"]+)"/.exec(answer.response.headers.get("content-disposition") ?? "")?.[1] ?? "download";
+  const href = URL.createObjectURL(blob);
   const a = Object.assign(document.createElement("a"), { href, download: name });
   a.click();
   setTimeout(() => URL.revokeObjectURL(href), 1000);
@@ -26,10 +25,10 @@ async function download(url: string) {
 export function ExportButtons({ model, onCard }: { model: ModelRecord; onCard: () => void }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const go = async (format: string) => {
+  const go = async (format: Format) => {
     setBusy(format);
     setError(null);
-    try { await download(`/api/models/${model.id}/export?format=${format}`); }
+    try { await download(model.id, format); }
     catch (e) { setError((e as Error).message); }
     finally { setBusy(null); }
   };
@@ -55,7 +54,7 @@ export function ImportPackage({ onImported }: { onImported: (m: ModelRecord) => 
     form.append("file", file);
     setError(null);
     setProgress(0);
-    try { onImported(await upload<ModelRecord>("/models/import", form, setProgress)); }
+    try { onImported(await upload<ModelRecord>("/api/models/import", form, setProgress)); }
     catch (e) { setError(`${file.name}: ${(e as Error).message}`); }
     finally { setProgress(null); if (input.current) input.current.value = ""; }
   };

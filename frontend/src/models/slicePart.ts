@@ -1,5 +1,4 @@
-import type { Analysis, NetworkSpec } from "../api/types";
-import { fmtShape, INPUT_ID } from "../design/convert";
+import { fmtShape, INPUT_ID, type Analysis, type NetworkSpec } from "../design/convert";
 
 export interface Part {
   keep: string[]; // in network order

@@ -1,39 +1,36 @@
 import { useState } from "react";
-import { asList } from "../api/http";
-import type { DatasetRecord } from "../api/types";
+import { api, type DatasetRecord } from "../api/client";
 import ImportForm from "../data/ImportForm";
 import SampleGrid from "../data/SampleGrid";
 import SubsetForm from "../data/SubsetForm";
 import { useApi } from "../hooks/useApi";
 import { deleteView, describeRef, loadViews } from "../lib/dataRefs";
 
-const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
-
 function Stats({ ds }: { ds: DatasetRecord }) {
   const fmt = (v: unknown) => (Array.isArray(v) ? v.map((x) => Number(x).toFixed(3)).join(", ") : typeof v === "number" ? v.toFixed(3) : String(v ?? "—"));
-  const stats = { ...(ds.stats ?? {}), ...(ds.mean !== undefined ? { mean: ds.mean } : {}), ...(ds.std !== undefined ? { std: ds.std } : {}) };
+  const stats = { ...(ds.stats ?? {}), ...(ds.mean != null ? { mean: ds.mean } : {}), ...(ds.std != null ? { std: ds.std } : {}) };
   const counts = ds.class_counts;
   return (
     <div className="card">
       <h2>{ds.name} <span className="muted small mono">{ds.id}</span></h2>
       <table className="result-table"><tbody>
-        <tr><td>Samples</td><td className="num">{(ds.splits ?? ds.sizes) ? Object.entries((ds.splits ?? ds.sizes)!).map(([k, v]) => `${k} ${v?.toLocaleString("en-US") ?? "?"}`).join(" · ") : ds.size?.toLocaleString("en-US") ?? "—"}</td></tr>
+        <tr><td>Samples</td><td className="num">{Object.entries(ds.sizes).map(([k, v]) => `${k} ${v?.toLocaleString("en-US") ?? "?"}`).join(" · ") || "—"}</td></tr>
         {ds.shape && <tr><td>Image shape</td><td className="num">({ds.shape.join(", ")})</td></tr>}
-        <tr><td>Classes</td><td>{(ds.classes ?? []).length}: {(ds.classes ?? []).join(", ")}</td></tr>
+        <tr><td>Classes</td><td>{ds.classes.length}: {ds.classes.join(", ")}</td></tr>
         {Object.entries(stats).filter(([, v]) => typeof v !== "object" || Array.isArray(v)).map(([k, v]) => (
           <tr key={k}><td>{k}</td><td className="num">{fmt(v)}</td></tr>
         ))}
-        {counts && <tr><td>Per class</td><td className="small">{(Array.isArray(counts) ? counts.map((c, i) => [ds.classes?.[i] ?? i, c]) : Object.entries(counts)).map(([k, v]) => `${k}: ${v}`).join(" · ")}</td></tr>}
+        {counts && <tr><td>Per class</td><td className="small">{Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(" · ")}</td></tr>}
       </tbody></table>
     </div>
   );
 }
 
 export default function DataPage({ param }: { param?: string }) {
-  const list = useApi("/datasets", toDatasets);
+  const list = useApi((signal) => api.GET("/api/datasets", { signal }), []);
   const [selected, setSelected] = useState<string | null>(param ?? null);
   const id = selected ?? list.data?.[0]?.id ?? null;
-  const detail = useApi<DatasetRecord>(id ? `/datasets/${id}` : null);
+  const detail = useApi(id ? (signal) => api.GET("/api/datasets/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const [views, setViews] = useState(loadViews);
   const ds = detail.data && detail.data.id === id ? detail.data : null;
 
@@ -48,7 +45,7 @@ export default function DataPage({ param }: { param?: string }) {
             {list.data?.length === 0 && <div className="empty small"><strong>No data sets</strong>Import one below.</div>}
             {(list.data ?? []).map((d) => (
               <button key={d.id} className={`list-item ${d.id === id ? "active" : ""}`} onClick={() => setSelected(d.id)}>
-                <span>{d.name}</span><span className="muted small">{(d.size ?? Object.values(d.sizes ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0)).toLocaleString("en-US")}</span>
+                <span>{d.name}</span><span className="muted small">{Object.values(d.sizes).reduce<number>((a, b) => a + (b ?? 0), 0).toLocaleString("en-US")}</span>
               </button>
             ))}
           </div>

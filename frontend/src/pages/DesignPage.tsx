@@ -3,10 +3,10 @@ import {
   Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow,
   type Connection, type EdgeChange, type NodeChange,
 } from "@xyflow/react";
-import type { ModelRecord, NodeSpec } from "../api/types";
+import type { ModelRecord } from "../api/client";
 import {
   emptyDrawing, fromDocument, freshId, INPUT_ID, removeEdges, removeNodes, renameNode, toDocument, toFlow,
-  type Drawing,
+  type Drawing, type NodeSpec,
 } from "../design/convert";
 import { autoLayout } from "../design/layout";
 import LayerNode from "../design/LayerNode";

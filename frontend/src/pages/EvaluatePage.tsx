@@ -1,21 +1,15 @@
 import { useState } from "react";
-import { asList } from "../api/http";
-import { api, unwrap, waitForRun } from "../api/client";
-import type { DatasetRecord, Evaluation, ModelRecord } from "../api/types";
+import { api, call, waitForRun } from "../api/client";
 import ConfusionMatrix from "../evaluate/ConfusionMatrix";
-import ResultTables from "../evaluate/ResultTables";
+import ResultTables, { perClassOf } from "../evaluate/ResultTables";
 import SampleTable from "../evaluate/SampleTable";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
 import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
 
-const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
-const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
-const toEvaluations = (raw: unknown) => asList<Evaluation & { created_at?: string; name?: string }>(raw);
-
 export default function EvaluatePage({ param, navigate }: { param?: string; navigate: Navigate }) {
-  const models = useApi("/models", toModels);
-  const datasets = useApi("/datasets", toDatasets);
+  const models = useApi((signal) => api.GET("/api/models", { signal }), []);
+  const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
   const views = loadViews();
   const evalId = param?.startsWith("ev-") ? param : null;
   const [modelId, setModelId] = useState(param && !evalId ? param : "");
@@ -24,8 +18,8 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [cell, setCell] = useState<[number, number] | null>(null);
-  const ev = useApi<Evaluation>(evalId ? `/evaluations/${evalId}` : null);
-  const past = useApi(evalId ? null : "/evaluations", toEvaluations);
+  const ev = useApi(evalId ? (signal) => api.GET("/api/evaluations/{id}", { params: { path: { id: evalId } }, signal }) : null, [evalId]);
+  const past = useApi(evalId ? null : (signal) => api.GET("/api/evaluations", { signal }), []);
   const trained = (models.data ?? []).filter((m) => m.kind !== "foundation");
   const shownModel = ev.data?.id === evalId ? ev.data?.model_id : undefined;
   const model = modelId || shownModel || trained[0]?.id || "";
@@ -41,7 +35,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       const n = Number(limit);
       if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
       if (limit) ref.transforms = [...(ref.transforms ?? []), { limit: n }];
-      const job = unwrap(await api.POST("/api/evaluations", { body: { model, data: ref } }));
+      const job = await call(api.POST("/api/evaluations", { body: { model, data: ref } }));
       const done = await waitForRun(job.id);
       if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
       setCell(null);
@@ -54,7 +48,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   };
 
   const e = ev.data?.id === evalId ? ev.data : null;
-  const classes = e ? e.classes ?? e.per_class.map((c) => c.class) : [];
+  const classes = e ? (e.classes.length ? e.classes : perClassOf(e).map((c) => c.class)) : [];
   return (
     <div className="page">
       <div className="page-head"><h1>Evaluate</h1><span className="muted">Test a model and look at what it gets wrong</span></div>
@@ -84,7 +78,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
             <tbody>{past.data.map((x) => (
               <tr key={x.id} className="clickable" onClick={() => navigate("evaluate", x.id)}>
                 <td><strong>{x.name || x.model_id}</strong> <span className="muted small mono">{x.id}</span></td>
-                <td className="small">{x.data ? describeRef(x.data as DataRef) : "—"}</td>
+                <td className="small">{x.data ? describeRef(x.data as unknown as DataRef) : "—"}</td>
                 <td className="num">{x.total}</td><td className="num">{x.hit}</td>
                 <td className="num">{typeof x.accuracy === "number" ? `${(x.accuracy * 100).toFixed(2)}%` : "—"}</td>
                 <td className="small">{x.created_at?.replace("T", " ").slice(0, 16)}</td>
@@ -97,7 +91,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       ))}
       {e && (
         <>
-          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id ?? e.model}`}>{e.model_id ?? e.model}</a></div>
+          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id}`}>{e.model_id}</a></div>
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />

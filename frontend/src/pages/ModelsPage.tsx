@@ -1,31 +1,29 @@
 import { useState } from "react";
-import { asList } from "../api/http";
-import type { ModelRecord } from "../api/types";
+import { api, type ModelRecord } from "../api/client";
 import { fmtCount } from "../design/convert";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
-import LineageGraph, { type LineageOut } from "../models/LineageGraph";
+import LineageGraph from "../models/LineageGraph";
 import { ExportButtons, ImportPackage } from "../models/ShareBar";
 import ModelGraph from "../models/ModelGraph";
 
-const toModels = (raw: unknown) => asList<ModelRecord>(raw, "models");
 function datasetOf(r: ModelRecord): string {
-  const d = (r.dataset ?? (r as { data?: unknown }).data) as unknown;
-  if (!d) return "—";
-  return typeof d === "string" ? d : String((d as { dataset?: string }).dataset ?? JSON.stringify(d));
+  const d = r.dataset;
+  return d ? String(d.dataset ?? JSON.stringify(d)) : "—";
 }
 const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 100).toFixed(2)}%` : "—");
 
 export default function ModelsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
-  const models = useApi("/models", toModels);
+  const models = useApi((signal) => api.GET("/api/models", { signal }), []);
   const id = param ?? null;
-  const model = useApi<ModelRecord>(id ? `/models/${id}` : null);
-  const lineage = useApi<LineageOut>(id ? `/models/${id}/lineage` : null);
+  const model = useApi(id ? (signal) => api.GET("/api/models/{id}", { params: { path: { id } }, signal }) : null, [id]);
+  const lineage = useApi(id ? (signal) => api.GET("/api/models/{id}/lineage", { params: { path: { id } }, signal }) : null, [id]);
   const [cardOf, setCardOf] = useState<string | null>(null);
-  const card = useApi<string>(cardOf && cardOf === id ? `/models/${cardOf}/card` : null);
+  const card = useApi(cardOf && cardOf === id
+    ? (signal) => api.GET("/api/models/{id}/card", { params: { path: { id: cardOf } }, parseAs: "text", signal }) : null, [cardOf, id]);
   const m = model.data?.id === id ? model.data : null;
   const parentName = (r: ModelRecord) => {
-    const p = r.parent_id ?? r.parent;
+    const p = r.parent_id;
     return p ? models.data?.find((x) => x.id === p)?.name ?? <span className="mono">{p}</span> : "—";
   };
   const opened = (x: ModelRecord) => { models.reload(); navigate("models", x.id); };
@@ -48,7 +46,7 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
                   <td>{r.kind === "foundation" ? <span className="badge">◆ foundation</span> : "model"}</td>
                   <td>{datasetOf(r)}</td><td className="num" title={r.kind === "foundation" ? "a foundation has no classifier of its own" : undefined}>
                     {r.kind === "foundation" ? "—" : pct(r.accuracy)}</td>
-                  <td className="num">{fmtCount(r.params)}</td><td className="small">{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</td>
+                  <td className="num">{fmtCount(r.params)}</td><td className="small">{r.created_at?.replace("T", " ").slice(0, 16)}</td>
                   <td className="small">{parentName(r)}</td>
                 </tr>
               ))}

@@ -1,19 +1,13 @@
 import { useEffect, useState } from "react";
-import { asList, send } from "../api/http";
-import type { components } from "../api/schema";
-import type { ModelRecord, RunRecord } from "../api/types";
+import { api, cancelRun, type RunRecord } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
 import { describeRef, type DataRef } from "../lib/dataRefs";
 import ReportForm from "../reports/ReportForm";
-import ReportView, { type Report } from "../reports/ReportView";
+import ReportView from "../reports/ReportView";
 import { fmtEta } from "../train/RunDetail";
 
-type Summary = components["schemas"]["ReportSummary"];
-const toFoundations = (raw: unknown) => asList<ModelRecord>(raw, "models");
-const toReports = (raw: unknown) => asList<Summary>(raw, "reports");
-const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs").filter((r) => r.kind === "report");
 const active = (r: RunRecord) => r.status === "queued" || r.status === "running";
 
 function RunProgress({ run, onChanged }: { run: RunRecord; onChanged: () => void }) {
@@ -23,7 +17,7 @@ function RunProgress({ run, onChanged }: { run: RunRecord; onChanged: () => void
       <div className="page-head">
         <strong>{run.name}</strong><span className={`badge ${run.status}`}>{run.status}</span>
         <span className="muted small mono">{run.id}</span><div className="grow" />
-        {active(run) && <button className="danger" onClick={() => send("POST", `/runs/${run.id}/cancel`).then(onChanged, onChanged)}>Cancel</button>}
+        {active(run) && <button className="danger" onClick={() => cancelRun(run.id).then(onChanged, onChanged)}>Cancel</button>}
       </div>
       {active(run) && (
         <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label="Report progress">
@@ -37,12 +31,13 @@ function RunProgress({ run, onChanged }: { run: RunRecord; onChanged: () => void
 }
 
 export default function ReportsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
-  const foundations = useApi("/models?kind=foundation", toFoundations);
-  const reports = useApi("/reports", toReports);
-  const runs = useApi("/runs", toRuns);
+  const foundations = useApi((signal) => api.GET("/api/models", { params: { query: { kind: "foundation" } }, signal }), []);
+  const reports = useApi((signal) => api.GET("/api/reports", { signal }), []);
+  const allRuns = useApi((signal) => api.GET("/api/runs", { signal }), []);
+  const runs = { ...allRuns, data: allRuns.data?.filter((r) => r.kind === "report") };
   const [watching, setWatching] = useState<string | null>(null);
   const id = param?.startsWith("rep-") ? param : null;
-  const report = useApi<Report>(id ? `/reports/${id}` : null);
+  const report = useApi(id ? (signal) => api.GET("/api/reports/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const shown = (runs.data ?? []).filter((r) => active(r) || r.id === watching);
   useEvents((e) => {
     if (e.kind !== "report") return;

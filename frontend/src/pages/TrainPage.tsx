@@ -1,6 +1,5 @@
 import { useState } from "react";
-import { asList } from "../api/http";
-import type { RunRecord } from "../api/types";
+import { api, type RunRecord } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
@@ -8,16 +7,15 @@ import LaunchForm from "../train/LaunchForm";
 import PretrainForm from "../train/PretrainForm";
 import RunDetail, { fmtEta } from "../train/RunDetail";
 
-const toRuns = (raw: unknown) => asList<RunRecord>(raw, "runs");
 const KIND_LABEL: Record<string, string> = { pretrain: "pretraining, no labels", report: "report", evaluate: "evaluation", workflow: "workflow" };
 
 export default function TrainPage({ param, navigate }: { param?: string; navigate: Navigate }) {
-  const runs = useApi("/runs", toRuns);
+  const runs = useApi((signal) => api.GET("/api/runs", { signal }), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [mode, setMode] = useState<"supervised" | "ssl">("supervised");
   const launched = (r: RunRecord) => { setSelected(r.id); runs.reload(); };
   const id = selected ?? runs.data?.[0]?.id ?? null;
-  const run = useApi<RunRecord>(id ? `/runs/${id}` : null);
+  const run = useApi(id ? (signal) => api.GET("/api/runs/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const refresh = () => { runs.reload(); run.reload(); };
   useEvents(() => refresh(), () => {
     if ((runs.data ?? []).some((r) => r.status === "queued" || r.status === "running")) refresh();
@@ -44,7 +42,7 @@ export default function TrainPage({ param, navigate }: { param?: string; navigat
           <table><tbody>
             {(runs.data ?? []).map((r) => (
               <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => setSelected(r.id)}>
-                <td>{r.name ?? r.id}<div className="small muted">{r.kind && r.kind !== "train" ? `${KIND_LABEL[r.kind] ?? r.kind} · ` : ""}{(r.created_at ?? r.created)?.replace("T", " ").slice(0, 16)}</div></td>
+                <td>{r.name ?? r.id}<div className="small muted">{r.kind && r.kind !== "train" ? `${KIND_LABEL[r.kind] ?? r.kind} · ` : ""}{r.created_at?.replace("T", " ").slice(0, 16)}</div></td>
                 <td><span className={`badge ${r.status}`}>{r.status}</span>
                   {r.status === "running" && <div className="small muted">{Math.round((r.progress ?? 0) * 100)}% {fmtEta(r.eta)}</div>}</td>
               </tr>

@@ -1,20 +1,20 @@
 import { useCallback, useEffect, useState } from "react";
-import { asList, send } from "../api/http";
-import type { StepStatus, WorkflowRecord } from "../api/types";
+import { api, call, sent, type Workflow, type WorkflowRunRequest } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
-import StepGraph from "../workflow/StepGraph";
-import { SEED_WORKFLOW } from "../workflow/seed";
+import StepGraph, { type StepStatus } from "../workflow/StepGraph";
 
-const toWorkflows = (raw: unknown) => asList<WorkflowRecord>(raw, "workflows");
+/** The seed pipeline offered by "New from seed": the packaged example the server serves (graft/workflows/). */
+const SEED = "mnist_transfer";
 
 /** Step statuses of the workflow's last run: live per-step events, completed with the final report's results. */
-function statusesOf(w: WorkflowRecord | null): StepStatus[] {
+function statusesOf(w: Workflow | null): StepStatus[] {
   const run = w?.last_run;
   if (!run) return [];
-  const report = run.result?.steps ?? [];
-  const live = Object.entries(run.steps ?? {}).map(([name, v]) => ({ name, kind: "", status: "pending", ...v }) as StepStatus);
+  const report = (run.result?.steps ?? []) as StepStatus[];
+  const live = Object.entries(run.steps as Record<string, Partial<StepStatus>>)
+    .map(([name, v]) => ({ name, kind: "", status: "pending", ...v }) as StepStatus);
   const names = [...new Set([...live.map((s) => s.name), ...report.map((s) => s.name)])];
   return names.map((n) => ({ ...live.find((s) => s.name === n), ...report.find((s) => s.name === n) }) as StepStatus);
 }
@@ -34,15 +34,15 @@ function resultTarget(r: Record<string, unknown>): ["models" | "evaluate" | "tra
 }
 
 export default function WorkflowPage({ param, navigate }: { param?: string; navigate: Navigate }) {
-  const list = useApi("/workflows", toWorkflows);
+  const list = useApi((signal) => api.GET("/api/workflows", { signal }), []);
   const id = param ?? list.data?.[0]?.id ?? null;
-  const wf = useApi<WorkflowRecord>(id ? `/workflows/${id}` : null);
+  const wf = useApi(id ? (signal) => api.GET("/api/workflows/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const w = wf.data?.id === id ? wf.data : null;
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [shown, setShown] = useState<StepStatus | null>(null);
-  useEffect(() => setText(w?.yaml ?? w?.text ?? ""), [w?.id, w?.yaml, w?.text]);
+  useEffect(() => setText(w?.yaml ?? ""), [w?.id, w?.yaml]);
   const statuses = statusesOf(w);
   const running = w?.last_run?.status === "running" || w?.last_run?.status === "queued";
   useEvents(() => wf.reload(), () => running && wf.reload());
@@ -53,20 +53,22 @@ export default function WorkflowPage({ param, navigate }: { param?: string; navi
     try { await f(); } catch (e) { setError((e as Error).message); } finally { setBusy(false); wf.reload(); }
   };
   const create = () => act(async () => {
-    const rec = await send<WorkflowRecord>("POST", "/workflows", { yaml: SEED_WORKFLOW });
+    const seed = await call(api.GET("/api/examples/{name}", { params: { path: { name: SEED } } }));
+    const rec = await call(api.POST("/api/workflows", { body: { yaml: seed.yaml } }));
     list.reload();
     navigate("workflow", rec.id);
   });
-  const save = () => act(() => send("PUT", `/workflows/${id}`, { yaml: text }));
+  const put = (yaml: string) => call(api.PUT("/api/workflows/{id}", { params: { path: { id: id! } }, body: { yaml } }));
+  const save = () => act(() => put(text));
   const run = useCallback((step?: string) => act(async () => {
-    if (w && text !== (w.yaml ?? w.text)) await send("PUT", `/workflows/${id}`, { yaml: text });
-    await send("POST", `/workflows/${id}/run`, step ? { step } : {});
+    if (w && text !== w.yaml) await put(text);
+    await call(api.POST("/api/workflows/{id}/run", { params: { path: { id: id! } }, body: sent<WorkflowRunRequest>(step ? { step } : {}) }));
   }), [id, text, w]); // eslint-disable-line react-hooks/exhaustive-deps
   const open = useCallback((s: StepStatus) => {
     const t = s.result ? resultTarget(s.result) : null;
     if (t) navigate(t[0], t[1]); else setShown(s);
   }, [navigate]);
-  const steps = (w?.document ?? w?.parsed)?.steps ?? [];
+  const steps = (w?.document.steps ?? []) as Record<string, unknown>[];
 
   return (
     <div className="page">
@@ -100,7 +102,7 @@ export default function WorkflowPage({ param, navigate }: { param?: string; navi
           )}
           <div className="card list" style={{ gap: 8 }}>
             <div className="page-head"><h2 style={{ margin: 0 }}>Document (YAML)</h2><div className="grow" />
-              <button onClick={() => void save()} disabled={busy || text === (w.yaml ?? w.text)}>Save</button></div>
+              <button onClick={() => void save()} disabled={busy || text === w.yaml}>Save</button></div>
             <textarea aria-label="Workflow YAML" rows={18} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
           </div>
         </>

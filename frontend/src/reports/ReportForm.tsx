@@ -1,6 +1,5 @@
 import { useState } from "react";
-import { api, unwrap } from "../api/client";
-import type { ModelRecord, RunRecord } from "../api/types";
+import { api, call, type ModelRecord, type RunRecord } from "../api/client";
 import { useDataChoice } from "../train/pickers";
 
 const BUDGETS: (number | "all")[] = [1, 10, 100, "all"];
@@ -40,7 +39,7 @@ export default function ReportForm({ foundations, initial, onLaunched }:
       const target = refOf(limit);
       const body = { foundation, target, budgets, head, epochs: epochs ? n : ("auto" as const), seed: 0,
                      ...(semi ? { unlabeled: target } : {}) };
-      onLaunched(unwrap(await api.POST("/api/reports", { body })) as RunRecord);
+      onLaunched(await call(api.POST("/api/reports", { body })));
     } catch (err) {
       setError((err as Error).message);
     } finally {

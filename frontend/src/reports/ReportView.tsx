@@ -1,9 +1,8 @@
-import type { components } from "../api/schema";
+import type { ReportRecord } from "../api/client";
 import type { Navigate } from "../hooks/useHashRoute";
 import { describeRef, type DataRef } from "../lib/dataRefs";
 
-export type Report = components["schemas"]["Report"];
-type Row = components["schemas"]["ReportRow"];
+type Row = ReportRecord["rows"][number];
 
 export const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 export const secs = (v: number) => (v > 0 && v < 0.05 ? "< 0.1 s" : `${v.toFixed(1)} s`);
@@ -16,7 +15,7 @@ function winner(r: Row): { text: string; cls: string } {
 }
 
 /** A stored transfer report: per label budget, the foundation's head against the same network from scratch. */
-export default function ReportView({ report, navigate }: { report: Report; navigate: Navigate }) {
+export default function ReportView({ report, navigate }: { report: ReportRecord; navigate: Navigate }) {
   const wins = report.rows.filter((r) => r.gain > 0).length;
   const semi = report.rows.some((r) => r.semi_supervised);
   return (

@@ -1,4 +1,14 @@
-import type { MetricPoint } from "../api/types";
+/** A point of a run's history or live curve (the run record keeps them as free objects). */
+export interface MetricPoint {
+  train_loss?: number;
+  train_accuracy?: number;
+  epoch?: number;
+  step?: number;
+  loss?: number;
+  accuracy?: number;
+  val_loss?: number;
+  val_accuracy?: number;
+}
 
 const W = 520, H = 200, PAD = 34;
 

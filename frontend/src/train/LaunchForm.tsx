@@ -1,13 +1,19 @@
 import { useState } from "react";
-import { send } from "../api/http";
-import type { RunRecord } from "../api/types";
+import { api, call, sent, type RunRecord, type TrainRequest } from "../api/client";
+import { defaultsOf } from "../api/defaults";
 import { draftHasLayers, NetworkSelect, resolveNetwork, useDataChoice } from "./pickers";
+
+type Optimizer = "adam" | "adamw" | "sgd";
 
 /** Pick network + data + hyperparameters and queue a run (POST /api/runs). */
 export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetwork?: string; onLaunched: (r: RunRecord) => void }) {
   const [network, setNetwork] = useState(initialNetwork ? `saved:${initialNetwork}` : draftHasLayers() ? "draft:" : "template:example-cnn");
   const [data, setData] = useState("");
-  const [h, setH] = useState({ epochs: 1, batch_size: 64, lr: 0.001, optimizer: "adam" });
+  const [h, setH] = useState(() => {
+    const d = defaultsOf("Hparams");
+    return { epochs: d.epochs as number, batch_size: d.batch_size as number, lr: d.lr as number,
+             optimizer: d.optimizer as Optimizer };
+  });
   const [name, setName] = useState("");
   const [limit, setLimit] = useState("");
   const [perClass, setPerClass] = useState("");
@@ -27,9 +33,9 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const k = Number(perClass);
       if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
       const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
-      const body = { network: net, data, hparams: h, name: name || net.name || "model",
-                     ...(semi ? { semi_supervised: { unlabeled: all } } : {}) };
-      const run = await send<RunRecord>("POST", "/runs", body);
+      const body = sent<TrainRequest>({ network: { ...net }, data, hparams: h, name: name || net.name || "model",
+                                        ...(semi ? { semi_supervised: { unlabeled: all } } : {}) });
+      const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
     } catch (err) {
       setError((err as Error).message);
@@ -53,7 +59,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       <div className="form-grid">
         {num("epochs", "1", "1")}{num("batch_size", "1", "1")}{num("lr", "0.0001", "0")}
         <label className="field"><span>Optimizer</span>
-          <select aria-label="Optimizer" value={h.optimizer} onChange={(e) => setH({ ...h, optimizer: e.target.value })}>
+          <select aria-label="Optimizer" value={h.optimizer} onChange={(e) => setH({ ...h, optimizer: e.target.value as Optimizer })}>
             <option value="adam">Adam</option><option value="sgd">SGD</option><option value="adamw">AdamW</option>
           </select></label>
         <label className="field"><span>Samples (empty: all)</span>

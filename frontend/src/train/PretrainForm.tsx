@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
-import { api, unwrap } from "../api/client";
-import type { NetworkSpec, RunRecord } from "../api/types";
+import { api, call, sent, type PretrainRequest, type RunRecord } from "../api/client";
+import { defaultsOf } from "../api/defaults";
+import type { NetworkSpec } from "../design/convert";
 import { draftHasLayers, NetworkSelect, resolveNetwork, useDataChoice } from "./pickers";
 
 type Objective = "autoencoder" | "denoising" | "simclr";
@@ -27,7 +28,11 @@ export default function PretrainForm({ onLaunched }: { onLaunched: (r: RunRecord
   const [objective, setObjective] = useState<Objective>("simclr");
   const [data, setData] = useState("");
   const [limit, setLimit] = useState("");
-  const [h, setH] = useState({ epochs: 5, batch_size: 256, lr: 0.002, optimizer: "adamw" as const, seed: 0, temperature: 0.2, noise: 0.5 });
+  const [h, setH] = useState(() => {
+    const d = defaultsOf("PretrainHparams");
+    return { epochs: d.epochs as number, batch_size: d.batch_size as number, lr: d.lr as number,
+             seed: d.seed as number, temperature: d.temperature as number, noise: d.noise as number };
+  });
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -46,9 +51,9 @@ export default function PretrainForm({ onLaunched }: { onLaunched: (r: RunRecord
     setError(null);
     try {
       if (!net?.nodes?.length) throw new Error("The chosen network has no layers: draw one in Design or pick a template.");
-      const body = { network: net as unknown as Record<string, unknown>, end: end || null, objective,
-                     data: refOf(limit), hparams: h, name: name || null, description: "" };
-      onLaunched(unwrap(await api.POST("/api/pretrain", { body })) as RunRecord);
+      const body = sent<PretrainRequest>({ network: net as unknown as Record<string, unknown>, end: end || null,
+                                          objective, data: refOf(limit), hparams: h, name: name || null });
+      onLaunched(await call(api.POST("/api/pretrain", { body })));
     } catch (err) {
       setError((err as Error).message);
     } finally {

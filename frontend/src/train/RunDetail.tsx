@@ -1,7 +1,6 @@
-import { send } from "../api/http";
-import type { RunRecord } from "../api/types";
+import { cancelRun, type RunRecord } from "../api/client";
 import type { Navigate } from "../hooks/useHashRoute";
-import Curves from "./Curves";
+import Curves, { type MetricPoint } from "./Curves";
 
 export function fmtEta(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return "";
@@ -13,12 +12,12 @@ export function fmtEta(s: number | null | undefined): string {
 export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord; onChanged: () => void; navigate: Navigate }) {
   const active = run.status === "queued" || run.status === "running";
   const foundation = run.kind === "pretrain";
-  const epochs = (run.metrics ?? run.history ?? []).map((p) => ({
+  const epochs = (run.history as MetricPoint[]).map((p) => ({
     ...p, loss: p.loss ?? p.train_loss, accuracy: p.accuracy ?? p.train_accuracy,
   }));
   // within-epoch points draw the curve as it trains; the epoch rows add validation figures at their ends
-  const points = run.curve?.length
-    ? [...run.curve, ...epochs.map((p) => ({ epoch: p.epoch, val_loss: p.val_loss, val_accuracy: p.val_accuracy }))]
+  const points = run.curve.length
+    ? [...(run.curve as MetricPoint[]), ...epochs.map((p) => ({ epoch: p.epoch, val_loss: p.val_loss, val_accuracy: p.val_accuracy }))]
         .sort((a, b) => (a.epoch ?? 0) - (b.epoch ?? 0))
     : epochs;
   const pct = Math.round((run.progress ?? (run.status === "done" ? 1 : 0)) * 100);
@@ -29,7 +28,7 @@ export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord
         <span className={`badge ${run.status}`}>{run.status}</span>
         <span className="muted small mono">{run.id}</span>
         <div className="grow" />
-        {active && <button className="danger" onClick={() => send("POST", `/runs/${run.id}/cancel`).then(onChanged, onChanged)}>Cancel run</button>}
+        {active && <button className="danger" onClick={() => cancelRun(run.id).then(onChanged, onChanged)}>Cancel run</button>}
         {run.model_id && <button onClick={() => navigate("models", run.model_id!)}>{foundation ? "Open foundation →" : "Open model →"}</button>}
         {run.model_id && !foundation && <button onClick={() => navigate("evaluate", run.model_id!)}>Evaluate →</button>}
         {run.model_id && foundation && <button onClick={() => navigate("reports", `new:${run.model_id}`)}>Transfer report →</button>}
@@ -44,7 +43,7 @@ export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord
       {run.kind === "workflow" && (
         // a workflow's steps are runs of their own, listed beside it with their curves
         <div className="row" style={{ gap: 6, flexWrap: "wrap" }} aria-label="Workflow steps">
-          {Object.entries(run.steps ?? {}).map(([name, s]) => (
+          {Object.entries(run.steps as Record<string, { status?: string }>).map(([name, s]) => (
             <span key={name} className={`badge ${s.status ?? ""}`}>{name}: {s.status}</span>))}
         </div>)}
       {run.kind !== "report" && run.kind !== "workflow" && <Curves points={points} />}

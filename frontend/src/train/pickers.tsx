@@ -1,20 +1,17 @@
 // The network and data pickers that the training, pretraining and report forms share.
-import { asList, get } from "../api/http";
-import type { DatasetRecord, NetworkSpec, SavedNetwork } from "../api/types";
-import { networkOf, toTemplates } from "../design/useDesignerData";
+import { api } from "../api/client";
+import type { NetworkSpec } from "../design/convert";
+import { fetchSaved, fetchTemplate } from "../design/useDesignerData";
 import { useApi } from "../hooks/useApi";
 import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
 
 const DRAFT_KEY = "graft-draft";
-const toSaved = (raw: unknown) => asList<SavedNetwork>(raw, "networks");
-const toDatasets = (raw: unknown) => asList<DatasetRecord>(raw, "datasets");
 
 /** A network choice is "draft:", "saved:ID" or "template:NAME". */
 export async function resolveNetwork(choice: string): Promise<NetworkSpec> {
   const [kind, id] = [choice.slice(0, choice.indexOf(":")), choice.slice(choice.indexOf(":") + 1)];
   if (kind === "draft") return JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null")?.doc;
-  if (kind === "saved") return networkOf(await get(`/networks/${id}`));
-  return networkOf(await get(`/templates/${encodeURIComponent(id)}`));
+  return kind === "saved" ? fetchSaved(id) : fetchTemplate(id);
 }
 
 // Visiting Design leaves an empty draft behind; offering that as the default network would only fail.
@@ -24,8 +21,8 @@ export function draftHasLayers(): boolean {
 }
 
 export function NetworkSelect({ value, onChange, label = "Network" }: { value: string; onChange: (v: string) => void; label?: string }) {
-  const saved = useApi("/networks", toSaved);
-  const templates = useApi("/templates", toTemplates);
+  const saved = useApi((signal) => api.GET("/api/networks", { signal }), []);
+  const templates = useApi((signal) => api.GET("/api/templates", { signal }), []);
   return (
     <label className="field"><span>{label}</span>
       <select aria-label="Network" value={value} onChange={(e) => onChange(e.target.value)}>
@@ -38,7 +35,7 @@ export function NetworkSelect({ value, onChange, label = "Network" }: { value: s
 
 /** Data set choices ("ds:ID" or "view:NAME"), with the first data set chosen until the user picks. */
 export function useDataChoice(picked: string) {
-  const datasets = useApi("/datasets", toDatasets);
+  const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
   const views = loadViews();
   const choice = picked || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
   const options = (

@@ -1,7 +1,16 @@
 import { useMemo } from "react";
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import dagre from "@dagrejs/dagre";
-import type { StepStatus } from "../api/types";
+
+/** A step's status in a workflow run: live from the run's `steps`, final from its result's `steps` (both free
+ * objects in the run record). */
+export interface StepStatus {
+  name: string;
+  kind: string;
+  status: string; // pending | running | done | failed | cached | skipped
+  result?: Record<string, unknown> | null;
+  error?: string | null;
+}
 
 export interface StepData extends Record<string, unknown> {
   step: Record<string, unknown>;
