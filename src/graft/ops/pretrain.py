@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from ..engine.cancel import Cancelled
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .train import library_versions
@@ -77,7 +78,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
                  "spec.json": json.dumps(record["spec"], indent=1).encode()}
         registered = ws.register_model(record, files)
     except BaseException as err:
-        ws.update_run(run_id, status="cancelled" if isinstance(err, InterruptedError) else "failed",
+        ws.update_run(run_id, status="cancelled" if isinstance(err, Cancelled) else "failed",
                       error=str(err) or type(err).__name__)
         raise
     ws.update_run(run_id, status="done", model_id=registered["id"])

@@ -5,6 +5,7 @@ import json
 import platform
 from typing import Any, Callable
 
+from ..engine.cancel import Cancelled
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .progress import RunProgress, recording
@@ -81,10 +82,6 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     return record
 
 
-class Cancelled(RuntimeError):
-    pass
-
-
 def _checkpoints(ws, run_id: str):
     return ws.root / "runs" / run_id / "checkpoints"
 
@@ -149,8 +146,6 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
                    on_step=on_step, checkpoint_dir=checkpoints, resume_from=resume_from,
                    should_stop=should_stop, feature_cache=feature_cache(ws), unlabeled_ds=unlabeled,
                    semi_supervised=options)
-    if result.cancelled:
-        raise Cancelled("cancelled")
     hp["normalization"] = result.normalization
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     final = dict(result.history[-1]) if result.history else {}
