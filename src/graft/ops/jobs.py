@@ -38,7 +38,8 @@ def _slice(ws, req: dict, ctx: dict) -> dict:
 
 
 def _evaluate(ws, req: dict, ctx: dict) -> dict:
-    """An evaluation; with `scratch_baseline` (true or its options) also the from-scratch twin's figures."""
+    """An evaluation; with `scratch_baseline` (true or its options) also the from-scratch twin's figures,
+    under `baseline` (ops.report.scratch_baseline)."""
     from .evaluate import evaluate_model
 
     ev = evaluate_model(ws, req["model"], req["data"], split=req.get("split"), should_stop=ctx["should_stop"])
@@ -48,8 +49,8 @@ def _evaluate(ws, req: dict, ctx: dict) -> dict:
     from .report import scratch_baseline
 
     options = baseline if isinstance(baseline, dict) else {}
-    return {**ev, **scratch_baseline(ws, ev["model_id"], req["data"], **options, progress_bar=ctx["progress_bar"],
-                                     should_stop=ctx["should_stop"])}
+    return {**ev, "baseline": scratch_baseline(ws, ev["model_id"], req["data"], **options,
+                                               progress_bar=ctx["progress_bar"], should_stop=ctx["should_stop"])}
 
 
 def _view(ws, req: dict, ctx: dict) -> dict:
@@ -64,7 +65,7 @@ def _view(ws, req: dict, ctx: dict) -> dict:
 
 def _report(ws, req: dict, ctx: dict) -> dict:
     """One budget at a time, so a run shows which budget it is on and how many are done."""
-    from .report import transfer_report
+    from .report import save_report, transfer_report
 
     budgets, progress, rows, report = list(req["budgets"]), ctx["progress"], [], None
     for i, budget in enumerate(budgets):
@@ -81,7 +82,7 @@ def _report(ws, req: dict, ctx: dict) -> dict:
             progress.history.append({"budget": budget, "accuracy": report["rows"][0]["foundation"]["accuracy"],
                                      "scratch_accuracy": report["rows"][0]["scratch"]["accuracy"]})
     report = {**report, "rows": rows}
-    ws.reports.save(report)          # whole or not at all: nothing is stored before every budget is done
+    save_report(ws, report)          # whole or not at all: nothing is stored before every budget is done
     return report
 
 

@@ -34,7 +34,7 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
     request = {"network": doc, "data": ref, "objective": objective, "hparams": h, "name": name,
                "description": description}
     if run_id is None:
-        run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
+        run_id = ws.runs.create("pretrain", request, name=name or "", status="running", seed=h["seed"],
                                workflow_hash=workflow_hash)["id"]
     on_step, on_epoch = recording(progress or RunProgress(ws, run_id, int(h["epochs"])), on_step, on_epoch)
 
@@ -76,10 +76,10 @@ def pretrain_foundation(ws, network: Any, data: Any = "mnist", objective: str = 
         }
         files = {"weights.safetensors": state_bytes(state),
                  "spec.json": json.dumps(record["spec"], indent=1).encode()}
-        registered = ws.register_model(record, files)
+        registered = ws.models.register(record, files)
     except BaseException as err:
-        ws.update_run(run_id, status="cancelled" if isinstance(err, Cancelled) else "failed",
+        ws.runs.update(run_id, status="cancelled" if isinstance(err, Cancelled) else "failed",
                       error=str(err) or type(err).__name__)
         raise
-    ws.update_run(run_id, status="done", model_id=registered["id"])
+    ws.runs.update(run_id, status="done", model_id=registered["id"])
     return registered
