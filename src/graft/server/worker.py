@@ -26,10 +26,6 @@ class Progress(RunProgress):
         super().__init__(ws, run_id, epochs)
         self.cancel = CancelToken()
 
-    @property
-    def user_cancel(self) -> bool:
-        return self.cancel.is_set() and self.cancel.reason == "cancelled"
-
     def should_stop(self) -> bool:
         return self.cancel.is_set()
 
