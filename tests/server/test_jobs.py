@@ -130,7 +130,7 @@ def test_cancelling_a_running_train_and_a_running_report_ends_cancelled_within_2
         report = c.post("/api/reports", json={"foundation": fnd["id"], "target": tiny, "budgets": ["all"],
                                               "epochs": 1000}).json()
         _wait_until(c, report["id"], lambda r: r["stage"])    # the worker has begun the budget
-        time.sleep(1.0)                                        # into its trainings
+        time.sleep(3.0)   # into its trainings (loading a data set before them is not cancellable: ~1.5 s here)
         run, seconds = _cancel_and_time(c, report["id"])
         assert run["status"] == "cancelled", run
         print(f"report cancelled in {seconds:.2f} s")

@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+from ..engine.cancel import check
 from ..spec.network import INPUT, NetworkSpec
 from ..store.reports import REPORT_ID  # noqa: F401  (the server's report routes check ids with it)
 from .data_refs import data_ref, load_split
@@ -175,7 +176,9 @@ def transfer_report(ws, foundation_id: str, target_data: Any = "mnist",
     unlabeled_ds = load_split(ws, unlabeled_ref, "train") if unlabeled_ref else None
     rows = []
     for budget in budgets:
+        check(should_stop)          # loading a data set is not cancellable: check before and after it
         train_ds = load_split(ws, _budget_ref(target, budget, seed), "train")
+        check(should_stop)
         n_epochs = auto_epochs(len(train_ds), base_hp["batch_size"]) if epochs == "auto" else int(epochs)
         hp = {**base_hp, "epochs": n_epochs}
         with_f = _fit(ws, grafted, train_ds, test_ds, hp, should_stop=should_stop)
