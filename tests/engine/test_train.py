@@ -4,6 +4,7 @@ import torch
 
 from graft.engine.compile import compile_network
 from graft.engine.data import permutation
+from graft.engine.cancel import Cancelled
 from graft.engine.train import TrainingDiverged, train
 
 
@@ -74,11 +75,28 @@ def test_resume_refuses_other_hyperparameters(nets, train_small, tmp_path):
 
 
 def test_should_stop_cancels_between_steps(nets, train_small):
-    calls = []
+    """A cancel raises the one Cancelled error at the next batch: no epoch row, no checkpoint."""
+    calls, epochs = [], []
     model = compile_network(nets.small_cnn())
-    result = train(model, train_small, hparams={**nets.fast, "epochs": 3},
-                   should_stop=lambda: calls.append(1) or len(calls) > 4)
-    assert result.cancelled and result.epochs_done == 0 and result.history == []
+    with pytest.raises(Cancelled):
+        train(model, train_small, hparams={**nets.fast, "epochs": 3}, on_epoch=epochs.append,
+              should_stop=lambda: calls.append(1) or len(calls) > 4)
+    assert len(calls) == 5 and epochs == []
+
+
+def test_a_cancel_token_stops_feature_extraction_and_pretraining(nets, train_small):
+    from graft.engine.cancel import CancelToken
+    from graft.engine.features import compute_features
+    from graft.engine.objectives import pretrain
+
+    token = CancelToken()
+    token.cancel("stop now")
+    x = torch.zeros(300, 1, 28, 28)
+    with pytest.raises(Cancelled, match="stop now"):
+        compute_features(compile_network(nets.small_cnn()), x, torch.float32, should_stop=token)
+    with pytest.raises(Cancelled):
+        pretrain(compile_network(nets.small_cnn()), train_small, "autoencoder",
+                 {"epochs": 1, "batch_size": 32, "device": "cpu"}, should_stop=token)
 
 
 def test_unknown_or_bad_hparams_name_the_field(nets, train_small):

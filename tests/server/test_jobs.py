@@ -77,3 +77,65 @@ def test_semi_supervised_run_without_a_frozen_foundation_fails_with_the_reason(t
         run = wait_for(c, resp.json()["id"], ("done", "failed"))
         assert run["status"] == "failed" and "frozen foundations" in run["error"]
         assert run["request"]["semi_supervised"]["unlabeled"]["transforms"] == [{"limit": 100}]
+
+
+def _cancel_and_time(c, run_id) -> tuple[dict, float]:
+    """Cancel a running run; the seconds until the registry says it ended (polled every 20 ms)."""
+    t0 = time.monotonic()
+    c.post(f"/api/runs/{run_id}/cancel")
+    while time.monotonic() - t0 < 30:
+        run = c.get(f"/api/runs/{run_id}").json()
+        if run["status"] not in ("queued", "running"):
+            return run, time.monotonic() - t0
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id} still {run['status']} 30 s after the cancel")
+
+
+def _wait_until(c, run_id, ready, timeout=120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = c.get(f"/api/runs/{run_id}").json()
+        assert run["status"] in ("queued", "running"), run
+        if ready(run):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never got going: {run}")
+
+
+CANCEL_WITHIN_S = 2.0
+
+
+@pytest.mark.slow
+def test_cancelling_a_running_train_and_a_running_report_ends_cancelled_within_2_s(tmp_path):
+    """The one cancellation: a signal sets the worker's token, the loops raise Cancelled at their next batch,
+    the run says 'cancelled' and nothing half-made is registered (no model, no report, nothing left in tmp/)."""
+    from graft.ops import slice_model, train_model
+
+    tiny = {"dataset": "mnist", "transforms": [{"limit": 500}]}
+    app = create_app(tmp_path / "ws")
+    with TestClient(app, base_url=BASE) as c:
+        ws = app.state.ws
+        base = train_model(ws, {"template": "mlp"}, tiny, {"epochs": 1}, name="base", progress_bar=False)
+        fnd = slice_model(ws, base["id"], end="relu1", name="enc")
+        models_before = {m["id"] for m in ws.models.list()}
+
+        train = c.post("/api/runs", json={"network": {"template": "mlp"}, "data": tiny, "name": "long",
+                                          "hparams": {"epochs": 1000, "batch_size": 10}}).json()
+        _wait_until(c, train["id"], lambda r: (r.get("progress") or 0) > 0)   # inside the training loop
+        run, seconds = _cancel_and_time(c, train["id"])
+        assert run["status"] == "cancelled" and not run["model_id"], run
+        print(f"train cancelled in {seconds:.2f} s")
+        assert seconds < CANCEL_WITHIN_S, f"the training took {seconds:.2f} s to stop"
+
+        report = c.post("/api/reports", json={"foundation": fnd["id"], "target": tiny, "budgets": ["all"],
+                                              "epochs": 1000}).json()
+        _wait_until(c, report["id"], lambda r: r["stage"])    # the worker has begun the budget
+        time.sleep(3.0)   # into its trainings (loading a data set before them is not cancellable: ~1.5 s here)
+        run, seconds = _cancel_and_time(c, report["id"])
+        assert run["status"] == "cancelled", run
+        print(f"report cancelled in {seconds:.2f} s")
+        assert seconds < CANCEL_WITHIN_S, f"the report took {seconds:.2f} s to stop"
+
+        assert {m["id"] for m in ws.models.list()} == models_before
+        assert ws.reports.list() == [] and c.get("/api/reports").json() == []
+        assert list(ws.tmp.iterdir()) == [] and ws.orphan_artifacts() == []

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text, update
 
 from graft.store import Workspace
+from graft.store.registry import Registry
 from graft.store.tables import runs
 
 SPEC = {"input": {"shape": [4]}, "nodes": []}
@@ -36,7 +37,8 @@ CRASH = """
         import graft.store.files as files
         files.os.replace = crash
     else:
-        Workspace._write = crash
+        from graft.store.registry import Registry
+        Registry.write = crash
     ws.register_model({"name": "doomed", "spec": {"nodes": []}}, {"weights.safetensors": b"x" * 4096})
 """
 
@@ -68,7 +70,7 @@ def test_crash_between_rename_and_insert_lists_nothing(ws, db_url):
 def test_failed_insert_removes_the_folder(ws, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
-    monkeypatch.setattr(Workspace, "_write", broken)
+    monkeypatch.setattr(Registry, "write", broken)
     with pytest.raises(RuntimeError, match="went away"):
         ws.register_model({"name": "m", "spec": SPEC}, {"weights.safetensors": b"w"})
     monkeypatch.undo()

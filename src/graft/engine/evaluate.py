@@ -1,22 +1,24 @@
 """Evaluation: totals, per-class figures, the confusion matrix and per-sample predictions."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from .allocator import tune_allocator
+from .cancel import check
 from .data import has_conv, input_tensor, normalization_of, pick_device
 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normalization: dict | None = None,
-             device: str | None = "auto") -> dict[str, Any]:
+             device: str | None = "auto", should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Run `model` over `ds` in eval mode.
 
     Inputs are normalized with `normalization`, else the model's own (set by engine.train), else the data
     set's. Returns plain numbers and lists, plus numpy arrays `labels`, `preds`, `confidences` (one per sample).
+    Raises Cancelled between batches when `should_stop` says so.
     """
     tune_allocator()
     dev = pick_device(device)
@@ -28,6 +30,7 @@ def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normaliz
     x = input_tensor(ds, normalization_of(ds, norm), dev, channels_last)
     preds, confs = [], []
     for i in range(0, len(x), batch_size):
+        check(should_stop)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
             logits = model(x[i:i + batch_size])
         probs = torch.softmax(logits.float(), dim=1)

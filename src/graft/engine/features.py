@@ -14,12 +14,13 @@ import json
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from ..spec.network import INPUT
+from .cancel import check
 from .compile import GraphModule
 from .precision import autocast
 from .weights import state_sha256
@@ -70,7 +71,7 @@ class FeatureCache:
         return torch.float16 if 4 * n * int(np.prod(out_shape)) > HALF_OVER else torch.float32
 
     def features(self, block: GraphModule, x: torch.Tensor, fingerprint: str, mean: Any, std: Any,
-                 bf16: bool = False) -> Any:
+                 bf16: bool = False, should_stop: Callable[[], bool] | None = None) -> Any:
         """Outputs of `block` (eval mode, no grad; under bfloat16 autocast when `bf16`, as training's forward
         pass would compute them) for the normalized inputs `x`: a tensor or a read-only memmap."""
         with torch.no_grad(), autocast(x.device, bf16):
@@ -85,7 +86,7 @@ class FeatureCache:
         value = self._from_disk(key, len(x), shape, dtype)
         if value is None:
             self.misses += 1
-            value = compute_features(block, x, dtype, bf16)
+            value = compute_features(block, x, dtype, bf16, should_stop)
             self._to_disk(key, value)
         else:
             self.hits += 1
@@ -134,14 +135,17 @@ def _nbytes(v: Any) -> int:
     return 0 if isinstance(v, np.memmap) else (v.nbytes if isinstance(v, np.ndarray) else v.numel() * v.element_size())
 
 
-def compute_features(block: GraphModule, x: torch.Tensor, dtype: torch.dtype, bf16: bool = False) -> torch.Tensor:
-    """All outputs of `block` for `x`, written batch by batch into one preallocated tensor (no second copy)."""
+def compute_features(block: GraphModule, x: torch.Tensor, dtype: torch.dtype, bf16: bool = False,
+                     should_stop: Callable[[], bool] | None = None) -> torch.Tensor:
+    """All outputs of `block` for `x`, written batch by batch into one preallocated tensor (no second copy).
+    Raises Cancelled between batches when `should_stop` says so (nothing is cached then)."""
     block.eval()
     with torch.no_grad(), autocast(x.device, bf16):
         first = block(x[:FEATURE_BATCH])
         out = torch.empty((len(x), *first.shape[1:]), dtype=dtype)
         out[:len(first)] = first.to(dtype).cpu()
         for i in range(FEATURE_BATCH, len(x), FEATURE_BATCH):
+            check(should_stop)
             out[i:i + FEATURE_BATCH] = block(x[i:i + FEATURE_BATCH]).to(dtype).cpu()
     return out
 

@@ -7,7 +7,7 @@
   projection MLP; NT-Xent pulls the two views of an image together and pushes the other images away.
 
 The decoder / projection head exist only during pretraining: the caller keeps the encoder. Batches come from
-one normalized tensor and a seeded permutation, as in engine.train.
+one normalized tensor and a seeded permutation: the same loop as engine.train (engine.loop).
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from torch import nn
 from ..contracts.hparams import PretrainHparams
 from .allocator import tune_allocator
 from .augment import Augment, add_noise, augment, random_affine, random_erase
-from .data import input_tensor, normalization_of, permutation, pick_device
+from .data import input_tensor, normalization_of, pick_device
+from .loop import Task, run_epochs
 from .precision import PRECISIONS, autocast, uses_bf16
 from .train import TrainingDiverged, make_optimizer
 
@@ -108,6 +109,39 @@ class Objective(nn.Module):
         return F.mse_loss(out, x)
 
 
+class _Pretext(Task):
+    """An objective's loss over whole batches of images; the epoch row is the mean of the steps' losses."""
+
+    report_every_step = True
+
+    def __init__(self, obj: Objective, x_all: torch.Tensor, gen: torch.Generator, device: torch.device,
+                 bf16: bool, steps: int):
+        self.obj, self.x_all, self.gen, self.device, self.bf16 = obj, x_all, gen, device, bf16
+        self.n, self.steps_per_epoch = len(x_all), steps
+
+    def begin_epoch(self) -> None:
+        self.obj.train()
+        self.total = 0.0
+
+    def loss(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
+        with autocast(self.device, self.bf16):
+            loss = self.obj.loss(self.x_all[idx], self.gen)
+        self.value = float(loss.detach())
+        if not math.isfinite(self.value):
+            raise TrainingDiverged(epoch + 1, step + 1, self.value)
+        return loss
+
+    def tally(self, loss: torch.Tensor, idx: torch.Tensor) -> None:
+        self.total += self.value
+
+    def step_info(self, step: int, e0: float) -> dict[str, Any]:
+        return {"loss": self.total / (step + 1)}
+
+    def end_epoch(self, epoch: int, e0: float) -> dict[str, Any]:
+        return {"epoch": epoch + 1, "loss": self.total / self.steps_per_epoch,
+                "seconds": round(time.perf_counter() - e0, 3)}
+
+
 @dataclass
 class PretrainResult:
     history: list[dict[str, Any]]
@@ -120,7 +154,8 @@ class PretrainResult:
 def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any] | None = None, *,
              on_epoch: Callable[[dict], None] | None = None, on_step: Callable[[dict], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> PretrainResult:
-    """Train `encoder` in place on the images of `ds` (labels unused). Raises TrainingDiverged on NaN/inf."""
+    """Train `encoder` in place on the images of `ds` (labels unused), in engine.loop's training loop.
+    Raises TrainingDiverged on NaN/inf, engine.cancel.Cancelled when `should_stop` says so (checked per batch)."""
     h = resolve(objective, hparams)
     tune_allocator()
     device = pick_device(h["device"])
@@ -141,30 +176,9 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
     gen = torch.Generator().manual_seed(h["seed"])
     history: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    for epoch in range(h["epochs"]):
-        obj.train()
-        perm = permutation(n, h["seed"], epoch).to(device)
-        total, e0 = 0.0, time.perf_counter()
-        for step in range(steps):
-            if should_stop is not None and should_stop():
-                raise InterruptedError("cancelled")
-            with autocast(device, bf16):
-                loss = obj.loss(x_all[perm[step * bs:(step + 1) * bs]], gen)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingDiverged(epoch + 1, step + 1, value)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += value
-            if on_step is not None:
-                on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps, "loss": total / (step + 1)})
-        row = {"epoch": epoch + 1, "loss": total / steps, "seconds": round(time.perf_counter() - e0, 3)}
-        history.append(row)
-        if on_epoch is not None:
-            on_epoch(dict(row))
+    task = _Pretext(obj, x_all, gen, device, bf16, steps)
+    run_epochs(task, opt, sched, epochs=h["epochs"], seed=h["seed"], batch_size=bs, device=device,
+               history=history, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop)
     seconds = time.perf_counter() - t0
     encoder.eval()
     return PretrainResult(history, seconds, norm, str(device), steps * bs * h["epochs"] / max(seconds, 1e-9))

@@ -14,17 +14,18 @@ from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from ..contracts.hparams import TrainHparams
 from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
 from . import ddp
-from .data import has_conv, input_tensor, label_tensor, normalization_of, permutation, pick_device
+from .data import has_conv, input_tensor, label_tensor, normalization_of, pick_device
 from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
+from .cancel import Cancelled  # noqa: F401  (raised by the loop; callers catch it from here too)
+from .loop import REPORTS_PER_SECOND, Task, run_epochs
 from .precision import PRECISIONS, autocast, uses_bf16
 
 DEFAULTS: dict[str, Any] = {  # the contract's hyperparameters, then the loop's own knobs
@@ -35,7 +36,6 @@ CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle
 # hparams that change the trajectory: a checkpoint only resumes a run that agrees on all of them
 TRAJECTORY = ("optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay", "momentum", "schedule",
               "label_smoothing", "normalization")
-REPORTS_PER_SECOND = 4     # on_step cadence: live curves update several times a second, whatever the step time
 
 
 class TrainingDiverged(RuntimeError):
@@ -99,8 +99,9 @@ class _Batches:
     """Where a batch's network inputs come from: the normalized images, or cached foundation outputs."""
 
     def __init__(self, model: GraphModule, ds: Any, norm: dict[str, float], device: torch.device,
-                 channels_last: bool, cache: FeatureCache | None, bf16: bool = False):
-        self.device, self.n, self.bf16 = device, len(ds), bf16
+                 channels_last: bool, cache: FeatureCache | None, bf16: bool = False,
+                 should_stop: Callable[[], bool] | None = None):
+        self.device, self.n, self.bf16, self.should_stop = device, len(ds), bf16, should_stop
         self.labels = label_tensor(ds, device)
         x = input_tensor(ds, norm, device, channels_last)
         self.features: dict[str, Any] = {}
@@ -109,7 +110,8 @@ class _Batches:
         if fids:
             hits = cache.hits
             for fid in fids:
-                f = cache.features(model.get_submodule(fid), x, ds.fingerprint, norm["mean"], norm["std"], bf16)
+                f = cache.features(model.get_submodule(fid), x, ds.fingerprint, norm["mean"], norm["std"], bf16,
+                                   should_stop=should_stop)
                 self.features[fid] = f.to(device) if isinstance(f, torch.Tensor) else f
             self.cache_state = "hit" if cache.hits - hits == len(self.features) else "miss"
             x = None
@@ -128,7 +130,8 @@ class _Batches:
                              "feed the input to nothing else)")
         x = input_tensor(unlabeled, norm, torch.device("cpu"))
         extra = {fid: to_tensor(cache.features(model.get_submodule(fid), x, unlabeled.fingerprint, norm["mean"],
-                                               norm["std"], self.bf16)) for fid in self.features}
+                                               norm["std"], self.bf16, should_stop=self.should_stop))
+                 for fid in self.features}
         del x
         mine = {fid: to_tensor(f).cpu() for fid, f in self.features.items()}
         n_classes = int(self.labels.max()) + 1
@@ -151,7 +154,9 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
           checkpoint_dir: str | Path | None = None, resume_from: str | Path | None = None,
           should_stop: Callable[[], bool] | None = None, feature_cache: FeatureCache | None = None,
           unlabeled_ds: Any = None, semi_supervised: dict | None = None) -> TrainResult:
-    """Train `model` in place; see DEFAULTS for the hyperparameters. Raises TrainingDiverged on a NaN/inf loss.
+    """Train `model` in place; see DEFAULTS for the hyperparameters. Raises TrainingDiverged on a NaN/inf loss
+    and engine.cancel.Cancelled when `should_stop` (a CancelToken or any callable) says so, checked per batch
+    here and in feature extraction.
 
     With `unlabeled_ds`, its images join the training set with labels propagated from `train_ds`'s through the
     frozen foundations' features (engine.propagate; `semi_supervised` holds its options).
@@ -190,10 +195,11 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
         norm = normalization_of(train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
-        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16)
+        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop)
         if unlabeled_ds is not None:
             data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
-        val = _Batches(model, val_ds, norm, device, channels_last, cache, bf16) if val_ds is not None else None
+        val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop)
+               if val_ds is not None else None)
         steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
         opt = make_optimizer(h, groups, device)
         sched = make_scheduler(h, opt, steps_per_epoch * h["epochs"])
@@ -211,78 +217,78 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         torch.use_deterministic_algorithms(was_deterministic)
 
 
+class _Supervised(Task):
+    """Cross entropy on labelled (and pseudo-labelled, weighted) samples; the epoch row has loss and accuracy."""
+
+    def __init__(self, model, net, data: _Batches, val: _Batches | None, h: dict[str, Any], opt, sched,
+                 steps_per_epoch: int, checkpoint_dir, result: TrainResult):
+        self.model, self.net, self.data, self.val, self.h, self.opt, self.sched = model, net, data, val, h, opt, sched
+        self.n, self.steps_per_epoch, self.checkpoint_dir, self.result = data.n, steps_per_epoch, checkpoint_dir, result
+        self.seen = 0
+
+    def begin_epoch(self) -> None:
+        self.model.train()
+        self.stats = [b for m in self.model.modules() if m.training for b in m.buffers(recurse=False)
+                      if b.is_floating_point()]
+        self.loss_sum = torch.zeros((), device=self.data.device)
+        self.hit_sum = torch.zeros((), device=self.data.device, dtype=torch.long)
+        self.count = 0
+
+    def loss(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
+        data, smoothing = self.data, self.h["label_smoothing"]
+        self.y = y = data.labels[idx]
+        # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
+        saved = [b.clone() for b in self.stats] if self.stats else None
+        with autocast(data.device, data.bf16):
+            self.out = out = self.net(data.inputs(idx))
+        if data.weights is None:
+            loss = F.cross_entropy(out.float(), y, label_smoothing=smoothing)
+        else:
+            loss = (F.cross_entropy(out.float(), y, label_smoothing=smoothing, reduction="none")
+                    * data.weights[idx]).mean()
+        if not torch.isfinite(loss):
+            if saved:
+                torch._foreach_copy_(self.stats, saved)
+            raise TrainingDiverged(epoch + 1, step + 1, float(loss.detach()))
+        return loss
+
+    def tally(self, loss: torch.Tensor, idx: torch.Tensor) -> None:
+        self.loss_sum += loss.detach() * len(idx)
+        self.hit_sum += (self.out.detach().argmax(1) == self.y).sum()
+        self.count += len(idx)
+
+    def step_info(self, step: int, e0: float) -> dict[str, Any]:
+        done = min((step + 1) * self.h["batch_size"], self.n)
+        return {"loss": float(self.loss_sum) / self.count, "accuracy": int(self.hit_sum) / self.count,
+                "samples_per_s": done / max(time.perf_counter() - e0, 1e-9)}
+
+    def end_epoch(self, epoch: int, e0: float) -> dict[str, Any]:
+        loss_sum, hit_sum = ddp.all_sum(self.loss_sum, self.hit_sum)
+        count = min(self.steps_per_epoch * self.h["batch_size"], self.n)
+        self.seen += count
+        row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / count, "train_accuracy": int(hit_sum) / count,
+               "lr": self.opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - e0, 3)}
+        if self.val is not None:
+            row.update(_validate(self.model, self.val, self.h["eval_batch_size"]))
+        return row
+
+    def saved(self, epochs_done: int, history: list[dict]) -> None:
+        self.result.epochs_done = epochs_done
+        if self.checkpoint_dir is not None:
+            save_checkpoint(self.checkpoint_dir, epoch=epochs_done, model=self.model, optimizer=self.opt,
+                            scheduler=self.sched, extra={"history": history, "hparams": _trajectory(self.h)})
+
+
 def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device, on_epoch, on_step,
           checkpoint_dir, should_stop, norm) -> TrainResult:
-    cuda = device.type == "cuda"
     rank, world = ddp.topology()
-    bs, train_s, seen = h["batch_size"], 0.0, 0
-    next_report = 0.0
     result = TrainResult(history, 0.0, start, 0.0, str(device), norm, data.cache_state, False, h, data.pseudo)
-    for epoch in range(start, h["epochs"]):
-        model.train()
-        stats = [b for m in model.modules() if m.training for b in m.buffers(recurse=False) if b.is_floating_point()]
-        perm = permutation(data.n, h["seed"], epoch).to(device)
-        loss_sum = torch.zeros((), device=device)
-        hit_sum = torch.zeros((), device=device, dtype=torch.long)
-        count = 0
-        e0 = time.perf_counter()
-        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{h['epochs']}", unit="batch", leave=False,
-                   disable=None if h["progress"] else True)
-        for step in range(steps_per_epoch):
-            if should_stop is not None and should_stop():
-                bar.close()
-                result.cancelled = True
-                break
-            idx = ddp.shard(perm[step * bs:(step + 1) * bs], rank, world)
-            y = data.labels[idx]
-            # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
-            saved = [b.clone() for b in stats] if stats else None
-            with autocast(device, data.bf16):
-                out = net(data.inputs(idx))
-            if data.weights is None:
-                loss = F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"])
-            else:
-                loss = (F.cross_entropy(out.float(), y, label_smoothing=h["label_smoothing"], reduction="none")
-                        * data.weights[idx]).mean()
-            if not torch.isfinite(loss):
-                bar.close()
-                if saved:
-                    torch._foreach_copy_(stats, saved)
-                raise TrainingDiverged(epoch + 1, step + 1, float(loss.detach()))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            loss_sum += loss.detach() * len(idx)
-            hit_sum += (out.detach().argmax(1) == y).sum()
-            count += len(idx)
-            bar.update(1)
-            if on_step is not None and (time.perf_counter() >= next_report or step + 1 == steps_per_epoch):
-                next_report = time.perf_counter() + 1 / REPORTS_PER_SECOND
-                done = min((step + 1) * bs, data.n)
-                on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps_per_epoch,
-                         "loss": float(loss_sum) / count, "accuracy": int(hit_sum) / count,
-                         "samples_per_s": done / max(time.perf_counter() - e0, 1e-9)})
-        bar.close()
-        if result.cancelled:
-            break
-        loss_sum, hit_sum = ddp.all_sum(loss_sum, hit_sum)
-        count = min(steps_per_epoch * bs, data.n)
-        train_s += time.perf_counter() - e0
-        seen += count
-        row = {"epoch": epoch + 1, "train_loss": float(loss_sum) / count, "train_accuracy": int(hit_sum) / count,
-               "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - e0, 3)}
-        if val is not None:
-            row.update(_validate(model, val, h["eval_batch_size"]))
-        history.append(row)
-        result.epochs_done = epoch + 1
-        if checkpoint_dir is not None:
-            save_checkpoint(checkpoint_dir, epoch=epoch + 1, model=model, optimizer=opt, scheduler=sched,
-                            extra={"history": history, "hparams": _trajectory(h)})
-        if on_epoch is not None:
-            on_epoch(dict(row))
-    result.samples_per_s = seen / train_s if train_s else 0.0
+    task = _Supervised(model, net, data, val, h, opt, sched, steps_per_epoch, checkpoint_dir, result)
+    train_s = run_epochs(task, opt, sched, epochs=h["epochs"], seed=h["seed"], batch_size=h["batch_size"],
+                         device=device, history=history, start=start,
+                         shard=(lambda idx: ddp.shard(idx, rank, world)) if world > 1 else None,
+                         on_step=on_step, on_epoch=on_epoch, should_stop=should_stop, progress=h["progress"])
+    result.samples_per_s = task.seen / train_s if train_s else 0.0
     model.eval()
     return result
 

@@ -7,20 +7,22 @@ from .data_refs import data_ref, load_split
 from .models import load_model
 
 
-def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256) -> dict:
-    """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ..."""
+def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256,
+                   should_stop=None) -> dict:
+    """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ...
+    `should_stop` (engine.cancel) is checked per batch; a cancelled evaluation registers nothing."""
     from ..engine.evaluate import evaluate
 
     ref = data_ref(data)
     split = split or ref.get("split") or "test"
     record, _, module = load_model(ws, model_id)
     ds = load_split(ws, ref, split)
-    result = evaluate(module, ds, batch_size=batch_size)
+    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),
                    "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
     summary = {"model_name": record["name"], **result}
-    ev = ws.add_evaluation({"model_id": record["id"], "data": {**ref, "split": split},
+    ev = ws.evaluations.add({"model_id": record["id"], "data": {**ref, "split": split},
                             "data_fingerprint": ds.fingerprint, "summary": summary}, predictions=predictions)
     return flat_evaluation(ev)
 
@@ -32,8 +34,8 @@ def flat_evaluation(ev: dict) -> dict:
 
 
 def get_evaluation(ws, evaluation_id: str) -> dict:
-    return flat_evaluation(ws.get_evaluation(evaluation_id))
+    return flat_evaluation(ws.evaluations.get(evaluation_id))
 
 
 def evaluation_samples(ws, evaluation_id: str) -> dict[str, np.ndarray]:
-    return ws.load_predictions(evaluation_id)
+    return ws.evaluations.predictions(evaluation_id)

@@ -5,6 +5,7 @@ import json
 from typing import Any, Callable
 
 from ..contracts.requests import PretrainRequest
+from ..engine.cancel import Cancelled
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .train import library_versions
@@ -38,7 +39,7 @@ def pretrain_foundation(ws, network: Any, data: Any = _DEFAULT["data"].default,
     request = {"network": doc, "data": ref, "objective": objective, "hparams": h, "name": name,
                "description": description}
     if run_id is None:
-        run_id = ws.create_run("pretrain", request, name=name or "", status="running", seed=h["seed"],
+        run_id = ws.runs.create("pretrain", request, name=name or "", status="running", seed=h["seed"],
                                workflow_hash=workflow_hash)["id"]
     on_step, on_epoch = recording(progress or RunProgress(ws, run_id, int(h["epochs"])), on_step, on_epoch)
 
@@ -80,10 +81,10 @@ def pretrain_foundation(ws, network: Any, data: Any = _DEFAULT["data"].default,
         }
         files = {"weights.safetensors": state_bytes(state),
                  "spec.json": json.dumps(record["spec"], indent=1).encode()}
-        registered = ws.register_model(record, files)
+        registered = ws.models.register(record, files)
     except BaseException as err:
-        ws.update_run(run_id, status="cancelled" if isinstance(err, InterruptedError) else "failed",
+        ws.runs.update(run_id, status="cancelled" if isinstance(err, Cancelled) else "failed",
                       error=str(err) or type(err).__name__)
         raise
-    ws.update_run(run_id, status="done", model_id=registered["id"])
+    ws.runs.update(run_id, status="done", model_id=registered["id"])
     return registered

@@ -97,7 +97,7 @@ class RunProgress:
         now = time.monotonic()
         if force or now - self.last_write >= WRITE_EVERY_S:
             self.last_write = now
-            self.ws.update_run(self.run_id, progress=dict(self.state), history=list(self.history))
+            self.ws.runs.update(self.run_id, progress=dict(self.state), history=list(self.history))
 
 
 def _as_dict(args: tuple, info: dict) -> dict:

@@ -2,28 +2,26 @@
 
 `transfer_report` trains both on the same labelled samples for each label budget (samples per class) and
 evaluates both on the same test set. `scratch_baseline` does the same for one registered model (the workflow
-evaluate step's `scratch_baseline` option). Reports are stored as JSON (and a PNG plot) under
-`<workspace>/reports/<rep-id>.json`, so the API and the workbench can show them later.
+evaluate step's `scratch_baseline` option). Reports are stored by the workspace (`ws.reports`: JSON and a PNG
+plot), so the API and the workbench can show them later.
 """
 from __future__ import annotations
 
 import copy
-import json
 import math
 import platform
-import re
 import secrets
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Sequence
 
 from ..contracts.hparams import TrainHparams
 from ..contracts.requests import ReportRequest
+from ..engine.cancel import check
 from ..spec.network import INPUT, NetworkSpec
+from ..store.reports import REPORT_ID  # noqa: F401  (the server's report routes check ids with it)
 from .data_refs import data_ref, load_split
 from .train import feature_cache, library_versions
 
-REPORT_ID = re.compile(r"rep-[0-9a-f]{12}")
 HEADS = ("linear", "mlp")
 MIN_STEPS = 300            # "auto" epochs: at least this many optimizer steps, so tiny label sets still fit
 
@@ -78,13 +76,14 @@ def _output_of(doc: dict) -> str:
 
 
 def scratch_baseline(ws, model_id: str, data: Any, epochs: int | None = None, name: str | None = None,
-                     progress_bar: bool = False, batch_size: int | None = None, lr: float | None = None) -> dict:
+                     progress_bar: bool = False, batch_size: int | None = None, lr: float | None = None,
+                     should_stop=None) -> dict:
     """Train the from-scratch twin of `model_id` on the model's own training data and hyperparameters, and
     evaluate it on `data`; returns {scratch_accuracy, scratch_model_id, scratch_evaluation_id, ...}."""
     from .evaluate import evaluate_model
     from .train import train_model
 
-    record = ws.get_model(model_id)
+    record = ws.models.get(model_id)
     if not record.get("dataset"):
         raise ValueError(f"model {model_id}: its record names no training data, so there is no baseline to train")
     hp = {k: v for k, v in (record.get("hparams") or {}).items() if k not in ("normalization", "progress")}
@@ -93,8 +92,9 @@ def scratch_baseline(ws, model_id: str, data: Any, epochs: int | None = None, na
             hp[key] = value
     twin = train_model(ws, scratch_network(record["spec"]), record["dataset"], hp,
                        name=name or f"{record['name']}-scratch",
-                       description=f"from-scratch baseline of {record['id']}", progress_bar=progress_bar)
-    ev = evaluate_model(ws, twin["id"], data)
+                       description=f"from-scratch baseline of {record['id']}", progress_bar=progress_bar,
+                       should_stop=should_stop)
+    ev = evaluate_model(ws, twin["id"], data, should_stop=should_stop)
     return {"scratch_accuracy": ev["accuracy"], "scratch_hit": ev["hit"], "scratch_model_id": twin["id"],
             "scratch_evaluation_id": ev["id"], "scratch_train_seconds": twin["metrics"].get("seconds"),
             "train_seconds": (record.get("metrics") or {}).get("seconds"), "scratch_epochs": hp.get("epochs"),
@@ -127,7 +127,7 @@ def _budget_ref(target: dict, budget: int | str, seed: int) -> dict:
     return ref
 
 
-def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None) -> dict:
+def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None, should_stop=None) -> dict:
     from ..engine.compile import compile_network
     from ..engine.evaluate import evaluate
     from ..engine.freeze import trainable_parameters
@@ -141,8 +141,8 @@ def _fit(ws, doc: dict, train_ds, test_ds, hp: dict, unlabeled_ds: Any = None) -
     if foundations:
         hp = {**hp, "normalization": (foundations[0].get("hparams") or {}).get("normalization")}
     result = train(model, train_ds, None, {**hp, "progress": False}, feature_cache=feature_cache(ws),
-                   unlabeled_ds=unlabeled_ds)
-    ev = evaluate(model, test_ds)
+                   unlabeled_ds=unlabeled_ds, should_stop=should_stop)
+    ev = evaluate(model, test_ds, should_stop=should_stop)
     return {"accuracy": ev["accuracy"], "hit": ev["hit"], "train_seconds": round(result.seconds, 3),
             "train_loss": result.history[-1]["train_loss"] if result.history else None,
             "trainable_params": trainable_parameters(model), "feature_cache": result.feature_cache}
@@ -155,16 +155,18 @@ def transfer_report(ws, foundation_id: str, target_data: Any = _DEFAULT["target"
                     budgets: Sequence[int | str] = tuple(_DEFAULT["budgets"]),
                     head: str | list[dict] = _DEFAULT["head"],
                     epochs: int | str = _DEFAULT["epochs"], test_data: Any = None, hparams: dict | None = None,
-                    seed: int = 0, store: bool = True, unlabeled: Any = None) -> dict:
+                    seed: int = 0, store: bool = True, unlabeled: Any = None, should_stop=None) -> dict:
     """Per label budget (samples per class, or "all"): accuracy and training time of a new head on the frozen
     foundation and of the same network trained from scratch, on the same samples and the same test set.
 
     With `unlabeled` (a data set whose labels are never read), each budget short of "all" also trains the head
     semi-supervised: those images join with labels propagated from the budget's (row key `semi_supervised`).
+    `should_stop` (engine.cancel) is checked per batch of every training and evaluation: a cancel raises
+    Cancelled within a batch and stores nothing.
     """
     from ..spec.graph import graft_network
 
-    foundation = ws.get_model(foundation_id)
+    foundation = ws.models.get(foundation_id)
     target = data_ref(target_data)
     test_ref = data_ref(test_data) if test_data is not None else {**target, "split": "test"}
     test_ds = load_split(ws, test_ref, test_ref.get("split", "test"))
@@ -182,17 +184,19 @@ def transfer_report(ws, foundation_id: str, target_data: Any = _DEFAULT["target"
     unlabeled_ds = load_split(ws, unlabeled_ref, "train") if unlabeled_ref else None
     rows = []
     for budget in budgets:
+        check(should_stop)          # loading a data set is not cancellable: check before and after it
         train_ds = load_split(ws, _budget_ref(target, budget, seed), "train")
+        check(should_stop)
         n_epochs = auto_epochs(len(train_ds), base_hp["batch_size"]) if epochs == "auto" else int(epochs)
         hp = {**base_hp, "epochs": n_epochs}
-        with_f = _fit(ws, grafted, train_ds, test_ds, hp)
-        from_scratch = _fit(ws, scratch, train_ds, test_ds, hp)
+        with_f = _fit(ws, grafted, train_ds, test_ds, hp, should_stop=should_stop)
+        from_scratch = _fit(ws, scratch, train_ds, test_ds, hp, should_stop=should_stop)
         row = {"budget": budget, "train_size": len(train_ds), "epochs": n_epochs,
                "foundation": with_f, "scratch": from_scratch,
                "gain": round(with_f["accuracy"] - from_scratch["accuracy"], 6)}
         if unlabeled_ds is not None and budget != "all":
             semi_hp = {**hp, "epochs": SEMI_EPOCHS, "batch_size": max(hp["batch_size"], 256)}
-            row["semi_supervised"] = {**_fit(ws, grafted, train_ds, test_ds, semi_hp, unlabeled_ds),
+            row["semi_supervised"] = {**_fit(ws, grafted, train_ds, test_ds, semi_hp, unlabeled_ds, should_stop),
                                       "epochs": SEMI_EPOCHS, "unlabeled_size": len(unlabeled_ds)}
         rows.append(row)
     report = {"id": f"rep-{secrets.token_hex(6)}", "kind": "transfer", "foundation_id": foundation["id"],
@@ -214,40 +218,22 @@ def machine() -> dict:
             "device": "cuda" if torch.cuda.is_available() else "cpu", "versions": library_versions()}
 
 
-# -- storage and the plot ---------------------------------------------------------------------------
-def reports_dir(ws) -> Path:
-    path = Path(ws.root) / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def save_report(ws, report: dict) -> Path:
-    """reports/<id>.json and reports/<id>.png, each written to a temporary name and renamed into place."""
-    folder = reports_dir(ws)
-    for suffix, payload in ((".png", report_png(report)), (".json", json.dumps(report, indent=1).encode())):
-        tmp = folder / f".{report['id']}{suffix}.tmp"
-        tmp.write_bytes(payload)
-        tmp.replace(folder / f"{report['id']}{suffix}")
-    return folder / f"{report['id']}.json"
+# -- storage (the workspace's reports repository) and the plot ----------------------------------------
+def save_report(ws, report: dict):
+    """Store a report and its plot (store.reports); returns the JSON's path."""
+    return ws.reports.save(report, png=report_png(report))
 
 
 def load_report(ws, report_id: str) -> dict:
-    if not isinstance(report_id, str) or not REPORT_ID.fullmatch(report_id):
-        raise KeyError(f"no report with id {report_id!r:.80} (expected rep- and 12 hex digits)")
-    path = Path(ws.root) / "reports" / f"{report_id}.json"
-    if not path.is_file():
-        raise KeyError(f"no report with id {report_id!r}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return ws.reports.get(report_id)
 
 
 def list_reports(ws) -> list[dict]:
-    folder = Path(ws.root) / "reports"
-    paths = sorted(folder.glob("rep-*.json")) if folder.is_dir() else []
-    out = []
-    for p in paths:
-        r = json.loads(p.read_text(encoding="utf-8"))
-        out.append({k: r.get(k) for k in ("id", "kind", "foundation_id", "foundation_name", "target", "created_at")})
-    return out
+    return ws.reports.list()
+
+
+def reports_dir(ws):
+    return ws.layout.reports_dir()
 
 
 def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:

@@ -15,7 +15,7 @@ TIMING_FIELDS = ("seconds", "samples_per_s")
 
 def rerun(ws, run_id: str, progress_bar: bool = False, **train_options) -> dict:
     """Train again what run `run_id` trained; returns the new model's record (a new run in the registry)."""
-    run = ws.get_run(run_id)
+    run = ws.runs.get(run_id)
     if run["kind"] != "train":
         raise ValueError(f"run {run_id}: only training runs can be repeated, this one is a {run['kind']!r} run")
     request = run.get("request") or {}
@@ -34,10 +34,10 @@ def comparable_history(history: list[dict]) -> list[dict]:
 
 def compare_with_original(ws, run_id: str, record: dict) -> dict:
     """Whether the rerun's per-epoch metrics and weights equal those of the original run's model."""
-    run = ws.get_run(run_id)
+    run = ws.runs.get(run_id)
     if not run.get("model_id"):
         return {"original_model_id": None, "same_history": None, "same_weights": None, "same_blocks": None}
-    original = ws.get_model(run["model_id"])
+    original = ws.models.get(run["model_id"])
     before = comparable_history((original.get("metrics") or {}).get("history"))
     after = comparable_history((record.get("metrics") or {}).get("history"))
     return {"original_model_id": original["id"], "same_history": before == after,

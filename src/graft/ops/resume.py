@@ -8,8 +8,8 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 
 def resume_run(ws, run_id: str, progress_bar: bool = True) -> dict:
     """Finish `run_id` from its last checkpoint; on the CPU the weights equal an uninterrupted run's."""
-    ws.mark_stale_runs()
-    run = ws.get_run(run_id)
+    ws.runs.mark_stale()
+    run = ws.runs.get(run_id)
     if run["kind"] != "train":
         raise ValueError(f"run {run_id} is a {run['kind']} run; only training runs resume")
     if run["status"] not in RESUMABLE:

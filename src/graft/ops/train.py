@@ -6,6 +6,7 @@ import platform
 from typing import Any, Callable
 
 from ..contracts.hparams import TrainHparams
+from ..engine.cancel import Cancelled
 from .data_refs import data_ref, load_split
 from .networks import network_document, prepare_network
 from .progress import RunProgress, recording
@@ -33,7 +34,7 @@ def feature_cache(ws):
 
     key = str(ws.root)
     if key not in _FEATURE_CACHES:
-        _FEATURE_CACHES[key] = FeatureCache(cache_dir=ws.cache / "features")
+        _FEATURE_CACHES[key] = FeatureCache(cache_dir=ws.layout.feature_cache())
     return _FEATURE_CACHES[key]
 
 
@@ -60,10 +61,10 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
         if nproc > 1:
             raise ValueError("semi_supervised: label propagation runs in one process; use nproc 1")
     if run_id is None:
-        run_id = ws.create_run("train", request, name=name or "", status="running", seed=hp.get("seed"),
+        run_id = ws.runs.create("train", request, name=name or "", status="running", seed=hp.get("seed"),
                                workflow_hash=workflow_hash)["id"]
     else:
-        ws.update_run(run_id, status="running")
+        ws.runs.update(run_id, status="running")
     if progress is None:
         earlier = _checkpointed_history(ws, run_id) if resume else []
         progress = RunProgress(ws, run_id, int(hp.get("epochs", 1)), earlier)
@@ -77,25 +78,17 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
             record = _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
     except BaseException as err:
         status = "cancelled" if isinstance(err, Cancelled) else "failed"
-        ws.update_run(run_id, status=status, error=str(err) or type(err).__name__)
+        ws.runs.update(run_id, status=status, error=str(err) or type(err).__name__)
         raise
-    ws.update_run(run_id, status="done", model_id=record["id"])
+    ws.runs.update(run_id, status="done", model_id=record["id"])
     return record
-
-
-class Cancelled(RuntimeError):
-    pass
-
-
-def _checkpoints(ws, run_id: str):
-    return ws.root / "runs" / run_id / "checkpoints"
 
 
 def _checkpointed_history(ws, run_id: str) -> list[dict]:
     """The epoch rows of a run's last checkpoint: where a resumed run's rows carry on from."""
     from ..engine.checkpoint import SIDECAR
 
-    path = _checkpoints(ws, run_id) / SIDECAR
+    path = ws.runs.checkpoints(run_id) / SIDECAR
     return json.loads(path.read_text()).get("history", []) if path.exists() else []
 
 
@@ -137,10 +130,10 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
     from ..engine.checkpoint import SIDECAR
 
     spec, analysis, ref, hp, train_ds, val_ds, model, foundations = prepare_training(ws, request)
-    checkpoints = _checkpoints(ws, run_id)
+    checkpoints = ws.runs.checkpoints(run_id)
 
     def epoch_done(entry: dict) -> None:
-        ws.update_run(run_id, checkpoint=str(checkpoints.relative_to(ws.root)))   # its epoch row: on_epoch
+        ws.runs.update(run_id, checkpoint=ws.layout.relative(checkpoints))   # its epoch row: on_epoch
         on_epoch(entry)
 
     semi = request.get("semi_supervised")
@@ -151,8 +144,6 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
                    on_step=on_step, checkpoint_dir=checkpoints, resume_from=resume_from,
                    should_stop=should_stop, feature_cache=feature_cache(ws), unlabeled_ds=unlabeled,
                    semi_supervised=options)
-    if result.cancelled:
-        raise Cancelled("cancelled")
     hp["normalization"] = result.normalization
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     final = dict(result.history[-1]) if result.history else {}
@@ -182,8 +173,8 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
     }
     files = {"weights.safetensors": state_bytes(state),
              "spec.json": json.dumps(record["spec"], indent=1).encode()}
-    registered = ws.register_model(record, files)
+    registered = ws.models.register(record, files)
     from ..tracking import log_if_enabled  # MLflow, only when GRAFT_MLFLOW_URI is set
 
-    log_if_enabled(registered, result.history, ws.model_path(registered["id"], "weights.safetensors"))
+    log_if_enabled(registered, result.history, ws.models.path(registered["id"], "weights.safetensors"))
     return registered

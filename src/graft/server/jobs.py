@@ -106,7 +106,7 @@ class JobRunner:
             self._spawn(run["id"])
 
     def _spawn(self, run_id: str) -> None:
-        log_path = self.ws.run_dir(run_id) / "worker.log"
+        log_path = self.ws.layout.worker_log(run_id)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "graft.server.worker", run_id, "--workspace", str(self.ws.root)]
         if getattr(self.ws, "db_url", None):
@@ -135,7 +135,7 @@ class JobRunner:
 
     def _tail(self, run_id: str, limit: int = 600) -> str:
         try:
-            text = (self.ws.run_dir(run_id) / "worker.log").read_text(errors="replace")
+            text = self.ws.layout.worker_log(run_id).read_text(errors="replace")
         except OSError:
             return "(no log)"
         return text[-limit:].strip() or "(empty log)"

@@ -10,15 +10,13 @@ import json
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
 from .ids import ID_PATTERN, MODEL_PREFIXES, NotFound, check_id, new_id
+from .registry import Registry, parse_time
 from .tables import models
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 MODEL_IDS = tuple(MODEL_PREFIXES.values())
 
@@ -30,15 +28,19 @@ def _ref(value: Any, field: str) -> str:
     return value
 
 
-class ModelsMixin:
-    def register_model(self: Workspace, record: Mapping[str, Any], files: Mapping[str, bytes | Path]) -> dict:
+class Models:
+    """`ws.models`: the models table and the models' artifact folders."""
+
+    def __init__(self, db: Registry, get_run: Callable[[str], dict]):
+        self.db, self.layout, self._get_run = db, db.layout, get_run
+
+    def register(self, record: Mapping[str, Any], files: Mapping[str, bytes | Path]) -> dict:
         """Store a model's files, then its row ("register last"); returns the stored record.
 
         `record` holds the model's fields (see tables.models); `id` and `created_at` are optional. Fields
         without a column of their own (e.g. `slice`) are kept in `extra` and come back as top-level fields.
         `files` maps plain file names (e.g. "weights.safetensors") to bytes or a path to copy.
         """
-        from .workspace import parse_time
         values = {k: v for k, v in record.items() if k in models.c and k != "extra"}
         extra = {k: v for k, v in record.items() if k not in values}
         if "extra" in extra:
@@ -60,9 +62,9 @@ class ModelsMixin:
         if not isinstance(values.get("spec"), dict):
             raise ValueError("model record: spec (the network document) must be an object")
         if values.get("parent_id") is not None:
-            self._exists(_ref(values["parent_id"], "parent_id"), "parent_id", self.get_model)
+            self._exists(_ref(values["parent_id"], "parent_id"), "parent_id", self.get)
         if values.get("run_id") is not None:
-            self._exists(values["run_id"], "run_id", self.get_run)
+            self._exists(values["run_id"], "run_id", self._get_run)
         foundation_ids = values.setdefault("foundation_ids", [])
         if not isinstance(foundation_ids, list):
             raise ValueError(f"model record: foundation_ids must be a list, found {foundation_ids!r:.80}")
@@ -70,8 +72,8 @@ class ModelsMixin:
             _ref(fid, f"foundation_ids[{i}]")
         values["created_at"] = parse_time(values.get("created_at"), "model record: created_at")
         values.setdefault("description", "")
-        self._publish(id, files, models, values)
-        return self.get_model(id)
+        self.db.publish(id, files, models, values)
+        return self.get(id)
 
     @staticmethod
     def _exists(id: str, field: str, get: Any) -> None:
@@ -80,61 +82,61 @@ class ModelsMixin:
         except NotFound as e:
             raise ValueError(f"model record: {field}: {e}") from None
 
-    def get_model(self: Workspace, id: str) -> dict:
-        return self._get(models, "model", id, MODEL_IDS)
+    def get(self, id: str) -> dict:
+        return self.db.get(models, "model", id, MODEL_IDS)
 
-    def list_models(self: Workspace, kind: str | None = None) -> list[dict]:
+    def list(self, kind: str | None = None) -> list[dict]:
         if kind is None:
-            return self._list(models)
+            return self.db.list(models)
         if kind not in MODEL_PREFIXES:
             raise ValueError(f"kind must be 'model' or 'foundation', found {kind!r:.40}")
-        return self._list(models, models.c.kind == kind)
+        return self.db.list(models, models.c.kind == kind)
 
-    def model_dir(self: Workspace, id: str) -> Path:
-        return self.artifact_dir(self.get_model(id)["id"])
+    def dir(self, id: str) -> Path:
+        return self.layout.artifact_dir(self.get(id)["id"], MODEL_IDS)
 
-    def model_path(self: Workspace, id: str, name: str) -> Path:
+    def path(self, id: str, name: str) -> Path:
         """The path of one of a model's files (NotFound if the model or the file is not there)."""
-        self.get_model(id)
-        return self._artifact_file("model", id, name)
+        self.get(id)
+        return self.layout.artifact_file("model", id, name, MODEL_IDS)
 
     # ------------------------------------------------------------ lineage
 
-    def _edges(self: Workspace) -> dict[str, tuple[str | None, list[str]]]:
-        with self._read() as conn:
+    def _edges(self) -> dict[str, tuple[str | None, list[str]]]:
+        with self.db.read() as conn:
             rows = conn.execute(select(models.c.id, models.c.parent_id, models.c.foundation_ids))
             return {r.id: (r.parent_id, list(r.foundation_ids or [])) for r in rows}
 
-    def _records(self: Workspace, ids: list[str]) -> list[dict]:
+    def _records(self, ids: list[str]) -> list[dict]:
         if not ids:
             return []
-        with self._read() as conn:
-            rows = {r.id: self._record(r) for r in conn.execute(select(models).where(models.c.id.in_(ids)))}
+        with self.db.read() as conn:
+            rows = {r.id: self.db.record(r) for r in conn.execute(select(models).where(models.c.id.in_(ids)))}
         return [rows[i] for i in ids if i in rows]
 
-    def _known(self: Workspace, id: str) -> tuple[str, dict[str, tuple[str | None, list[str]]]]:
+    def _known(self, id: str) -> tuple[str, dict[str, tuple[str | None, list[str]]]]:
         key = check_id(id, "model", MODEL_IDS)
         edges = self._edges()
         if key not in edges:
             raise NotFound("model", id)
         return key, edges
 
-    def children(self: Workspace, id: str) -> list[dict]:
+    def children(self, id: str) -> list[dict]:
         """Models made directly from this one: sliced/fine-tuned from it or grafted onto it."""
         key, edges = self._known(id)
         return self._records([m for m, (parent, fnds) in edges.items() if parent == key or key in fnds])
 
-    def used_by(self: Workspace, foundation_id: str) -> list[dict]:
+    def used_by(self, foundation_id: str) -> list[dict]:
         """Models grafted onto this foundation."""
         key, edges = self._known(foundation_id)
         return self._records([m for m, (_, fnds) in edges.items() if key in fnds])
 
-    def ancestors(self: Workspace, id: str) -> list[dict]:
+    def ancestors(self, id: str) -> list[dict]:
         """Parents and foundations, transitively, nearest first (breadth first)."""
         key, edges = self._known(id)
         return self._records(_walk(key, lambda m: _up(*edges.get(m, (None, [])))))
 
-    def descendants(self: Workspace, id: str) -> list[dict]:
+    def descendants(self, id: str) -> list[dict]:
         """Everything made from this model, transitively, nearest first (breadth first)."""
         key, edges = self._known(id)
         below: dict[str, list[str]] = {}

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from .ids import check_id, new_id
+from .registry import Registry, parse_time
 from .tables import runs, utcnow
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
@@ -72,8 +70,13 @@ def _check_checkpoint(path: Any) -> str | None:
     return str(p)
 
 
-class RunsMixin:
-    def create_run(self: Workspace, kind: str, request: dict, *, name: str = "", status: str = "queued",
+class Runs:
+    """`ws.runs`: the runs table (the job queue and progress channel) and each run's folder."""
+
+    def __init__(self, db: Registry):
+        self.db, self.layout = db, db.layout
+
+    def create(self, kind: str, request: dict, *, name: str = "", status: str = "queued",
                    seed: int | None = None, workflow_hash: str | None = None, pid: int | None = None) -> dict:
         """Queue a run owned by `pid` (default: this process)."""
         if not isinstance(kind, str) or not kind:
@@ -85,9 +88,9 @@ class RunsMixin:
                       workflow_hash=workflow_hash, created_at=now, updated_at=now, **self._owner(pid))
         if status == "running":
             values["started_at"] = now
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(runs.insert().values(values))
-        return self.get_run(id)
+        return self.get(id)
 
     @staticmethod
     def _owner(pid: int) -> dict[str, Any]:
@@ -95,14 +98,13 @@ class RunsMixin:
             raise ValueError(f"run pid must be a positive integer, found {pid!r:.40}")
         return {"pid": pid, "host": socket.gethostname(), "proc_start": process_start(pid)}
 
-    def update_run(self: Workspace, id: str, **fields: Any) -> dict:
+    def update(self, id: str, **fields: Any) -> dict:
         """Change some fields of a run. Setting status fills started_at (running) or finished_at (finished)
         unless given; setting pid records this host and that process's start time."""
         unknown = sorted(set(fields) - UPDATABLE)
         if unknown:
             raise ValueError(f"run fields {', '.join(unknown)} cannot be updated "
                              f"(expected some of {', '.join(sorted(UPDATABLE))})")
-        from .workspace import parse_time
         values = dict(fields, updated_at=utcnow())
         for field in ("started_at", "finished_at"):
             if fields.get(field) is not None:
@@ -120,24 +122,31 @@ class RunsMixin:
             values["checkpoint"] = _check_checkpoint(fields["checkpoint"])
         if fields.get("model_id") is not None:
             check_id(fields["model_id"], "model", ("mdl", "fnd"))
-        return self._update(runs, "run", id, values)
+        return self.db.update(runs, "run", id, values)
 
-    def get_run(self: Workspace, id: str) -> dict:
-        return self._get(runs, "run", id)
+    def get(self, id: str) -> dict:
+        return self.db.get(runs, "run", id)
 
-    def list_runs(self: Workspace, status: str | None = None, kind: str | None = None,
+    def list(self, status: str | None = None, kind: str | None = None,
                   limit: int | None = None) -> list[dict]:
         where = []
         if status is not None:
             where.append(runs.c.status == _check_status(status))
         if kind is not None:
             where.append(runs.c.kind == kind)
-        return self._list(runs, *where, limit=limit)
+        return self.db.list(runs, *where, limit=limit)
 
-    def mark_stale_runs(self: Workspace) -> list[str]:
+    def dir(self, id: str) -> Path:
+        """runs/<id>/ (created on demand): a run's checkpoints and log."""
+        return self.layout.run_dir(id)
+
+    def checkpoints(self, id: str) -> Path:
+        return self.layout.checkpoints(id)
+
+    def mark_stale(self) -> list[str]:
         """Mark queued/running runs of this host whose owner process is gone as interrupted; return their ids."""
         host = socket.gethostname()
-        with self._read() as conn:
+        with self.db.read() as conn:
             active = conn.execute(select(runs.c.id, runs.c.pid, runs.c.host, runs.c.proc_start)
                                   .where(runs.c.status.in_(ACTIVE))).all()
         stale = [r for r in active
@@ -146,7 +155,7 @@ class RunsMixin:
         for r in stale:
             now = utcnow()
             who = f"the process (pid {r.pid}) that owned it is gone" if r.pid else "no process owned it"
-            with self._write() as conn:
+            with self.db.write() as conn:
                 # the status guard keeps a run that finished meanwhile as it is
                 done = conn.execute(update(runs).where(runs.c.id == r.id, runs.c.status.in_(ACTIVE))
                                     .values(status="interrupted", error=f"interrupted: {who}",

@@ -1,49 +1,51 @@
-"""The workspace: a folder (artifacts/, tmp/, cache/) plus a registry database (SQLite file or PostgreSQL).
+"""The workspace: a folder (store.layout) plus a registry database (SQLite file or PostgreSQL), and its typed
+repositories, each owning its table and its files:
 
-Records come back as plain JSON-able dicts (datetimes as ISO 8601 strings). Every id that comes in is checked
-(`ids.check_id`) before it is used in a query or a path.
+    ws.models        models and foundations, their files and lineage      (store.models)
+    ws.runs          runs: the job queue, progress, each run's folder     (store.runs)
+    ws.datasets      imported data sets                                   (store.datasets)
+    ws.evaluations   evaluations and their per-sample predictions         (store.evaluations)
+    ws.reports       transfer reports (JSON and plot)                     (store.reports)
+    ws.layout        where every file goes                                (store.layout)
+
+Workflows, saved networks and the step cache are methods of the workspace itself (store.records). The older
+flat names (`ws.get_model`, `ws.create_run`, ...) remain as one-line aliases of the repositories' methods:
+the server routes, the CLI and the tests call them in many places.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import select
 
 from . import files as _files
+from .datasets import Datasets
 from .db import make_engine, migrate
-from .ids import NotFound, check_id, new_id
-from .models import ModelsMixin
+from .evaluations import Evaluations
+from .ids import new_id
+from .layout import Layout
+from .models import Models
 from .records import RecordsMixin
-from .runs import RunsMixin
-from .tables import datasets, evaluations, models, utcnow
+from .registry import Registry, parse_time  # noqa: F401  (parse_time: imported from here by older callers)
+from .reports import Reports
+from .runs import Runs
+from .tables import datasets, evaluations, models
 
 DB_ENV = "GRAFT_DB_URL"
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _alias(repo: str, method: str) -> Any:
+    def call(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, repo), method)(*args, **kwargs)
+    call.__doc__ = f"The same as ws.{repo}.{method}."
+    return call
 
 
-def parse_time(value: Any, field: str) -> datetime:
-    """A datetime from a record (imports keep their original times); default now."""
-    if value is None:
-        return utcnow()
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{field}: expected an ISO 8601 time, found {value!r:.60}") from None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"{field}: expected a time with a time zone, found {value!r:.60}")
-    return value
-
-
-class Workspace(ModelsMixin, RunsMixin, RecordsMixin):
+class Workspace(RecordsMixin):
     """`Workspace(root, db_url=None)`: opens (creating, migrating) the workspace and sweeps leftovers.
 
     The database is `db_url`, else $GRAFT_DB_URL, else `root/registry.db` (SQLite, WAL). Several processes
@@ -51,17 +53,22 @@ class Workspace(ModelsMixin, RunsMixin, RecordsMixin):
     """
 
     def __init__(self, root: str | Path, db_url: str | None = None):
-        self.root = Path(root).absolute()
-        self.artifacts, self.tmp, self.cache = self.root / "artifacts", self.root / "tmp", self.root / "cache"
-        for folder in (self.root, self.artifacts, self.tmp, self.cache):
-            folder.mkdir(parents=True, exist_ok=True)
-        self.db_url = db_url or os.environ.get(DB_ENV) or f"sqlite:///{self.root / 'registry.db'}"
+        self.layout = Layout(root)
+        self.layout.make()
+        self.root, self.artifacts, self.tmp, self.cache = (self.layout.root, self.layout.artifacts,
+                                                           self.layout.tmp, self.layout.cache)
+        self.db_url = db_url or os.environ.get(DB_ENV) or f"sqlite:///{self.layout.registry_db}"
         self.engine = make_engine(self.db_url)
-        self._pid = os.getpid()
+        self.db = Registry(self.engine, self.layout)
+        self.runs = Runs(self.db)
+        self.models = Models(self.db, self.runs.get)
+        self.datasets = Datasets(self.db)
+        self.evaluations = Evaluations(self.db, self.models.get)
+        self.reports = Reports(self.layout)
         try:
             migrate(self.engine)
             _files.sweep(self.tmp)
-            self.mark_stale_runs()
+            self.runs.mark_stale()
         except BaseException:
             self.engine.dispose()
             raise
@@ -86,29 +93,13 @@ class Workspace(ModelsMixin, RunsMixin, RecordsMixin):
 
     # ------------------------------------------------------------ files
 
-    def artifact_dir(self, id: str) -> Path:
-        """artifacts/<id>/ for a well-formed id (the caller checks that the record exists)."""
-        return self.artifacts / check_id(id, "artifact", ("mdl", "fnd", "ds", "ev"))
-
-    def _artifact_file(self, kind: str, id: str, name: str) -> Path:
-        try:
-            _files.check_file_name(name)
-        except ValueError:
-            raise NotFound(f"file {name!r:.80} of {kind}", id) from None
-        path = self.artifact_dir(id) / name
-        if not path.is_file():
-            raise NotFound(f"file {name!r} of {kind}", id)
-        return path
-
     @property
     def cache_dir(self) -> Path:
         return self.cache
 
-    def run_dir(self, id: str) -> Path:
-        """runs/<id>/ (created on demand): a run's checkpoints and log."""
-        path = self.root / "runs" / check_id(id, "run")
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def artifact_dir(self, id: str) -> Path:
+        """artifacts/<id>/ for a well-formed id (the caller checks that the record exists)."""
+        return self.layout.artifact_dir(id)
 
     @contextmanager
     def scratch(self, prefix: str = "scratch") -> Iterator[Path]:
@@ -121,79 +112,21 @@ class Workspace(ModelsMixin, RunsMixin, RecordsMixin):
 
     def orphan_artifacts(self) -> list[str]:
         """Folders in artifacts/ that no record lists (left by a crash between rename and insert)."""
-        with self._read() as conn:
+        with self.db.read() as conn:
             known = {r[0] for t in (models, datasets, evaluations) for r in conn.execute(select(t.c.id))}
         return sorted(p.name for p in self.artifacts.iterdir() if p.name not in known)
 
-    def _publish(self, id: str, files: Mapping[str, bytes | Path], table: Table, values: dict[str, Any]) -> None:
-        def commit() -> None:
-            with self._write() as conn:
-                conn.execute(insert(table).values(values))
-        _files.publish(self.tmp, self.artifacts, id, files, commit)
-
-    # ------------------------------------------------------------ database helpers
-
-    def _fork_check(self) -> None:
-        # pooled connections must not cross a fork: a child opens its own
-        if os.getpid() != self._pid:
-            self.engine.dispose(close=False)
-            self._pid = os.getpid()
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        self._fork_check()
-        with self.engine.connect() as conn:
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        self._fork_check()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(graft_write=True)
-            with conn.begin():
-                yield conn
-
-    @staticmethod
-    def _record(row: Any) -> dict[str, Any]:
-        record = {k: _jsonable(v) for k, v in row._mapping.items()}
-        extra = record.pop("extra", None) or {}
-        return {**extra, **record}
-
-    def _get(self, table: Table, kind: str, id: str, prefixes: tuple[str, ...] | None = None) -> dict[str, Any]:
-        key = check_id(id, kind, prefixes)
-        with self._read() as conn:
-            row = conn.execute(select(table).where(table.c.id == key)).first()
-        if row is None:
-            raise NotFound(kind, id)
-        return self._record(row)
-
-    def _list(self, table: Table, *where: Any, limit: int | None = None) -> list[dict[str, Any]]:
-        query = select(table).where(*where).order_by(table.c.created_at.desc(), table.c.id)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._read() as conn:
-            return [self._record(r) for r in conn.execute(query)]
-
-    def _update(self, table: Table, kind: str, id: str, values: dict[str, Any],
-                prefixes: tuple[str, ...] | None = None) -> dict[str, Any]:
-        key = check_id(id, kind, prefixes)
-        with self._write() as conn:
-            if conn.execute(update(table).where(table.c.id == key).values(values)).rowcount == 0:
-                raise NotFound(kind, id)
-        return self._get(table, kind, key, prefixes)
-
-    def _delete(self, table: Table, kind: str, id: str) -> None:
-        key = check_id(id, kind)
-        with self._write() as conn:
-            if conn.execute(delete(table).where(table.c.id == key)).rowcount == 0:
-                raise NotFound(kind, id)
-
-    @staticmethod
-    def _columns(table: Table, record: Mapping[str, Any], what: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The record's values for `table`, refusing unknown fields (a typo must not vanish silently)."""
-        known = set(table.c.keys()) - set(skip)
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise ValueError(f"{what} record: unknown field(s) {', '.join(unknown)} "
-                             f"(expected some of {', '.join(sorted(known))})")
-        return dict(record)
+    # ------------------------------------------------------------ the older flat names
+    register_model, get_model, list_models = _alias("models", "register"), _alias("models", "get"), \
+        _alias("models", "list")
+    model_dir, model_path = _alias("models", "dir"), _alias("models", "path")
+    children, used_by = _alias("models", "children"), _alias("models", "used_by")
+    ancestors, descendants = _alias("models", "ancestors"), _alias("models", "descendants")
+    create_run, update_run, get_run = _alias("runs", "create"), _alias("runs", "update"), _alias("runs", "get")
+    list_runs, mark_stale_runs, run_dir = _alias("runs", "list"), _alias("runs", "mark_stale"), _alias("runs", "dir")
+    add_dataset, get_dataset, list_datasets = _alias("datasets", "add"), _alias("datasets", "get"), \
+        _alias("datasets", "list")
+    dataset_dir, dataset_path = _alias("datasets", "dir"), _alias("datasets", "path")
+    add_evaluation, get_evaluation = _alias("evaluations", "add"), _alias("evaluations", "get")
+    list_evaluations, evaluation_path = _alias("evaluations", "list"), _alias("evaluations", "path")
+    load_predictions = _alias("evaluations", "predictions")

@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any, Callable
 
+from ..ops.cancel import Cancelled
 from .schema import (EvaluateStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep, ViewStep, Workflow,
                      parse_workflow, step_refs)
 
@@ -103,6 +104,9 @@ class WorkflowRun:
             self.on_event({"step": name, "status": "cached" if cached else "running"})
             try:
                 result = cached if cached is not None else self.execute(step)
+            except Cancelled:
+                self.on_event({"step": name, "status": "cancelled"})
+                raise
             except Exception as err:
                 self.on_event({"step": name, "status": "failed", "error": str(err)})
                 report.append({"name": name, "kind": step.kind, "status": "failed",
@@ -130,52 +134,46 @@ class WorkflowRun:
             return None
         return result
 
-    def execute(self, step) -> dict:
-        from ..ops import evaluate_model, slice_model, train_model, view_rows
-
+    def job(self, step) -> tuple[str, dict]:
+        """The step as a job for workflow.jobs.run_job: its kind and its request (references resolved to ids)."""
+        name = step.model_name if hasattr(step, "model_name") and step.model_name else f"{self.wf.name}/{step.name}"
         if isinstance(step, TrainStep):
-            rec = train_model(self.ws, self.resolved_network(step), step.data, step.hparams(),
-                              name=step.model_name or f"{self.wf.name}/{step.name}",
-                              description=step.description, progress_bar=self.progress_bar,
-                              should_stop=self.should_stop, nproc=step.nproc, workflow_hash=self.hash,
-                              semi_supervised=step.semi_supervised.model_dump() if step.semi_supervised else None)
-            return model_result(rec)
+            return "train", {"network": self.resolved_network(step), "data": step.data, "hparams": step.hparams(),
+                             "name": name, "description": step.description, "nproc": step.nproc,
+                             "semi_supervised": step.semi_supervised.model_dump() if step.semi_supervised else None}
         if isinstance(step, PretrainStep):
-            from ..ops.pretrain import pretrain_foundation
-
-            rec = pretrain_foundation(self.ws, step.network, step.data, step.objective, step.all_hparams(),
-                                      name=step.model_name or f"{self.wf.name}/{step.name}",
-                                      description=step.description, should_stop=self.should_stop,
-                                      workflow_hash=self.hash)
-            return model_result(rec)
+            return "pretrain", {"network": step.network, "data": step.data, "objective": step.objective,
+                                "hparams": step.all_hparams(), "name": name, "description": step.description}
         if isinstance(step, SliceStep):
-            rec = slice_model(self.ws, self.ref_id(step.model), nodes=step.nodes, start=step.start,
-                              end=step.end, name=step.model_name or f"{self.wf.name}/{step.name}")
-            return model_result(rec)
+            return "slice", {"model": self.ref_id(step.model), "nodes": step.nodes, "start": step.start,
+                             "end": step.end, "name": name}
         if isinstance(step, EvaluateStep):
-            ev = evaluate_model(self.ws, self.ref_id(step.model), step.data)
-            result = {"kind": "evaluation", **{k: ev[k] for k in ("id", "model_id", "total", "hit", "accuracy",
-                                                                  "per_class", "confusion")}}
-            if step.scratch_baseline:
-                from ..ops.report import scratch_baseline
-
-                options = step.scratch_baseline if isinstance(step.scratch_baseline, ScratchBaseline) else None
-                result.update(scratch_baseline(self.ws, ev["model_id"], step.data,
-                                               **(options.model_dump(exclude_none=True) if options else {}),
-                                               progress_bar=self.progress_bar))
-            return result
+            baseline = step.scratch_baseline
+            if isinstance(baseline, ScratchBaseline):
+                baseline = baseline.model_dump(exclude_none=True) or True
+            return "evaluate", {"model": self.ref_id(step.model), "data": step.data, "scratch_baseline": baseline}
         if isinstance(step, ViewStep):
             source_step = self.steps.get(step.source.step) if step.source.step else None
             if source_step is not None and not isinstance(source_step, EvaluateStep):
                 raise ValueError(f"view {step.name}: source must be an evaluate step, "
                                  f"found {source_step.kind} step {source_step.name!r}")
-            source = {"evaluation": self.ref_id(step.source)}
-            filters = {"wrong": step.wrong, "label": step.label}
-            first = view_rows(self.ws, source, 0, step.page_size, **filters)
-            pages = first["pages"] if step.pages is None else min(step.pages, first["pages"])
-            return {"kind": "view", "source": source, "filters": filters, "pages": first["pages"],
-                    "page_size": step.page_size, "total": first["total"], "shown_pages": pages}
+            return "view", {"source": {"evaluation": self.ref_id(step.source)}, "page_size": step.page_size,
+                            "pages": step.pages, "wrong": step.wrong, "label": step.label}
         raise TypeError(step.kind)
+
+    def execute(self, step) -> dict:
+        from .jobs import run_job
+
+        kind, request = self.job(step)
+        record = run_job(self.ws, kind, request, should_stop=self.should_stop, progress_bar=self.progress_bar,
+                         workflow_hash=self.hash)
+        if kind in ("train", "pretrain", "slice"):
+            return model_result(record)
+        if kind == "evaluate":
+            return {"kind": "evaluation", **{k: record[k] for k in ("id", "model_id", "total", "hit", "accuracy",
+                                                                    "per_class", "confusion")},
+                    **record.get("baseline", {})}
+        return record
 
 
 def model_result(rec: dict) -> dict:
