@@ -8,6 +8,7 @@ import torch
 
 from .allocator import tune_allocator
 from .cancel import check
+from .precision import prefers_channels_last
 from .data import has_conv, input_tensor, normalization_of, pick_device
 
 
@@ -24,7 +25,7 @@ def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normaliz
     dev = pick_device(device)
     norm = normalization or getattr(model, "normalization", None) or normalization_of(ds)
     model.to(dev).eval()
-    channels_last = has_conv(model)
+    channels_last = has_conv(model) and prefers_channels_last(dev)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     x = input_tensor(ds, normalization_of(ds, norm), dev, channels_last)

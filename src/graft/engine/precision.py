@@ -1,30 +1,19 @@
-"""Mixed precision: where the hardware multiplies bfloat16 natively, matrix products run in it.
+"""Mixed precision: bfloat16 autocast where it measured faster.
 
-`precision: auto` (the default) uses bfloat16 autocast on CUDA and on CPUs with AMX (Intel Sapphire Rapids and
-later), where oneDNN's bfloat16 convolutions and matrix products ran 1.7-2x faster than float32 in
-`make bench`; elsewhere float32. Weights, optimizer state and losses stay float32 (autocast changes only what
-the listed ops compute in), so no loss scaling is needed. `fp32` turns it off, `bf16` forces it.
+`precision: auto` (the default) uses bfloat16 autocast on CUDA, and on a CPU where this machine's calibration
+(engine.calibrate: a few timed training steps per candidate, cached per machine) found it faster than float32
+with the same losses; elsewhere float32. Weights, optimizer state and losses stay float32 (autocast changes
+only what the listed ops compute in), so no loss scaling is needed. `fp32` turns it off, `bf16` forces it.
 """
 from __future__ import annotations
 
 import contextlib
-from functools import lru_cache
 
 import torch
 
+from .calibrate import calibration
+
 PRECISIONS = ("auto", "bf16", "fp32")
-
-
-@lru_cache(maxsize=1)
-def cpu_has_amx() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return "amx_bf16" in line.split()
-    except OSError:
-        pass
-    return False
 
 
 def bf16_matmul_fast(device: torch.device) -> bool:
@@ -33,15 +22,31 @@ def bf16_matmul_fast(device: torch.device) -> bool:
 
 
 def uses_bf16(device: torch.device, precision: str) -> bool:
-    """Whether training runs under bfloat16 autocast; `auto` asks for AMX on a CPU, where whole training
-    steps measured faster (convolutions included), not only matrix products."""
+    """Whether training runs under bfloat16 autocast; `auto` on a CPU follows the machine's calibration."""
     if precision not in PRECISIONS:
         raise ValueError(f"hparams.precision: expected one of {', '.join(PRECISIONS)}, found {precision!r}")
     if precision == "fp32":
         return False
     if precision == "bf16" or device.type == "cuda":
         return True
-    return bf16_matmul_fast(device) and cpu_has_amx()
+    return bf16_matmul_fast(device) and calibration()["choice"]["precision"] == "bf16"
+
+
+def prefers_channels_last(device: torch.device) -> bool:
+    """Whether convolutional networks run channels-last here (CUDA: yes; a CPU: as calibrated)."""
+    return device.type != "cpu" or bool(calibration()["choice"]["channels_last"])
+
+
+def chosen_settings(device: torch.device, precision: str, bf16: bool, channels_last: bool) -> dict:
+    """What a run recorded about its numerics: what ran, and whether a setting or the calibration chose it."""
+    out = {"bf16": bf16, "channels_last": channels_last, "asked": precision}
+    if precision == "auto" and device.type == "cpu":
+        cal = calibration()
+        out.update(by="calibration", why=cal["why"], machine=cal.get("machine", ""),
+                   step_ms={name: row["step_ms"] for name, row in cal["candidates"].items()})
+    else:
+        out["by"] = "setting" if precision != "auto" else f"auto on {device.type}"
+    return out
 
 
 def autocast(device: torch.device, bf16: bool):

@@ -26,7 +26,7 @@ from .freeze import apply_foundation_params
 from .allocator import tune_allocator
 from .cancel import Cancelled  # noqa: F401  (raised by the loop; callers catch it from here too)
 from .loop import REPORTS_PER_SECOND, Task, run_epochs
-from .precision import PRECISIONS, autocast, uses_bf16
+from .precision import PRECISIONS, autocast, chosen_settings, prefers_channels_last, uses_bf16
 
 DEFAULTS: dict[str, Any] = {  # the contract's hyperparameters, then the loop's own knobs
     **TrainHparams.defaults(), "deterministic": False, "channels_last": "auto", "threads": None,
@@ -57,6 +57,7 @@ class TrainResult:
     cancelled: bool = False
     hparams: dict[str, Any] = field(default_factory=dict)
     pseudo_labels: dict | None = None       # engine.propagate summary when unlabeled images were used
+    precision: dict | None = None           # what ran (bf16, channels_last) and why: engine.precision.chosen_settings
 
 
 def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -172,7 +173,8 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
     torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
     if cuda:
         torch.backends.cudnn.benchmark = not h["deterministic"]
-    channels_last = h["channels_last"] if h["channels_last"] != "auto" else has_conv(model)
+    channels_last = h["channels_last"] if h["channels_last"] != "auto" else \
+        has_conv(model) and prefers_channels_last(device)
     rank, world = ddp.topology()
     if rank:   # one rank writes and reports (dropout draws differ per rank, the weights come from rank 0)
         checkpoint_dir = on_epoch = on_step = None
@@ -211,6 +213,7 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         model.normalization = norm
         result = _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
                        on_epoch, on_step, checkpoint_dir, should_stop, norm)
+        result.precision = chosen_settings(device, h["precision"], bf16, channels_last)
         result.seconds = time.perf_counter() - started   # with data preparation, feature caching, propagation
         return result
     finally:

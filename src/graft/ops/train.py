@@ -161,6 +161,7 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
         "hparams": hp,
         "metrics": {**final, "history": result.history, "seconds": round(result.seconds, 3),
                     "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
+                    "precision": result.precision,
                     "feature_cache": result.feature_cache,
                     **({"pseudo_labels": result.pseudo_labels} if result.pseudo_labels else {})},
         "versions": library_versions(),
