@@ -17,7 +17,6 @@ from ..spec.network import INPUT
 from ..spec.registry import REGISTRY
 
 MAX_ID = 64
-SUPPORTED_NOTE = "graft layers: " + ", ".join(sorted(REGISTRY))
 
 
 class ImportFailed(ValueError):
@@ -67,11 +66,11 @@ class GraphBuilder:
                            "inputs": list(inputs)})
         self.shapes[nid], self.types[nid] = shape, layer_type
         for key, value in (weights or {}).items():
-            self.weights[f"{nid}.{key}"] = np.ascontiguousarray(value)
+            self.weights[f"{nid}.{key}"] = np.array(value, order="C")
         return nid
 
     def set_weight(self, nid: str, key: str, value: Any) -> None:
-        self.weights[f"{nid}.{key}"] = np.ascontiguousarray(value)
+        self.weights[f"{nid}.{key}"] = np.array(value, order="C")
 
     def node(self, nid: str) -> dict:
         return next(n for n in self.nodes if n["id"] == nid)
