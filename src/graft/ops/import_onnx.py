@@ -139,7 +139,8 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     for index, node in enumerate(graph.node):
         where = f"{node.name or '#' + str(index)} ({node.op_type})"
         inputs = [i for i in node.input]
-        if node.op_type in FOLD and all(i == "" or i in consts for i in inputs):
+        # a Shape is known from the input size even when its input is computed
+        if node.op_type in FOLD and (node.op_type == "Shape" or all(i == "" or i in consts for i in inputs)):
             for out, value in zip(node.output, FOLD[node.op_type](ctx, node, where)):
                 consts[out] = value
             folded += 1
