@@ -192,11 +192,8 @@ def _pads4(ctx, pads, kernel, strides, dilations, size) -> list[int]:
     return [p[0], p[1], p[2], p[3]]
 
 
-def _spatial(ctx, kernel):
-    a = ctx.attrs
-    strides = list(a.get("strides", [1, 1]))
-    dilations = list(a.get("dilations", [1, 1]))
-    return strides, dilations
+def _spatial(ctx) -> tuple[list[int], list[int]]:
+    return list(ctx.attrs.get("strides", [1, 1])), list(ctx.attrs.get("dilations", [1, 1]))
 
 
 def _conv(ctx, ins):
@@ -205,7 +202,7 @@ def _conv(ctx, ins):
     if w.ndim != 4:
         raise ctx.fail(f"only 2-D convolutions are supported (weight of shape {list(w.shape)})")
     bias = ctx.const(ins[2], "bias") if len(ins) > 2 and ins[2] else None
-    strides, dilations = _spatial(ctx, w.shape[2:])
+    strides, dilations = _spatial(ctx)
     pads = _pads4(ctx, ctx.attrs.get("pads"), w.shape[2:], strides, dilations, ctx.shape(x)[1:])
     return conv(ctx.b, ctx.where, x, w, bias, strides, pads, dilations, ctx.attrs.get("group", 1), ctx.hint)
 
@@ -302,7 +299,7 @@ def _pool(layer_type: str) -> Callable:
         if any(ctx.node.output[1:]):
             raise ctx.fail("pooling indices are not supported")
         k = list(ctx.attrs["kernel_shape"])
-        strides, dilations = _spatial(ctx, k)
+        strides, dilations = _spatial(ctx)
         t, left, bottom, right = _pads4(ctx, ctx.attrs.get("pads"), k, strides, dilations, ctx.shape(x)[1:])
         if (t, left) != (bottom, right):
             raise ctx.fail(f"uneven pooling pads {[t, left, bottom, right]} are not supported")

@@ -2,11 +2,10 @@
 squeeze-excite multiply, and the explicit zero padding of TF-style (asymmetric) convolutions."""
 from __future__ import annotations
 
-from pydantic import Field
 
 from .issues import ShapeError
 from .layers import Layer, NonNegInt, Params, Recipe, expect_rank, register
-from .layers_basic import _activation
+from .layers_basic import Add, _activation
 
 ReLU6 = _activation("ReLU6", "min(max(0, x), 6).")
 Hardswish = _activation("Hardswish", "x * ReLU6(x + 3) / 6 (MobileNetV3).")
@@ -28,19 +27,11 @@ def broadcast(shapes: list) -> tuple[int, ...]:
 
 
 @register
-class Mul(Layer):
-    type = "Mul"
-    category = "merge"
-    doc = "Element-wise product of two or more inputs that broadcast, e.g. (C, H, W) * (C, 1, 1) in squeeze-excite."
-    min_inputs, max_inputs = 2, None
-
-    @classmethod
-    def infer(cls, p, inputs):
-        return broadcast(inputs)
-
-    @classmethod
-    def recipe(cls, p, inputs):
-        return Recipe("Mul")
+class Mul(Add):
+    """The squeeze-excite gate: like Add, but a product, and the inputs need only broadcast."""
+    type, doc = "Mul", "Element-wise product of inputs that broadcast, e.g. (C, H, W) * (C, 1, 1) in squeeze-excite."
+    infer = classmethod(lambda cls, p, inputs: broadcast(inputs))
+    recipe = classmethod(lambda cls, p, inputs: Recipe("Mul"))
 
 
 class Pad2dParams(Params):
@@ -50,16 +41,13 @@ class Pad2dParams(Params):
 
 @register
 class Pad2d(Layer):
-    type = "Pad2d"
-    category = "spatial"
+    type, category, Params = "Pad2d", "spatial", Pad2dParams
     doc = "Pads (C, H, W) inputs with a constant: padding is (left, right, top, bottom)."
-    Params = Pad2dParams
 
     @classmethod
     def infer(cls, p, inputs):
         expect_rank(inputs[0], (3,), what=" (channels, height, width)")
-        left, right, top, bottom = p.padding
-        c, h, w = inputs[0]
+        (left, right, top, bottom), (c, h, w) = p.padding, inputs[0]
         return (c, h + top + bottom, w + left + right)
 
     @classmethod
