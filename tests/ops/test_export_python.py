@@ -38,9 +38,10 @@ def chain(name, layers, first="input"):
 # every registry layer type, with branches merged by Add and Concat
 ZOO = chain("zoo", [
     ("c2", "Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": "same"}),
-    ("bn2", "BatchNorm2d", {}), ("ct", "ConvTranspose2d", {"out_channels": 4, "kernel_size": 2, "stride": 2}),
+    ("bn2", "BatchNorm2d", {}), ("pad", "Pad2d", {"padding": [1, 0, 0, 1]}), ("ct", "ConvTranspose2d", {"out_channels": 4, "kernel_size": 2, "stride": 2}),
     ("mp", "MaxPool2d", {"kernel_size": 2}), ("ap", "AvgPool2d", {"kernel_size": 2, "padding": 1}),
     ("up", "Upsample", {"scale_factor": 2, "mode": "bilinear"}), ("aap", "AdaptiveAvgPool2d", {"output_size": 7}),
+    ("r6", "ReLU6", {}), ("hsw", "Hardswish", {}), ("hsig", "Hardsigmoid", {}), ("mul", "Mul", {}, ["hsw", "hsig"]),
     ("gelu", "GELU", {"approximate": "tanh"}), ("rs", "Reshape", {"shape": [4, -1]}),
     ("c1", "Conv1d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), ("bn1", "BatchNorm1d", {}),
     ("ln", "LayerNorm", {}), ("lrelu", "LeakyReLU", {"negative_slope": 0.2}), ("silu", "SiLU", {}),

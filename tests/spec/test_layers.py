@@ -52,6 +52,11 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
     "Concat": [({}, [(2, 4, 4), (3, 4, 4)]), ({"dim": -1}, [(5, 2), (5, 3), (5, 1)])],
     "Upsample": [({"scale_factor": 2}, [(3, 5, 6)]), ({"scale_factor": 1.5, "mode": "bilinear"}, [(2, 7, 5)]),
                  ({"scale_factor": 3}, [(2, 4)])],
+    "ReLU6": [({}, [(3, 4, 4)])],
+    "Hardswish": [({}, [(2, 5)])],
+    "Hardsigmoid": [({}, [(6,)])],
+    "Mul": [({}, [(3, 4, 4), (3, 4, 4)]), ({}, [(4, 3, 3), (4, 1, 1)]), ({}, [(5,), (5,), (5,)])],
+    "Pad2d": [({"padding": [0, 1, 0, 1]}, [(2, 5, 5)]), ({"padding": [2, 1, 3, 0], "value": -1.5}, [(1, 4, 3)])],
 }
 
 HARNESS = [pytest.param(t, params, shapes, id=f"{t}-{i}")
@@ -107,6 +112,8 @@ def test_schema_is_json(layer_type):
     ("Upsample", {"scale_factor": 2, "mode": "bicubic"}),
     ("Linear", {}),
     ("Linear", {"out_features": True}),
+    ("Pad2d", {"padding": [1, 1]}),
+    ("Pad2d", {"padding": [-1, 0, 0, 0]}),
 ])
 def test_invalid_params_are_rejected(layer_type, params):
     with pytest.raises(ValidationError):
@@ -125,6 +132,8 @@ def test_invalid_params_are_rejected(layer_type, params):
     ("BatchNorm2d", {}, [(16,)], 0),
     ("Upsample", {"scale_factor": 2, "mode": "bilinear"}, [(3, 4)], 0),
     ("Upsample", {"scale_factor": 0.1}, [(3, 4, 4)], 0),
+    ("Mul", {}, [(4, 3, 3), (2, 1, 1)], 1),
+    ("Pad2d", {"padding": [1, 1, 1, 1]}, [(8,)], 0),
 ])
 def test_shape_errors_name_the_port(layer_type, params, shapes, port):
     layer = REGISTRY[layer_type]

@@ -76,6 +76,14 @@ class AddModule(nn.Module):
         return out
 
 
+class MulModule(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
 class ConcatModule(nn.Module):
     def __init__(self, dim: int):
         super().__init__()

@@ -19,6 +19,8 @@ MODULES: dict[str, Callable[..., nn.Module]] = {
     "Dropout": modules.Dropout, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU, "GELU": nn.GELU, "SiLU": nn.SiLU,
     "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Flatten": modules.Flatten, "Unflatten": nn.Unflatten,
     "Sequential": nn.Sequential, "Linear": nn.Linear, "Add": modules.AddModule, "Concat": modules.ConcatModule,
+    "ReLU6": nn.ReLU6, "Hardswish": nn.Hardswish, "Hardsigmoid": nn.Hardsigmoid, "Mul": modules.MulModule,
+    "ConstantPad2d": nn.ConstantPad2d,
 }
 assert set(MODULES) == OPS, sorted(set(MODULES) ^ OPS)
 

@@ -23,7 +23,7 @@ from ..spec.layers import OPS, Recipe
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORD = re.compile(r"[a-z_]{1,16}")
 RESERVED_LOCALS = {"x", "self", "torch", "nn"}
-INLINE = {"Add", "Concat"}   # recipe ops written as an expression in forward, not as a submodule
+INLINE = {"Add", "Mul", "Concat"}   # recipe ops written as an expression in forward, not as a submodule
 assert INLINE <= OPS
 
 
@@ -59,9 +59,9 @@ def constructor(recipe: Recipe) -> str:
 
 
 def inline(recipe: Recipe, args: list[str]) -> str:
-    """The expression an Add or Concat node computes in forward."""
-    if recipe.op == "Add":
-        return " + ".join(args)
+    """The expression an Add, Mul or Concat node computes in forward."""
+    if recipe.op in ("Add", "Mul"):
+        return (" + " if recipe.op == "Add" else " * ").join(args)
     return f"torch.cat([{', '.join(args)}], dim={lit(recipe.kwargs['dim'])})"
 
 

@@ -51,7 +51,7 @@ def format_report(report: dict) -> str:
 
 def import_weights(ws, weights_path: str | Path, spec_doc: Any, name: str, *, kind: str = "foundation",
                    allow_missing: bool = False, normalization: dict | None = None,
-                   description: str = "") -> tuple[dict, dict]:
+                   description: str = "", extra: dict | None = None) -> tuple[dict, dict]:
     """Register `spec_doc` with the weights of `weights_path`; returns (record, match report).
 
     Tensors are matched by name (after removing a wrapper prefix such as `module.`) and shape. Refused
@@ -110,5 +110,6 @@ def import_weights(ws, weights_path: str | Path, spec_doc: Any, name: str, *, ki
         "source": {"file": path.name, "format": fmt, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
         "import_report": report,
     }
+    record.update(extra or {})   # fields an importer adds or replaces (e.g. provenance in hparams, source)
     files = {"weights.safetensors": state_bytes(state), "spec.json": spec.model_dump_json(indent=1).encode()}
     return ws.register_model(record, files), report

@@ -28,7 +28,8 @@ register_buffer register_forward_hook register_forward_pre_hook register_full_ba
 register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook
 register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_
 set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad
-""".split())
+smart_apply
+""".split())   # smart_apply: transformers adds it to nn.Module when it builds a model
 
 
 def id_issue(node_id: str, where: str) -> Issue | None:
