@@ -24,7 +24,7 @@ def folder_idx_files(folder: Path, limits: Limits, display: str) -> list[IdxFile
         if is_junk(rel.parts):
             continue
         with open(p, "rb") as fh:
-            head = idx.gunzipped_head(fh.read(64))
+            head = idx.gunzipped_head(fh.read(4096))
         if idx.looks_like_idx(head):
             out.append((where, p.name, head[3], lambda p=p, where=where: idx.read_idx(p, limits.max_total_bytes,
                                                                                      where)))
@@ -38,7 +38,7 @@ def zip_holds_idx(path: Path) -> bool:
                 if info.is_dir() or is_junk(PurePosixPath(info.filename.replace("\\", "/")).parts):
                     continue
                 with zf.open(info) as fh:
-                    if idx.looks_like_idx(idx.gunzipped_head(fh.read(64))):
+                    if idx.looks_like_idx(idx.gunzipped_head(fh.read(4096))):
                         return True
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError, zlib.error):
         return False
@@ -54,7 +54,7 @@ def zip_idx_files(path: Path, limits: Limits, display: str) -> list[IdxFile]:
             continue
         try:
             with zf.open(info) as fh:
-                head = fh.read(64)
+                head = fh.read(4096)
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError,
                 ValueError) as e:
             raise DataError(where, f"cannot read member ({e})") from None

@@ -68,7 +68,7 @@ def _zip_has_npy(p: Path) -> bool:
         return False
 
 
-def _display(path: Any, display_name: str | None) -> str:
+def display_of(path: Any, display_name: str | None) -> str:
     return display_name or str(path[1] if isinstance(path, (tuple, list)) else path)
 
 
@@ -120,7 +120,7 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
     cover H x W, crop the centre) or True (the first image's size).
     """
     limits = limits or Limits()
-    display = _display(path, display_name)
+    display = display_of(path, display_name)
     if kind is not None and kind not in KINDS:
         raise DataError(display, f"unknown import kind {kind!r} (expected one of {', '.join(KINDS)})")
     resize = parse_resize(resize, limits.max_pixels)
@@ -137,11 +137,11 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
             found.splits = {s: (fit_arrays(im, resize), lab) for s, (im, lab) in found.splits.items()}
             found.preprocessing.append({"resize": list(resize), "method": "scale to cover, centre crop",
                                         "interpolation": "bilinear"})
-    found.classes = _class_names(found, classes)
+    found.classes = class_names(found, classes)
     return found
 
 
-def _class_names(found: Found, classes: Sequence[str] | None) -> list[str]:
+def class_names(found: Found, classes: Sequence[str] | None) -> list[str]:
     source = found.source
     for split, (images, labels) in found.splits.items():
         if len(images) != len(labels):
