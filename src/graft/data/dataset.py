@@ -145,7 +145,8 @@ def load_dataset(ref: dict | str, split: str | None = None, workspace_root: Any 
     """Load a built-in (by name) or an imported data set (by ds-… id, from the workspace) with transforms.
 
     `split` defaults to the ref's `split` field, then "train". "val" is carved (deterministically) from train,
-    which then excludes it, when `val_fraction` > 0; without it, "val" is the imported set's own val split. Transforms apply after the split is taken.
+    which then excludes it, when `val_fraction` > 0; without it, "val" is the imported set's own val split.
+    Transforms apply after the split is taken.
     """
     parsed = parse_ref(ref)
     split = split or parsed.get("split") or "train"

@@ -13,7 +13,7 @@ import numpy as np
 from graft.data import idx
 from graft.data.errors import DataError
 from graft.data.found import merge_splits, split_from_name
-from graft.data.images import Limits, is_junk, open_zip, walk_files
+from graft.data.images import Limits, is_junk, open_zip, walk_files, zip_reader
 
 IdxFile = tuple[str, str, int, Callable[[], np.ndarray]]  # (name for messages, base name, ndim, read it)
 
@@ -70,15 +70,10 @@ def zip_idx_files(path: Path, limits: Limits, display: str) -> list[IdxFile]:
 
 
 def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limit: int) -> Callable[[], np.ndarray]:
+    read_bytes = zip_reader(zf, info, where, limit)
+
     def read() -> np.ndarray:
-        try:
-            with zf.open(info) as fh:
-                data = fh.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError,
-                ValueError) as e:
-            raise DataError(where, f"cannot read member ({e})") from None
-        if len(data) > limit:
-            raise DataError(where, f"member decompresses to more than {limit} bytes")
+        data = read_bytes()
         if data[:2] == idx.GZIP_MAGIC:
             data = idx.gunzip(io.BytesIO(data), limit, where)
         return idx.parse_idx_bytes(data, where)

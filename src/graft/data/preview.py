@@ -87,8 +87,9 @@ def _warnings(tally: _Tally, classes: list[str], size, extra: list[str]) -> tupl
                           f"{per[hi]} images, {classes[lo]!r} {per[lo]} (warned from {IMBALANCE_RATIO}:1)"})
     shared = len(tally.hashes.get("train", set()) & tally.hashes.get("test", set()))
     if shared:
-        warns.append({"code": "train_test_overlap", "message": f"{shared} distinct images are in both train and "
-                      "test (identical pixels): test accuracy would overstate"})
+        appear = "images appear" if shared != 1 else "image appears"
+        warns.append({"code": "train_test_overlap", "message": f"{shared} {appear} "
+                      f"in both train and test (identical pixels): test accuracy would overstate"})
     if len(tally.sizes) > 1:
         (h, w), _ = tally.sizes.most_common(1)[0]
         what = f"all will be fitted to {size[0]}x{size[1]} (height x width): scaled to cover, centre cropped" \
