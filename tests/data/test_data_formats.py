@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from datahelpers import digits_like, files_under, idx_bytes, image_bytes
-from graft.data import DataError, LabelColumnError, import_dataset, load_dataset, read_dataset
+from graft.data import DataError, LabelColumnError, Limits, import_dataset, load_dataset, read_dataset
 
 DS = "ds-00000000abcd"
 
@@ -190,6 +190,8 @@ def test_npz_with_train_and_test_keys(tmp_path):
              x_test=rng.integers(0, 256, (4, 5, 5)), y_test=np.arange(4) % 2)
     meta = _stage(tmp_path, p)
     assert {s: v["count"] for s, v in meta["splits"].items()} == {"train": 8, "test": 4}
+    with pytest.raises(DataError, match="images are 5x5 pixels, over the limit of 16"):
+        import_dataset(p, limits=Limits(max_pixels=16))
 
 
 def _hf_table(n: int, seed: int, sizes=((12, 10), (9, 9))) -> pa.Table:

@@ -15,9 +15,9 @@ import struct
 import warnings
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from collections import Counter
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np

@@ -133,6 +133,9 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
                       warns, display)
     else:
         found = read_arrays(path, kind, limits, display, classes, label_column, shape)
+        h, w = found.shape[1:]
+        if h * w > limits.max_pixels:
+            raise DataError(display, f"images are {w}x{h} pixels, over the limit of {limits.max_pixels}")
         if isinstance(resize, tuple) and tuple(found.shape[1:]) != resize:
             found.splits = {s: (fit_arrays(im, resize), lab) for s, (im, lab) in found.splits.items()}
             found.preprocessing.append({"resize": list(resize), "method": "scale to cover, centre crop",
