@@ -21,3 +21,17 @@ def png_bytes(arr: np.ndarray) -> bytes:
 
 def files_under(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def image_bytes(arr: np.ndarray, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+def digits_like(n: int, side: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped samples: a zero border (so the first and last pixels are always 0), strokes inside."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, side, side), dtype=np.uint8)
+    images[:, 4:-4, 4:-4] = rng.integers(0, 256, (n, side - 8, side - 8))
+    return images, (np.arange(n) % 10).astype(np.uint8)

@@ -126,6 +126,13 @@ def _base_arrays(name: str, split: str, root: Path | None) -> tuple[np.ndarray, 
     return images, labels, list(b.classes), b.base_hash, name
 
 
+def _stored_splits(name: str, root: Path | None) -> dict:
+    """The splits an imported data set was stored with (none for built-ins or unknown ids)."""
+    if not DATASET_ID.match(name) or root is None or not (root / "artifacts" / name).is_dir():
+        return {}
+    return read_stored_meta(root / "artifacts" / name).get("splits", {})
+
+
 def _val_indices(n: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """(train, val) index arrays: val is the last part of a fixed-seed shuffle; both in original order."""
     perm = np.random.default_rng(VAL_SEED).permutation(n)
@@ -137,18 +144,21 @@ def load_dataset(ref: dict | str, split: str | None = None, workspace_root: Any 
                  workspace: Any = None) -> Dataset:
     """Load a built-in (by name) or an imported data set (by ds-… id, from the workspace) with transforms.
 
-    `split` defaults to the ref's `split` field, then "train". "val" needs `val_fraction` > 0 and is carved
-    (deterministically) from train, which then excludes it. Transforms apply after the split is taken.
+    `split` defaults to the ref's `split` field, then "train". "val" is carved (deterministically) from train,
+    which then excludes it, when `val_fraction` > 0; without it, "val" is the imported set's own val split.
+    Transforms apply after the split is taken.
     """
     parsed = parse_ref(ref)
     split = split or parsed.get("split") or "train"
     if split not in SPLITS:
         raise DataError("data.split", f"unknown split {split!r} (expected one of {', '.join(SPLITS)})")
     vf = parsed["val_fraction"]
-    if split == "val" and vf <= 0:
-        raise DataError("data.val_fraction", "the val split needs val_fraction above 0 (e.g. 0.1)")
     root = _workspace_root(workspace_root if workspace_root is not None else workspace)
-    source_split = "train" if split == "val" else split
+    stored_val = split == "val" and vf <= 0 and "val" in _stored_splits(parsed["dataset"], root)
+    if split == "val" and vf <= 0 and not stored_val:
+        raise DataError("data.val_fraction", "the val split needs val_fraction above 0 (e.g. 0.1), "
+                                             "or a data set imported with its own val split")
+    source_split = "train" if split == "val" and not stored_val else split
     images, labels, classes, base_hash, name = _base_arrays(parsed["dataset"], source_split, root)
     if split != "test" and vf > 0:
         train_idx, val_idx = _val_indices(len(labels), vf)

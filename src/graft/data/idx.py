@@ -7,6 +7,7 @@ plain files are memory-mapped so large data is never read whole.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 from pathlib import Path
@@ -29,6 +30,16 @@ DEFAULT_MAX_BYTES = 4 << 30  # decompressed payload cap for .gz input
 
 def looks_like_idx(head: bytes) -> bool:
     return len(head) >= 4 and head[:2] == b"\0\0" and head[2] in TYPES and 1 <= head[3] <= 4
+
+
+def gunzipped_head(head: bytes) -> bytes:
+    """The start of the data behind the first bytes of a (possibly gzipped) file."""
+    if head[:2] == GZIP_MAGIC:
+        try:
+            return zlib.decompressobj(wbits=31).decompress(head, 8)
+        except zlib.error:
+            return b""
+    return head
 
 
 def parse_header(head: bytes, file: object) -> tuple[np.dtype, tuple[int, ...], int]:
@@ -68,29 +79,34 @@ def parse_idx_bytes(buf: bytes, file: object = "<bytes>") -> np.ndarray:
     return arr
 
 
-def gunzip(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def gunzip(path: Path | io.BytesIO, max_bytes: int = DEFAULT_MAX_BYTES, name: object = None) -> bytes:
+    """The gunzipped bytes of a file (or an in-memory gzip stream), refused past `max_bytes`."""
+    name = path if name is None else name
     try:
         with gzip.open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(path, f"not a readable gzip file ({e})") from None
+        raise DataError(name, f"not a readable gzip file ({e})") from None
     if len(data) > max_bytes:
-        raise DataError(path, f"decompresses to more than the limit of {max_bytes} bytes")
+        raise DataError(name, f"decompresses to more than the limit of {max_bytes} bytes")
     return data
 
 
-def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
-    """An IDX file as an array: decoded from memory for .gz, memory-mapped (read-only) otherwise."""
+def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, name: object = None) -> np.ndarray:
+    """An IDX file as an array: decoded from memory for .gz, memory-mapped (read-only) otherwise.
+
+    `name` is how messages call the file (default: its path)."""
     path = Path(path)
+    name = path if name is None else name
     try:
         with open(path, "rb") as fh:
             head = fh.read(20)
     except OSError as e:
-        raise DataError(path, f"cannot read ({e.strerror or e})") from None
+        raise DataError(name, f"cannot read ({e.strerror or e})") from None
     if head[:2] == GZIP_MAGIC:
-        return parse_idx_bytes(gunzip(path, max_bytes), path)
-    dtype, dims, header_len = parse_header(head, path)
-    _check_size(dtype, dims, path.stat().st_size - header_len, path)
+        return parse_idx_bytes(gunzip(path, max_bytes, name), name)
+    dtype, dims, header_len = parse_header(head, name)
+    _check_size(dtype, dims, path.stat().st_size - header_len, name)
     if int(np.prod(dims, dtype=object)) == 0:
         return np.zeros(dims, dtype=dtype)
     return np.memmap(path, dtype=dtype, mode="r", offset=header_len, shape=dims)
@@ -146,11 +162,19 @@ def check_labels(labels: np.ndarray, file: object, n_classes: int | None = None)
 
 
 def read_pair(images_path: str | os.PathLike, labels_path: str | os.PathLike,
-              n_classes: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
-    images = as_images(read_idx(images_path, max_bytes), images_path)
-    labels = as_labels(read_idx(labels_path, max_bytes), labels_path)
+              n_classes: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+              names: tuple[object, object] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels from two IDX files; `names` are how messages call them (default: their paths)."""
+    img_name, lab_name = names or (images_path, labels_path)
+    return check_pair(as_images(read_idx(images_path, max_bytes, img_name), img_name),
+                      as_labels(read_idx(labels_path, max_bytes, lab_name), lab_name), img_name, lab_name,
+                      n_classes)
+
+
+def check_pair(images: np.ndarray, labels: np.ndarray, img_name: object, lab_name: object,
+               n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     if len(images) != len(labels):
-        raise DataError(labels_path, f"image/label count mismatch ({len(images)} images in "
-                                     f"{Path(images_path).name}, {len(labels)} labels)")
-    check_labels(labels, labels_path, n_classes)
+        raise DataError(lab_name, f"image/label count mismatch ({len(images)} images in "
+                                  f"{Path(str(img_name)).name}, {len(labels)} labels)")
+    check_labels(labels, lab_name, n_classes)
     return images, labels
