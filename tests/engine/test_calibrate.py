@@ -66,6 +66,10 @@ def test_a_faster_candidate_whose_losses_disagree_or_that_wins_by_too_little_is_
     assert rows["bf16-channels-last"]["loss_agrees"] is False
     rows["bf16-channels-last"]["mean_loss"] = 2.31
     assert calibrate.choose(rows) == "bf16-channels-last"
+    rows["bf16"]["step_ms"] = 19.0          # contiguous a near tie (1.05x): channels-last stays
+    assert calibrate.choose(rows) == "bf16-channels-last"
+    rows["bf16"]["step_ms"] = 15.0          # clearly faster: taken
+    assert calibrate.choose(rows) == "bf16"
 
 
 def test_graft_doctor_names_the_machine_and_each_choice_with_its_measurements(cache_dir):
