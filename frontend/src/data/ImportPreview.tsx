@@ -77,6 +77,7 @@ export default function ImportPreview({ file, onImported, onCancel }:
   const samples = (report?.samples?.items ?? []) as Sample[];
   const candidates = (report?.label_candidates ?? []) as Candidate[];
   // the prefilled resize (the commonest size) is what Import sends; it needs no second preview
+  const fitted = !resizeBad && !!opts.resize && (report?.warnings ?? []).some((w) => w.code === "mixed_sizes");
   const stale = asked.labelColumn !== opts.labelColumn || (asked.resize || (report ? suggestedResize(report) : "")) !== opts.resize;
 
   return (
@@ -121,7 +122,8 @@ export default function ImportPreview({ file, onImported, onCancel }:
       </div>
       {resizeBad && <span className="small danger">{resizeBad}</span>}
       {stale && <span className="small muted">Options changed: preview again to see their effect, or import.</span>}
-      {report?.error && !stale && <div className="error-box small" role="alert">Import would be refused: {report.error}</div>}
+      {fitted && <span className="small muted">Import fits every image to {opts.resize} (height,width): scaled to cover, centre cropped.</span>}
+      {report?.error && !stale && !fitted && <div className="error-box small" role="alert">Import would be refused: {report.error}</div>}
       <div className="row" style={{ gap: 8 }}>
         <button className="primary" onClick={submit} disabled={!!resizeBad || progress !== null || !report}>Import</button>
         <button className="ghost" onClick={onCancel}>Cancel</button>
