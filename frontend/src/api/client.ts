@@ -8,6 +8,7 @@ export const api = createClient<paths>({ baseUrl: "/" });
 type Schemas = components["schemas"];
 export type Analysis = Schemas["Analysis"];
 export type DatasetRecord = Schemas["DatasetRecord"];
+export type DatasetInspection = Schemas["DatasetInspection"];
 export type EvaluationRecord = Schemas["EvaluationRecord"];
 export type Issue = Schemas["Issue"];
 export type LayerSchema = Schemas["LayerSchema"];

@@ -211,9 +211,31 @@ export interface paths {
         put?: never;
         /**
          * Import Upload
-         * @description A zip of class folders, a CSV, an NPZ or IDX files as a multipart upload (field `file`).
+         * @description A zip of class folders, a CSV, an NPZ or IDX files as a multipart upload (field `file`); with dry_run,
+         *     what it would find (as /datasets/inspect) and nothing registered.
          */
         post: operations["import_upload_api_datasets_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/inspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inspect Upload
+         * @description Look before you import: the upload's format, splits, classes and counts, sizes, first images and
+         *     warnings (mixed sizes, one class, imbalance, train/test overlap); nothing is registered.
+         */
+        post: operations["inspect_upload_api_datasets_inspect_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -756,6 +778,100 @@ export interface components {
             split?: ("train" | "val" | "test") | null;
         };
         /**
+         * DatasetInspection
+         * @description What importing a file would give (a dry run): nothing is registered.
+         */
+        DatasetInspection: {
+            /** Display Name */
+            display_name: string;
+            /** Format */
+            format?: string | null;
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /**
+             * Splits
+             * @description per split: count and per-class counts
+             * @default {}
+             */
+            splits: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Sizes
+             * @description image sizes, commonest first: height, width, count
+             * @default []
+             */
+            sizes: {
+                [key: string]: number;
+            }[];
+            /**
+             * Sizes More
+             * @default 0
+             */
+            sizes_more: number;
+            /**
+             * Channels
+             * @default {}
+             */
+            channels: {
+                [key: string]: number;
+            };
+            /**
+             * Shape
+             * @description the stored [C, H, W], when it is known
+             */
+            shape?: number[] | null;
+            /**
+             * Has Test
+             * @default false
+             */
+            has_test: boolean;
+            /** Label Column */
+            label_column?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Label Candidates
+             * @default []
+             */
+            label_candidates: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Preprocessing
+             * @default []
+             */
+            preprocessing: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Samples
+             * @description format and items: split, label, class, image
+             * @default {}
+             */
+            samples: {
+                [key: string]: unknown;
+            };
+            /**
+             * Warnings
+             * @description code and message
+             * @default []
+             */
+            warnings: {
+                [key: string]: string;
+            }[];
+            /**
+             * Error
+             * @description why an import with these options would be refused
+             */
+            error?: string | null;
+        };
+        /**
          * DatasetRecord
          * @description A built-in data set (id = its name) or an imported one (id ds-...).
          */
@@ -825,6 +941,31 @@ export interface components {
             class_counts?: {
                 [key: string]: number;
             } | null;
+            /**
+             * Preprocessing
+             * @description imported: what was done to the images (resize, to_rgb)
+             * @default []
+             */
+            preprocessing: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Label Column
+             * @description CSV: the label's column and why
+             */
+            label_column?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Split From
+             * @description where the test split came from: data (its own), test_fraction (carved off train) or none
+             */
+            split_from?: string | null;
+            /**
+             * Warnings
+             * @default []
+             */
+            warnings: string[];
         };
         /** ErrorBody */
         ErrorBody: {
@@ -2629,10 +2770,24 @@ export interface operations {
                     name?: string;
                     kind?: string;
                     test_fraction?: number;
+                    /** @description an index or a header name */
+                    label_column?: string;
+                    /** @description H,W */
+                    resize?: string;
+                    dry_run?: boolean;
                 };
             };
         };
         responses: {
+            /** @description dry_run: what it would find */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetInspection"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -2640,6 +2795,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inspect_upload_api_datasets_inspect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    name?: string;
+                    kind?: string;
+                    test_fraction?: number;
+                    /** @description an index or a header name */
+                    label_column?: string;
+                    /** @description H,W */
+                    resize?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetInspection"];
                 };
             };
             /** @description Bad Request */

@@ -1,6 +1,8 @@
 import { useState } from "react";
 import { api, type DatasetRecord } from "../api/client";
 import ImportForm from "../data/ImportForm";
+import ImportPreview from "../data/ImportPreview";
+import { shapeText } from "../data/preview";
 import SampleGrid from "../data/SampleGrid";
 import SubsetForm from "../data/SubsetForm";
 import { useApi } from "../hooks/useApi";
@@ -20,6 +22,9 @@ function Stats({ ds }: { ds: DatasetRecord }) {
         {Object.entries(stats).filter(([, v]) => typeof v !== "object" || Array.isArray(v)).map(([k, v]) => (
           <tr key={k}><td>{k}</td><td className="num">{fmt(v)}</td></tr>
         ))}
+        {ds.preprocessing?.map((p, i) => <tr key={`p${i}`}><td>Preprocessing</td><td className="small">{Object.entries(p).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("x") : String(v)}`).join(", ")}</td></tr>)}
+        {ds.label_column && <tr><td>Label column</td><td className="small">{String(ds.label_column.column)} ({String(ds.label_column.by ?? "")})</td></tr>}
+        {ds.warnings?.map((w, i) => <tr key={`w${i}`}><td>Warning</td><td className="small warn">{w}</td></tr>)}
         {counts && <tr><td>Per class</td><td className="small">{Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(" · ")}</td></tr>}
       </tbody></table>
     </div>
@@ -33,6 +38,7 @@ export default function DataPage({ param }: { param?: string }) {
   const detail = useApi(id ? (signal) => api.GET("/api/datasets/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const [views, setViews] = useState(loadViews);
   const ds = detail.data && detail.data.id === id ? detail.data : null;
+  const [file, setFile] = useState<File | null>(null);
 
   return (
     <div className="page">
@@ -45,11 +51,11 @@ export default function DataPage({ param }: { param?: string }) {
             {list.data?.length === 0 && <div className="empty small"><strong>No data sets</strong>Import one below.</div>}
             {(list.data ?? []).map((d) => (
               <button key={d.id} className={`list-item ${d.id === id ? "active" : ""}`} onClick={() => setSelected(d.id)}>
-                <span>{d.name}</span><span className="muted small">{Object.values(d.sizes).reduce<number>((a, b) => a + (b ?? 0), 0).toLocaleString("en-US")}</span>
+                <span>{d.name}</span><span className="muted small mono">{shapeText(d.shape)}</span><span className="muted small">{Object.values(d.sizes).reduce<number>((a, b) => a + (b ?? 0), 0).toLocaleString("en-US")}</span>
               </button>
             ))}
           </div>
-          <ImportForm onImported={(d) => { list.reload(); setSelected(d.id); }} />
+          <ImportForm onFile={setFile} />
           <div className="card list">
             <h2>Saved subsets</h2>
             {views.length === 0 && <span className="muted small">None yet. Build one from a data set on the right.</span>}
@@ -62,6 +68,8 @@ export default function DataPage({ param }: { param?: string }) {
           </div>
         </div>
         <div className="list grow" style={{ gap: 16, minWidth: 0 }}>
+          {file && <ImportPreview key={`${file.name}-${file.lastModified}-${file.size}`} file={file} onCancel={() => setFile(null)}
+                                  onImported={(d) => { setFile(null); list.reload(); setSelected(d.id); }} />}
           {detail.error && <div className="error-box">{detail.error}</div>}
           {!id && !list.error && <div className="empty"><strong>Pick or import a data set</strong>Its size, classes, statistics and images appear here.</div>}
           {ds && <><Stats ds={ds} /><SampleGrid key={ds.id} ds={ds} /><SubsetForm key={`s-${ds.id}`} ds={ds} onSaved={() => setViews(loadViews())} /></>}

@@ -88,6 +88,32 @@ class DatasetRecord(Record):
     mean: Optional[float] = Field(default=None, description="one data set: the training split's pixel mean")
     std: Optional[float] = None
     class_counts: Optional[dict[str, int]] = None
+    preprocessing: list[dict[str, Any]] = Field(default=[], description="imported: what was done to the "
+                                                "images (resize, to_rgb)")
+    label_column: Optional[dict[str, Any]] = Field(default=None, description="CSV: the label's column and why")
+    split_from: Optional[str] = Field(default=None, description="where the test split came from: data (its "
+                                      "own), test_fraction (carved off train) or none")
+    warnings: list[str] = []
+
+
+class DatasetInspection(BaseModel):
+    """What importing a file would give (a dry run): nothing is registered."""
+    display_name: str
+    format: Optional[str] = None
+    classes: list[str] = []
+    splits: dict[str, dict[str, Any]] = Field(default={}, description="per split: count and per-class counts")
+    sizes: list[dict[str, int]] = Field(default=[], description="image sizes, commonest first: height, width, "
+                                        "count")
+    sizes_more: int = 0
+    channels: dict[str, int] = {}
+    shape: Optional[list[int]] = Field(default=None, description="the stored [C, H, W], when it is known")
+    has_test: bool = False
+    label_column: Optional[dict[str, Any]] = None
+    label_candidates: list[dict[str, Any]] = []
+    preprocessing: list[dict[str, Any]] = []
+    samples: dict[str, Any] = Field(default={}, description="format and items: split, label, class, image")
+    warnings: list[dict[str, str]] = Field(default=[], description="code and message")
+    error: Optional[str] = Field(default=None, description="why an import with these options would be refused")
 
 
 class EvaluationRecord(OpenRecord):

@@ -80,6 +80,11 @@ class DatasetImportRequest(Strict):
     kind: Optional[str] = Field(default=None, max_length=16,
                                 description="idx, npz, csv, zip or folder; default: sniffed from the file")
     test_fraction: float = Field(0.0, ge=0, lt=1, description="carve a deterministic test split off the data")
+    label_column: Union[int, str, None] = Field(default=None, description="CSV: the label's column, a 0-based "
+                                                "index or a header name; default: detected, with the evidence")
+    resize: Union[str, list[int], None] = Field(default=None, description="fit every image to H,W (scale to "
+                                                "cover, crop the centre); needed when sizes are mixed")
+    dry_run: bool = Field(False, description="only report what the import would find; register nothing")
 
 
 class PackageImportRequest(Strict):

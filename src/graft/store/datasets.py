@@ -1,6 +1,7 @@
 """Imported data sets: the datasets table and each data set's artifact folder (the built-ins need neither)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from .ids import new_id
 from .records import check_name
 from .registry import Registry, parse_time
 from .tables import datasets
+
+# what dataset.json says of an import that has no column of its own (how it was read, what to worry about)
+NOTES = ("preprocessing", "label_column", "split_from", "warnings")
 
 
 class Datasets:
@@ -32,10 +36,18 @@ class Datasets:
         return self.get(id)
 
     def get(self, id: str) -> dict:
-        return self.db.get(datasets, "dataset", id)
+        return self.noted(self.db.get(datasets, "dataset", id))
 
     def list(self) -> list[dict]:
-        return self.db.list(datasets)
+        return [self.noted(r) for r in self.db.list(datasets)]
+
+    def noted(self, record: dict) -> dict:
+        """The row plus NOTES from its dataset.json (a set stored before they were recorded has none)."""
+        try:
+            meta = json.loads((self.layout.artifact_dir(record["id"], ("ds",)) / "dataset.json").read_text())
+        except (OSError, ValueError):
+            return record
+        return {**record, **{k: meta[k] for k in NOTES if meta.get(k) is not None}}
 
     def dir(self, id: str) -> Path:
         return self.layout.artifact_dir(self.get(id)["id"], ("ds",))

@@ -6,14 +6,14 @@ from typing import Optional
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ...data import BUILTINS, DataError, list_builtin, load_dataset
 from ...data.render import image_png
 from ...ops.datasets import import_dataset
 from ..deps import error_responses, ws_of
 from ..errors import ApiError
-from ..schemas import DatasetRecord, Page, Split, iso
+from ..schemas import DatasetInspection, DatasetRecord, Page, Split, iso
 from ..uploads import receive_upload
 
 router = APIRouter(tags=["datasets"])
@@ -87,21 +87,52 @@ def image(id: str, index: int = PathParam(ge=0), split: Split = "test", scale: i
                     headers={"cache-control": "max-age=3600"})
 
 
-@router.post("/datasets/import", response_model=DatasetRecord, status_code=201,
-             responses=error_responses(400, 413, 422),
-             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["file"], "properties": {
-                     "file": {"type": "string", "format": "binary"}, "name": {"type": "string"},
-                     "kind": {"type": "string"}, "test_fraction": {"type": "number"}}}}}}})
-async def import_upload(request: Request, ws=Depends(ws_of)) -> dict:
-    """A zip of class folders, a CSV, an NPZ or IDX files as a multipart upload (field `file`)."""
-    limit = request.app.state.max_upload_bytes
-    async with receive_upload(request, ws, limit) as upload:
+FORM = {"file": {"type": "string", "format": "binary"}, "name": {"type": "string"}, "kind": {"type": "string"},
+        "test_fraction": {"type": "number"}, "label_column": {"type": "string", "description": "an index or a "
+                                                                "header name"},
+        "resize": {"type": "string", "description": "H,W"}}
+
+
+def upload_body(*extra: str) -> dict:
+    props = {**FORM, **{k: {"type": "boolean"} for k in extra}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": props}}}}}
+
+
+def form_options(fields: dict[str, str]) -> dict:
+    """The upload's text fields as import_dataset takes them (empty means the contract's default)."""
+    try:
+        fraction = float(fields.get("test_fraction") or 0.0)
+    except ValueError:
+        raise ApiError(422, f"test_fraction must be a number, found {fields['test_fraction']!r:.40}") from None
+    return {"name": fields.get("name") or None, "kind": fields.get("kind") or None, "test_fraction": fraction,
+            "label_column": fields.get("label_column") or None, "resize": fields.get("resize") or None}
+
+
+async def from_upload(request: Request, ws, dry_run: bool) -> dict:
+    async with receive_upload(request, ws, request.app.state.max_upload_bytes) as upload:
         f = upload.file("file")
-        try:
-            fraction = float(upload.fields.get("test_fraction") or 0.0)
-        except ValueError:
-            raise ApiError(422, f"test_fraction must be a number, found {upload.fields['test_fraction']!r:.40}")
-        rec = await to_thread.run_sync(partial(import_dataset, filename=f.filename), ws, f.path,
-                                       upload.fields.get("name") or None, upload.fields.get("kind") or None, fraction)
+        dry_run = dry_run or upload.fields.get("dry_run", "").lower() in ("1", "true", "on", "yes")
+        return await to_thread.run_sync(partial(import_dataset, ws, f.path, **form_options(upload.fields),
+                                                dry_run=dry_run, filename=f.filename))
+
+
+@router.post("/datasets/import", response_model=DatasetRecord, status_code=201,
+             responses={**error_responses(400, 413, 422), 200: {"model": DatasetInspection,
+                                                                "description": "dry_run: what it would find"}},
+             openapi_extra=upload_body("dry_run"))
+async def import_upload(request: Request, ws=Depends(ws_of)):
+    """A zip of class folders, a CSV, an NPZ or IDX files as a multipart upload (field `file`); with dry_run,
+    what it would find (as /datasets/inspect) and nothing registered."""
+    rec = await from_upload(request, ws, False)
+    if "display_name" in rec:
+        return JSONResponse(DatasetInspection.model_validate(rec).model_dump(mode="json"))
     return stored_out(rec)
+
+
+@router.post("/datasets/inspect", response_model=DatasetInspection, responses=error_responses(400, 413, 422),
+             openapi_extra=upload_body())
+async def inspect_upload(request: Request, ws=Depends(ws_of)) -> dict:
+    """Look before you import: the upload's format, splits, classes and counts, sizes, first images and
+    warnings (mixed sizes, one class, imbalance, train/test overlap); nothing is registered."""
+    return await from_upload(request, ws, True)
