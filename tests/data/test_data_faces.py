@@ -75,7 +75,7 @@ def test_mixed_sizes_are_refused_naming_them_then_import_resized(tmp_path):
     refused = graft_cli("datasets", "import", str(tmp_path / "photos.zip"), "--workspace", str(ws))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "photos.zip" in refused.stderr and "--resize" in refused.stderr
-    assert all(f"{w}x{h}" in refused.stderr for w, h in SIZES), refused.stderr
+    assert all(f"{h}x{w}" in refused.stderr for w, h in SIZES), refused.stderr   # height x width
     done = graft_cli("datasets", "import", str(tmp_path / "photos.zip"), "--resize", "32,32", "--workspace",
                      str(ws), "--json")
     assert done.returncode == 0, done.stderr

@@ -157,8 +157,8 @@ def _photo_folder(root, with_val: bool = False):
 
 def test_mixed_size_colour_folders_need_resize_and_keep_their_splits(tmp_path):
     root = _photo_folder(tmp_path / "photos", with_val=True)
-    with pytest.raises(DataError, match=r"^photos/train/cat/0.png: image is 30x20, the first image is 30x30 .*"
-                                        r"found 30x30 \(2 images\), 30x20 .*16x16 .*resize=\(height, width\)") as err:
+    with pytest.raises(DataError, match=r"^photos/train/cat/0.png: image is 20x30 \(height x width\), the first image is 30x30 .*"
+                                        r"found height x width 30x30 \(2 images\), 20x30 .*16x16 .*resize=\(height, width\)") as err:
         import_dataset(root, display_name="photos")
     assert str(tmp_path) not in str(err.value)
     meta = _stage(tmp_path, root, resize=(8, 8))

@@ -59,7 +59,7 @@ def test_colour_anywhere_makes_all_rgb(tmp_path):
 def test_sizes_must_match_unless_resized(tmp_path):
     members = {"a/1.png": png_bytes(GREY), "b/2.png": png_bytes(np.zeros((8, 6), dtype=np.uint8))}
     z = _zip(tmp_path / "d.zip", members)
-    with pytest.raises(DataError, match=r"d.zip:b/2.png: image is 6x8, the first image is 4x4"):
+    with pytest.raises(DataError, match=r"d.zip:b/2.png: image is 8x6 \(height x width\), the first image is 4x4"):
         import_dataset(z)
     assert import_dataset(z, resize=True)[0].shape == (2, 1, 4, 4)
 

@@ -48,9 +48,9 @@ def split_from_name(name: str) -> str | None:
 
 
 def sizes_text(sizes: Counter, cap: int = 6) -> str:
-    """'4x4 (3 images), 6x8 (1)': width x height, commonest first."""
+    """'height x width 4x4 (3 images), 8x6 (1 image)': in the order resize takes them, commonest first."""
     items = sizes.most_common()
-    text = ", ".join(f"{w}x{h} ({n} image{'s' if n != 1 else ''})" for (h, w), n in items[:cap])
+    text = "height x width " + ", ".join(f"{h}x{w} ({n} image{'s' if n != 1 else ''})" for (h, w), n in items[:cap])
     return text + (f" and {len(items) - cap} more sizes" if len(items) > cap else "")
 
 

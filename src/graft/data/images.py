@@ -251,7 +251,7 @@ def decode_entries(entries: list[Entry], display: str, limits: Limits,
         arrays.append(arr)
     if len(sizes) > 1:
         (h0, w0), (h1, w1) = list(sizes)[:2]
-        raise DataError(first_at[(h1, w1)], f"image is {w1}x{h1}, the first image is {w0}x{h0} (all images "
+        raise DataError(first_at[(h1, w1)], f"image is {h1}x{w1} (height x width), the first image is {h0}x{w0} (all images "
                                             f"must have one size; found {sizes_text(sizes)}; {fit_note()})")
     (h, w), = sizes
     grey = sum(a.ndim == 2 for a in arrays)
