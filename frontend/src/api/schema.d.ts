@@ -1316,7 +1316,7 @@ export interface components {
             seed: number;
             /**
              * Precision
-             * @description auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32
+             * @description auto (bfloat16 autocast on CUDA, and on a CPU where the calibration measured it faster: graft doctor), bf16 or fp32
              * @default auto
              * @enum {string}
              */

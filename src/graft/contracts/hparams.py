@@ -23,7 +23,8 @@ class TrainHparams(Strict):
     momentum: float = Field(0.9, ge=0, le=1, description="sgd only")
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     seed: int = seed_field()
-    precision: Precision = Field("auto", description="auto (bfloat16 autocast on CUDA and AMX CPUs), bf16 or fp32")
+    precision: Precision = Field("auto", description="auto (bfloat16 autocast on CUDA, and on a CPU where the "
+                                 "calibration measured it faster: graft doctor), bf16 or fp32")
     device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda")
 
     @classmethod
