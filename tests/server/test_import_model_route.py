@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import onnx
 import pytest
 import torch
-from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 URL = "/api/models/import-model"
@@ -80,18 +78,16 @@ def test_corrupt_oversized_and_unnamed_uploads_are_refused(client, detail, tmp_p
     assert client.get("/api/models").json() == []
 
 
-def test_external_data_outside_the_folder_is_refused(client, detail):
-    w = numpy_helper.from_array(np.ones((4, 3, 1, 1), np.float32), "w")
-    w.ClearField("raw_data")
-    w.data_location = TensorProto.EXTERNAL
-    entry = w.external_data.add()
-    entry.key, entry.value = "location", "../../etc/passwd"
-    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w])
-    data = helper.make_model(graph).SerializeToString()
-    refused(client, detail, 422, "evil.onnx", data, "evil.onnx: initializer 'w' keeps its data at "
-            "'../../etc/passwd', outside the file's folder")
+def test_external_data_outside_the_folder_is_refused(client, detail, tmp_path):
+    """The CVE-2022-25882 family: a real export whose weights are then said to live at ../../etc/passwd."""
+    model = onnx.load_model_from_string(onnx_bytes(small(), tmp_path))
+    onnx.save(model, str(tmp_path / "evil.onnx"), save_as_external_data=True, location="weights.bin",
+              size_threshold=0)
+    model = onnx.load(str(tmp_path / "evil.onnx"), load_external_data=False)
+    first = next(t for t in model.graph.initializer if t.external_data)
+    next(e for e in first.external_data if e.key == "location").value = "../../etc/passwd"
+    refused(client, detail, 422, "evil.onnx", model.SerializeToString(), "evil.onnx: initializer "
+            f"'{first.name}' keeps its data at '../../etc/passwd', outside the file's folder")
 
 
 @pytest.mark.parametrize("shape", ["0,3,3", "-1"])
