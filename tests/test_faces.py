@@ -29,6 +29,7 @@ PY_EXTRA = {
     "train": {"run_id", "on_epoch", "on_step", "should_stop", "progress_bar", "nproc", "resume", "workflow_hash",
               "progress"},
     "import_dataset": {"filename"},   # the name an upload had (the server's temporary file has another)
+    "import_model": {"filename"},
 }
 HTTP_LACKS = {"export": {"output"}}                              # HTTP: the response is the file
 HTTP_NAMES = {"file": "path"}                                    # an upload's file is the path the others read

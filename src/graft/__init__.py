@@ -30,7 +30,7 @@ _LAZY = {
     "load_dataset": ("graft.data", "load_dataset"),
     "run_workflow": ("graft.workflow", "run_workflow"),
     "graft_network": ("graft.spec.graph", "graft_network"),
-    "import_model": ("graft.ops.import_model", "import_model"),
+    "import_model": ("graft.ops.faces", "import_model"),
     "from_torch": ("graft.ops.import_torch", "from_torch"),
 }
 

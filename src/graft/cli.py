@@ -93,7 +93,7 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
         doc = read_document(file)
         try:
             return run_workflow(ws, doc, only=step, force=force, on_event=on_event,
-                                progress_bar=not (quiet or as_json))
+                                progress_bar=not (quiet or as_json), base_dir=file.parent)
         except WorkflowFailed as err:
             fail(str(err), as_json)
 
@@ -107,7 +107,7 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
             if res.get("scratch_accuracy") is not None:
                 typer.echo(f"from scratch on the same labels: accuracy {res['scratch_accuracy']:.4f}")
             typer.echo("\n" + format_per_class(res))
-        elif entry["kind"] in ("train", "slice", "pretrain"):
+        elif entry["kind"] in ("train", "slice", "pretrain", "import_model"):
             hashes = ", ".join(f"{k} {v[:16]}" for k, v in res["block_sha256"].items())
             typer.echo(f"{entry['name']}: {res['model_kind']} {res['id']} ({res['params']} params; sha256 {hashes})")
         elif entry["kind"] == "view":

@@ -418,6 +418,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/import-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Pretrained
+         * @description A pretrained network from an uploaded ONNX file (`file`), registered as the model `name`; a file whose
+         *     input size is dynamic needs `input_shape` (C,H,W). Refused with nothing registered: unsupported ops (the
+         *     node, its op type and the supported ones are named), corrupt files, external data outside the file.
+         */
+        post: operations["import_pretrained_api_models_import_model_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{id}/lineage": {
         parameters: {
             query?: never;
@@ -3290,6 +3312,66 @@ export interface operations {
                     /** @enum {string} */
                     kind?: "foundation" | "model";
                     allow_missing?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_pretrained_api_models_import_model_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description an ONNX file (.onnx)
+                     */
+                    file: string;
+                    name: string;
+                    /** @description C,H,W (such as 3,224,224) when the file's input size is dynamic */
+                    input_shape?: string;
                 };
             };
         };

@@ -2,7 +2,8 @@ import { errorOf, ApiError } from "./client";
 
 /** Multipart upload with progress: the one call outside the generated client, since fetch (and so
  * openapi-fetch) has no upload progress events. `path` is typed to the upload routes. */
-export function upload<T>(path: "/api/datasets/import" | "/api/datasets/inspect" | "/api/models/import", form: FormData,
+export function upload<T>(path: "/api/datasets/import" | "/api/datasets/inspect" | "/api/models/import" | "/api/models/import-model",
+                          form: FormData,
                           onProgress: (fraction: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();

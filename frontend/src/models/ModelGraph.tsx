@@ -10,6 +10,7 @@ import { describePart, partLabel, upTo } from "./slicePart";
 
 const nodeTypes = { layer: LayerNode };
 const PER_ROW = 4;
+const BIG = 30;   // layers: above this the view opens on the first ones at a readable zoom; pan down for the rest
 
 /** A trained model's network, read-only; select layers (click, Shift-click, Shift-drag, double-click) to keep
  * as a foundation. The selection is checked here first, so a part that cannot stand alone says why. */
@@ -41,7 +42,10 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
   };
   const part = describePart(doc, analysis, selected);
   const rows = Math.ceil((doc.nodes.length + 1) / PER_ROW);
-  const height = chain ? Math.min(520, Math.max(260, rows * 130 + 60)) : 520;
+  const big = doc.nodes.length > BIG;
+  const height = chain ? Math.min(520, Math.max(260, rows * 130 + 60)) : big ? 720 : 520;
+  const fit = useMemo(() => ({ padding: 0.08, maxZoom: 1,
+    nodes: big ? [{ id: INPUT_ID }, ...doc.nodes.slice(0, 8).map((n) => ({ id: n.id }))] : undefined }), [big, doc]);
 
   const slice = async () => {
     setBusy(true);
@@ -84,7 +88,7 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
                         e.detail === 2 && n.id !== INPUT_ID && setSelected(upTo(doc, n.id))}
                      nodesDraggable={false} nodesConnectable={false} deleteKeyCode={null} selectionOnDrag={false}
                      zoomOnDoubleClick={false} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-                     fitView fitViewOptions={{ padding: 0.08, maxZoom: 1 }} minZoom={0.2} proOptions={{ hideAttribution: true }}>
+                     fitView fitViewOptions={fit} minZoom={0.05} proOptions={{ hideAttribution: true }}>
             <Background gap={20} /><Controls showInteractive={false} />
           </ReactFlow>
         </ReactFlowProvider>

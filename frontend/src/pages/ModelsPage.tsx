@@ -5,6 +5,7 @@ import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
 import LineageGraph from "../models/LineageGraph";
 import { ExportButtons, ImportPackage } from "../models/ShareBar";
+import ImportOnnx from "../models/ImportOnnx";
 import ModelGraph from "../models/ModelGraph";
 
 function datasetOf(r: ModelRecord): string {
@@ -31,7 +32,7 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
   return (
     <div className="page">
       <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span>
-        <div className="grow" /><ImportPackage onImported={opened} /></div>
+        <div className="grow" /><ImportOnnx onImported={opened} /><ImportPackage onImported={opened} /></div>
       <div className="card" style={{ maxHeight: id ? 200 : 400, overflow: "auto", padding: 0 }}>
         {models.error && <div className="error-box">{models.error}</div>}
         {models.data?.length === 0 ? (

@@ -29,6 +29,8 @@ OPERATIONS: dict[str, Operation] = {
                                 ("post", "/api/models/import")),
     "import_weights": Operation(r.WeightsImportRequest, ("import-weights",), "import_weights",
                                 ("post", "/api/models/import-weights")),
+    "import_model": Operation(r.ModelImportRequest, ("import-model",), "import_model",
+                              ("post", "/api/models/import-model")),
     "export": Operation(r.ExportRequest, ("export",), "export", ("get", "/api/models/{id}/export")),
     "lineage": Operation(r.LineageRequest, ("lineage",), "lineage", ("get", "/api/models/{id}/lineage")),
     "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),

@@ -17,6 +17,7 @@ ModelId = Field(min_length=1, max_length=64, description="a model or foundation 
 Description = Field(default="", max_length=2000)
 Budget = Union[Annotated[int, Field(ge=1, le=1_000_000)], Literal["all"]]
 ExportFormat = Literal["graft", "onnx", "python"]
+InputShape = Optional[list[Annotated[int, Field(ge=1, le=65536)]]]
 
 
 class TrainRequest(Strict):
@@ -99,6 +100,16 @@ class WeightsImportRequest(Strict):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["foundation", "model"] = "foundation"
     allow_missing: bool = Field(False, description="keep fresh weights for tensors the file lacks")
+
+
+class ModelImportRequest(Strict):
+    """Import a pretrained network (an ONNX file) as a graft model: its graph a network document, its weights
+    safetensors."""
+    path: str = Field(min_length=1, max_length=4096, description="an ONNX file (.onnx) (HTTP: the upload)")
+    name: str = Field(min_length=1, max_length=200, description="the imported model's name")
+    input_shape: InputShape = Field(
+        default=None, min_length=1, max_length=4, examples=[[3, 224, 224]],
+        description="C,H,W when the file's input size is dynamic")
 
 
 class ExportRequest(Strict):

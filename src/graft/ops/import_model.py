@@ -20,6 +20,15 @@ IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 SOURCES = "an ONNX file (.onnx) or a torch nn.Module"
 
 
+def parse_shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"input_shape: expected positive whole numbers such as 3,224,224; found {text!r}")
+    return tuple(int(p) for p in parts)
+
+
 def _is_module(source: Any) -> bool:
     return hasattr(source, "state_dict") and hasattr(source, "forward")
 
@@ -41,21 +50,23 @@ def _from_module(module, example_input, input_shape, name: str):
 
 
 def import_model(ws, source: Any, name: str, *, input_shape=None, example_input=None,
-                 preprocessing: dict | None = None, limits: Limits = DEFAULT_LIMITS) -> dict:
+                 preprocessing: dict | None = None, limits: Limits = DEFAULT_LIMITS,
+                 filename: str | None = None) -> dict:
     """Register `source` (an .onnx path, or an nn.Module with example_input/input_shape) as a model; returns the
-    record. Nothing is written unless the whole model imports and its weights load strictly."""
+    record. Nothing is written unless the whole model imports and its weights load strictly. `filename` is how
+    messages call the file (an upload's own name, not the server's temporary path)."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name: expected a non-empty name, found {name!r}")
     if _is_module(source):
         doc, weights, info, norm = _from_module(source, example_input, input_shape, name)
         provenance = {"source": info.get("source", f"torch module {info['module']}"), "importer": info}
     elif isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".onnx":
-        doc, weights, info = onnx_to_graft(source, input_shape=input_shape, display_name=name, limits=limits)
+        doc, weights, info = onnx_to_graft(source, input_shape=input_shape, display_name=filename, limits=limits)
         norm = None
         provenance = {"source": f"ONNX file {info['file']}", "file": info["file"], "sha256": info["sha256"],
                       "importer": info}
     else:
-        shown = str(source) if isinstance(source, (str, Path)) else type(source).__name__
+        shown = (filename or str(source)) if isinstance(source, (str, Path)) else type(source).__name__
         raise ImportFailed(f"{shown}: not a source graft imports; expected {SOURCES}")
     shape = doc["input"]["shape"]
     prep = {"input_shape": shape, "channels": shape[0], "layout": "NCHW float32", **(norm or {}),

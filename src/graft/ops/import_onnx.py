@@ -55,12 +55,12 @@ def _external_files(model, path: Path, shown: str) -> list[Path]:
     return sorted(set(files))
 
 
-def read_onnx(path: str | Path, limits: Limits = DEFAULT_LIMITS):
-    """The checked ModelProto, plus the file's sha256."""
+def read_onnx(path: str | Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = None):
+    """The checked ModelProto, plus the file's sha256; messages call the file `shown` (default: its path)."""
     import onnx
     from google.protobuf.message import DecodeError
 
-    shown, path = str(path), Path(path)
+    shown, path = shown or str(path), Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{shown}: no such file")
     size = path.stat().st_size
@@ -124,14 +124,15 @@ def _hint(node, index: int) -> str:
 
 def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | None = None,
                   limits: Limits = DEFAULT_LIMITS) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
-    """(network document, {node-scoped state-dict key: array}, info) for the ONNX file at `path`."""
+    """(network document, {node-scoped state-dict key: array}, info) for the ONNX file at `path`.
+    `display_name` is how messages call the file (what the user uploaded; default: the path)."""
     from onnx import numpy_helper
 
-    shown = str(path)
-    model, digest = read_onnx(path, limits)
+    shown = display_name or str(path)
+    model, digest = read_onnx(path, limits, shown)
     graph = model.graph
     in_name, shape = _input(graph, shown, input_shape)
-    name = display_name or Path(path).stem
+    name = Path(shown).stem
     b = GraphBuilder(shown, name, shape)
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
@@ -169,8 +170,8 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
             raise ImportFailed(f"{shown}: graph output {o.name!r} is the input itself")
         outputs.append(ctx.refs[o.name])
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
-    doc = b.document(outputs, f"imported from {Path(path).name}" + (f" ({producer})" if producer else ""))
-    info = {"format": "onnx", "file": Path(path).name, "sha256": digest, "opset": ctx.opset, "producer": producer,
+    doc = b.document(outputs, f"imported from {Path(shown).name}" + (f" ({producer})" if producer else ""))
+    info = {"format": "onnx", "file": Path(shown).name, "sha256": digest, "opset": ctx.opset, "producer": producer,
             "input_name": in_name, "input_shape": list(shape), "onnx_nodes": len(graph.node), "folded": folded,
             "mapped": mapped, "source_params": _graph_params(graph)}
     return doc, b.weights, info

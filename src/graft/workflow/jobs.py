@@ -37,6 +37,12 @@ def _slice(ws, req: dict, ctx: dict) -> dict:
                        name=req.get("name"))
 
 
+def _import_model(ws, req: dict, ctx: dict) -> dict:
+    from ..ops.faces import import_model
+
+    return import_model(ws, req["path"], req["name"], input_shape=req.get("input_shape"))
+
+
 def _evaluate(ws, req: dict, ctx: dict) -> dict:
     """An evaluation; with `scratch_baseline` (true or its options) also the from-scratch twin's figures,
     under `baseline` (ops.report.scratch_baseline)."""
@@ -102,7 +108,7 @@ def _workflow(ws, req: dict, ctx: dict) -> dict:
 
 
 JOB_KINDS: dict[str, Callable[[Any, dict, dict], dict]] = {
-    "train": _train, "pretrain": _pretrain, "slice": _slice, "evaluate": _evaluate, "view": _view,
+    "train": _train, "pretrain": _pretrain, "import_model": _import_model, "slice": _slice, "evaluate": _evaluate, "view": _view,
     "report": _report, "workflow": _workflow}
 # the kinds that make their own run when not given one (train_model / pretrain_foundation record it)
 OWN_RUN = ("train", "pretrain")

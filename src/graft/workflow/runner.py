@@ -13,8 +13,10 @@ import time
 from typing import Any, Callable
 
 from ..ops.cancel import Cancelled
-from .schema import (EvaluateStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep, ViewStep, Workflow,
-                     parse_workflow, step_refs)
+from pathlib import Path
+
+from .schema import (EvaluateStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep,
+                     ViewStep, Workflow, parse_workflow, step_refs)
 
 
 def canonical(obj: Any) -> str:
@@ -31,8 +33,10 @@ def workflow_hash(doc: Any) -> str:
 
 class WorkflowRun:
     def __init__(self, ws, workflow: Workflow, on_event: Callable[[dict], None] | None = None,
-                 progress_bar: bool = True, should_stop: Callable[[], bool] | None = None):
+                 progress_bar: bool = True, should_stop: Callable[[], bool] | None = None,
+                 base_dir: str | Path | None = None):
         self.ws, self.wf = ws, workflow
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()   # where relative sources are
         self.on_event = on_event or (lambda e: None)
         self.progress_bar, self.should_stop = progress_bar, should_stop
         self.keys: dict[str, str] = {}
@@ -55,6 +59,9 @@ class WorkflowRun:
                 node["params"]["ref"] = self.ref_id(Ref.model_validate(ref))
         return network
 
+    def source_path(self, step: ImportModelStep) -> Path:
+        return self.base_dir / Path(step.source).expanduser()   # an absolute source stays as it is
+
     def cache_key(self, step) -> str:
         from ..ops.data_refs import load_split
 
@@ -69,6 +76,11 @@ class WorkflowRun:
                     params.pop(field)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
+        if isinstance(step, ImportModelStep):   # the file's bytes, not its path: a new export imports again
+            path = self.source_path(step)
+            if not path.is_file():
+                raise FileNotFoundError(f"step {step.name!r}: source {step.source!r}: no such file ({path})")
+            data = hashlib.sha256(path.read_bytes()).hexdigest()
         if isinstance(step, (TrainStep, PretrainStep, EvaluateStep)):
             split = None if isinstance(step, EvaluateStep) else "train"
             ref = step.data if isinstance(step.data, dict) else {"dataset": step.data}
@@ -144,6 +156,9 @@ class WorkflowRun:
         if isinstance(step, PretrainStep):
             return "pretrain", {"network": step.network, "data": step.data, "objective": step.objective,
                                 "hparams": step.all_hparams(), "name": name, "description": step.description}
+        if isinstance(step, ImportModelStep):
+            return "import_model", {"path": str(self.source_path(step)), "name": name,
+                                    "input_shape": step.input_shape}
         if isinstance(step, SliceStep):
             return "slice", {"model": self.ref_id(step.model), "nodes": step.nodes, "start": step.start,
                              "end": step.end, "name": name}
@@ -167,7 +182,7 @@ class WorkflowRun:
         kind, request = self.job(step)
         record = run_job(self.ws, kind, request, should_stop=self.should_stop, progress_bar=self.progress_bar,
                          workflow_hash=self.hash)
-        if kind in ("train", "pretrain", "slice"):
+        if kind in ("train", "pretrain", "import_model", "slice"):
             return model_result(record)
         if kind == "evaluate":
             return {"kind": "evaluation", **{k: record[k] for k in ("id", "model_id", "total", "hit", "accuracy",

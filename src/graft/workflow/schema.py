@@ -91,6 +91,15 @@ class ScratchBaseline(Strict):
     lr: float | None = Field(None, gt=0, le=10)   # the limits of graft.contracts.TrainHparams; None: as trained
 
 
+class ImportModelStep(StepBase):
+    """Import a pretrained network (graft.contracts.ModelImportRequest); the result is a model."""
+    kind: Literal["import_model"]
+    source: str = Field(min_length=1, max_length=4096, description="an ONNX file: a path relative to the "
+                        "workflow file, or absolute")
+    input_shape: rq.InputShape = field_of(rq.ModelImportRequest, "input_shape")
+    model_name: str | None = None
+
+
 class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
@@ -108,8 +117,10 @@ class ViewStep(StepBase):
     label: int | None = Field(None, ge=0, description="only samples with this true label")
 
 
-Step = Annotated[Union[TrainStep, PretrainStep, SliceStep, EvaluateStep, ViewStep], Field(discriminator="kind")]
-RESULT_KINDS = {"train": "model", "pretrain": "model", "slice": "model", "evaluate": "evaluation", "view": "view"}
+Step = Annotated[Union[TrainStep, PretrainStep, ImportModelStep, SliceStep, EvaluateStep, ViewStep],
+                 Field(discriminator="kind")]
+RESULT_KINDS = {"train": "model", "pretrain": "model", "import_model": "model", "slice": "model",
+                "evaluate": "evaluation", "view": "view"}
 
 
 class Workflow(Strict):
@@ -134,7 +145,7 @@ def step_refs(step) -> list[tuple[str, Ref]]:
 
 
 STEP_KINDS = {cls.model_fields["kind"].annotation.__args__[0]: cls
-              for cls in (TrainStep, PretrainStep, SliceStep, EvaluateStep, ViewStep)}
+              for cls in (TrainStep, PretrainStep, ImportModelStep, SliceStep, EvaluateStep, ViewStep)}
 
 
 def _schema_issue(e: dict, doc: Any) -> Issue:

@@ -106,6 +106,43 @@ async def import_weights(request: Request, ws=Depends(ws_of)) -> dict:
     return model_out(rec)
 
 
+IMPORT_MODEL_FORM = {"type": "object", "required": ["file", "name"], "properties": {
+    "file": {"type": "string", "format": "binary", "description": "an ONNX file (.onnx)"},
+    "name": {"type": "string"},
+    "input_shape": {"type": "string", "description": "C,H,W (such as 3,224,224) when the file's input size is "
+                    "dynamic"}}}
+
+
+@router.post("/models/import-model", response_model=ModelRecord, status_code=201,
+             responses=error_responses(400, 413, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": IMPORT_MODEL_FORM}}}})
+async def import_pretrained(request: Request, ws=Depends(ws_of)) -> dict:
+    """A pretrained network from an uploaded ONNX file (`file`), registered as the model `name`; a file whose
+    input size is dynamic needs `input_shape` (C,H,W). Refused with nothing registered: unsupported ops (the
+    node, its op type and the supported ones are named), corrupt files, external data outside the file."""
+    from ...ops.faces import import_model as register
+    from ...ops.import_model import parse_shape
+    from .models import model_out
+
+    async with receive_upload(request, ws, request.app.state.max_upload_bytes) as upload:
+        f = upload.file("file")
+        name = (upload.fields.get("name") or "").strip()[:200]
+        if not name:
+            raise ApiError(422, "name: expected a name for the imported model",
+                           [{"code": "invalid_request", "message": "expected a name", "field": "name"}])
+        named = f.path.rename(f.path.with_name(f.filename))   # keeps the user's suffix: .onnx is what is read
+        try:
+            shape = parse_shape((upload.fields.get("input_shape") or "").strip() or None)
+            rec = await to_thread.run_sync(lambda: register(ws, named, name, input_shape=shape,
+                                                            filename=f.filename))
+        except ValueError as err:   # ImportFailed included: the message names the file, the node, the op
+            field = "input_shape" if str(err).startswith("input_shape") else "file"
+            raise ApiError(422, str(err), [{"code": "import_failed", "message": str(err), "field": field,
+                                            "found": f.filename}]) from None
+    return model_out(rec)
+
+
 def lineage_graph(ws, id: str) -> dict:
     from .models import model_out
 
