@@ -126,7 +126,8 @@ def test_import_onnx_cut_graft_train_evaluate(page, server, tmp_path):
 
     # 6. evaluate on 300 test images
     page.get_by_role("button", name="Evaluate →").first.click()
-    page.get_by_label("Model").select_option(head["id"])
+    page.get_by_role("heading", name="Evaluate").wait_for()   # on the Evaluate page before picking its Model
+    page.get_by_label("Model", exact=True).select_option(head["id"])
     page.get_by_label("Test samples").fill("300")
     page.get_by_role("button", name="Run evaluation").click()
     page.get_by_test_id("result-total").wait_for(timeout=60_000)

@@ -98,7 +98,8 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
 
     # 6. evaluate on 300 test images; the page shows the registry's numbers
     page.get_by_role("button", name="Evaluate →").first.click()
-    page.get_by_label("Model").select_option(head["id"])
+    page.get_by_role("heading", name="Evaluate").wait_for()   # on the Evaluate page before picking its Model
+    page.get_by_label("Model", exact=True).select_option(head["id"])
     page.get_by_label("Test samples").fill("300")
     page.get_by_role("button", name="Run evaluation").click()
     page.get_by_test_id("result-total").wait_for(timeout=60_000)
