@@ -55,7 +55,8 @@ def test_a_workflow_imports_a_photo_zip_then_trains_and_evaluates_on_it(tmp_path
         {"name": "photos", "kind": "import_dataset", "source": "photos.zip", "resize": [16, 16],
          "test_fraction": 0.25},
         {"name": "net", "kind": "train", "network": NET, "data": {"step": "photos"}, "epochs": 1,
-         "batch_size": 8, "device": "cpu", "precision": "fp32"},
+         "batch_size": 8, "device": "cpu", "precision": "fp32",
+         "augment": [{"random_crop": {"padding": 2}}, {"flip": True}, {"color_jitter": 0.2}]},
         {"name": "test", "kind": "evaluate", "model": {"step": "net"}, "data": {"step": "photos", "split": "test"}},
     ]}
     (folder / "wf.yaml").write_text(yaml.safe_dump(doc))
@@ -68,6 +69,7 @@ def test_a_workflow_imports_a_photo_zip_then_trains_and_evaluates_on_it(tmp_path
     assert data["kind"] == "dataset" and data["classes"] == ["blue", "red"]
     assert data["sizes"] == {"train": 18, "test": 6}
     assert steps["test"]["result"]["total"] == 6
+    assert steps["net"]["result"]["metrics"]["train_accuracy"] is not None
     # unchanged file and steps: everything comes from the workspace
     again = {s["name"]: s["status"] for s in json.loads(run(folder, tmp_path / "ws").stdout)["steps"]}
     assert again == {"photos": "cached", "net": "cached", "test": "cached"}
