@@ -12,8 +12,8 @@ from typing import Optional
 
 import typer
 
-from .cli_contract import from_cli, option, options_of
-from .contracts.hparams import TrainHparams
+from .cli_contract import from_cli, option, options_of, parse_augment
+from .contracts.hparams import AUGMENT_OPS, TrainHparams
 from .contracts.requests import EvaluateRequest, RunsRequest, SliceRequest, TrainRequest
 
 app = typer.Typer(help="graft: draw a network, train it, keep a part as a foundation, graft new layers on it.",
@@ -110,13 +110,16 @@ def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace:
         elif entry["kind"] in ("train", "slice", "pretrain", "import_model"):
             hashes = ", ".join(f"{k} {v[:16]}" for k, v in res["block_sha256"].items())
             typer.echo(f"{entry['name']}: {res['model_kind']} {res['id']} ({res['params']} params; sha256 {hashes})")
+        elif entry["kind"] == "import_dataset":
+            typer.echo(f"{entry['name']}: data set {res['id']} ({res['name']}; {len(res['classes'])} classes, "
+                       f"sizes {res['sizes']})")
         elif entry["kind"] == "view":
             for page in range(res["shown_pages"]):
                 typer.echo(format_rows(view_rows(ws, res["source"], page, res["page_size"], **res["filters"])))
 
 
 @app.command()
-@options_of(TrainHparams)
+@options_of(TrainHparams, exclude=("augment",))
 def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           data: str = option(TrainRequest, "data", help="Data set name or id."),
           deterministic: bool = typer.Option(False, help="Bit-identical on the CPU."),
@@ -125,6 +128,9 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
           unlabeled: Optional[str] = typer.Option(None, help="Also train on this data set's images (labels "
                                                   "unread), labelled by propagation over the frozen foundation."),
+          augment: Optional[str] = typer.Option(None, metavar="JSON", help="Augmentations of the training "
+                                                "batches, e.g. '[{\"flip\": true}, {\"rotate\": 10}]': "
+                                                + ", ".join(AUGMENT_OPS) + "."),
           name: Optional[str] = option(TrainRequest, "name"),
           description: str = option(TrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
           db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
@@ -133,6 +139,9 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
 
     ws = open_workspace(workspace, db_url)
     hp = {**from_cli(hparams), "deterministic": deterministic}
+    ops = guarded(lambda: parse_augment(augment), as_json)
+    if ops:   # absent when off, so a run without augmentation records what it always did
+        hp["augment"] = ops
     seed = hp["seed"]
     transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
     ref = {"dataset": data, "transforms": transforms} if transforms else data

@@ -71,3 +71,25 @@ def options_of(model: type[BaseModel], exclude: tuple[str, ...] = ()):
 def from_cli(values: dict[str, Any]) -> dict[str, Any]:
     """Option values as the contract takes them (a pair back to a list)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def parse_augment(text: str | None) -> list:
+    """`--augment '[{"flip": true}, {"rotate": 10}]'` as the contract's ops (a bad op names the allowed ones)."""
+    import json
+
+    from pydantic import ValidationError
+
+    from .contracts.hparams import TrainHparams
+
+    if not text:
+        return []
+    try:
+        ops = json.loads(text)
+        return TrainHparams.model_validate({"augment": ops}).model_dump()["augment"]
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--augment: expected a JSON list such as '[{{\"flip\": true}}]', found {text!r:.60} "
+                         f"({err.msg})") from None
+    except ValidationError as err:
+        e = err.errors()[0]
+        where = ".".join(str(p) for p in e["loc"])
+        raise ValueError(f"--{where}: {e['msg'].removeprefix('Value error, ')}") from None

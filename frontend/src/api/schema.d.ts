@@ -773,6 +773,21 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * AugmentOp
+         * @description One augmentation of training batches, written as a one-key mapping: {rotate: 10}, {flip: true}.
+         */
+        AugmentOp: {
+            random_crop?: components["schemas"]["RandomCrop"] | null;
+            /** Flip */
+            flip?: boolean | null;
+            /** Rotate */
+            rotate?: number | null;
+            /** Color Jitter */
+            color_jitter?: number | null;
+            /** Noise */
+            noise?: number | null;
+        };
+        /**
          * DataRef
          * @description A data set (built-in name or imported id) with optional transforms, a validation share and a split.
          */
@@ -1350,6 +1365,19 @@ export interface components {
              * @enum {string}
              */
             device: "auto" | "cpu" | "cuda";
+            /**
+             * Augment
+             * @description augmentations of the training batches, in order, seeded by `seed`: random_crop, flip, rotate, color_jitter, noise
+             * @example [
+             *       {
+             *         "flip": true
+             *       },
+             *       {
+             *         "rotate": 10
+             *       }
+             *     ]
+             */
+            augment?: components["schemas"]["AugmentOp"][];
         } & {
             [key: string]: unknown;
         };
@@ -1840,6 +1868,15 @@ export interface components {
              * @default
              */
             description: string;
+        };
+        /** RandomCrop */
+        RandomCrop: {
+            /**
+             * Padding
+             * @description largest shift in pixels, as a crop of the padded image
+             * @default 2
+             */
+            padding: number;
         };
         /**
          * ReportRecord

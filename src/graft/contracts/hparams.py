@@ -7,10 +7,51 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from .base import Device, Optimizer, Precision, Strict, seed_field
 from .data import Data
+
+
+class RandomCrop(Strict):
+    padding: int = Field(2, ge=0, le=64, description="largest shift in pixels, as a crop of the padded image")
+
+
+AUGMENT_OPS = {  # op name: what it does
+    "random_crop": "shift each image by up to `padding` pixels",
+    "flip": "mirror half the images left to right",
+    "rotate": "rotate by up to this many degrees",
+    "color_jitter": "scale brightness and contrast by up to this fraction",
+    "noise": "add gaussian noise of this std (normalized units)",
+}
+
+
+class AugmentOp(Strict):
+    """One augmentation of training batches, written as a one-key mapping: {rotate: 10}, {flip: true}."""
+    random_crop: Optional[RandomCrop] = None
+    flip: Optional[bool] = None
+    rotate: Optional[float] = Field(None, ge=0, le=180)
+    color_jitter: Optional[float] = Field(None, ge=0, le=1)
+    noise: Optional[float] = Field(None, ge=0, le=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def one_known_op(cls, value: Any) -> Any:
+        allowed = ", ".join(AUGMENT_OPS)
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ValueError(f"augment: each op is a mapping with one key, one of {allowed}; found {value!r:.60}")
+        op = next(iter(value))
+        if op not in AUGMENT_OPS:
+            raise ValueError(f"augment: unknown op {op!r:.40}; expected one of {allowed}")
+        return value
+
+    def op(self) -> tuple[str, Any]:
+        name, value = next((k, v) for k, v in self if v is not None)
+        return name, value.model_dump() if isinstance(value, BaseModel) else value
+
+    @model_serializer
+    def as_written(self) -> dict[str, Any]:
+        return dict([self.op()])
 
 
 class TrainHparams(Strict):
@@ -26,6 +67,9 @@ class TrainHparams(Strict):
     precision: Precision = Field("auto", description="auto (bfloat16 autocast on CUDA, and on a CPU where the "
                                  "calibration measured it faster: graft doctor), bf16 or fp32")
     device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda")
+    augment: list[AugmentOp] = Field(default_factory=list, max_length=20, examples=[[{"flip": True}, {"rotate": 10}]],
+                                     description="augmentations of the training batches, in order, seeded by "
+                                     "`seed`: " + ", ".join(AUGMENT_OPS))
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

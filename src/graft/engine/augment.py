@@ -73,3 +73,48 @@ def augment(x: torch.Tensor, aug: Augment, background: float, generator: torch.G
     if aug.erase > 0:
         out = random_erase(out, aug.erase, background, generator)
     return add_noise(out, aug.noise, generator)
+
+
+def flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror a random half of the images left to right."""
+    pick = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)[:, None, None, None]
+    return torch.where(pick, x.flip(-1), x)
+
+
+def color_jitter(x: torch.Tensor, strength: float, generator: torch.Generator) -> torch.Tensor:
+    """Per image, contrast and brightness each scaled by a factor in [1 - strength, 1 + strength]."""
+    f = (1 + (torch.rand(x.shape[0], 2, generator=generator) * 2 - 1) * strength).to(x.device, x.dtype)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) * f[:, 0, None, None, None] + mean * f[:, 1, None, None, None]
+
+
+class BatchAugment:
+    """The `augment` hyperparameter of a train step (graft.contracts.AugmentOp, in order) on training batches.
+    Its generator is reseeded per epoch from (seed, epoch), so a resumed run draws what an unbroken one did;
+    crop and rotation share one affine pass (random_affine)."""
+
+    def __init__(self, ops: list, side: int, seed: int, background: float):
+        from ..contracts.hparams import AugmentOp
+
+        self.ops = [AugmentOp.model_validate(o).op() if isinstance(o, dict) else o.op() for o in ops]
+        self.side, self.seed, self.background = side, seed, background
+        self.generator = torch.Generator()
+
+    def begin_epoch(self, epoch: int) -> None:
+        self.generator.manual_seed(self.seed * 100_003 + epoch + 7)   # not the permutation's stream
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.generator
+        for name, value in self.ops:
+            if name == "random_crop" and value["padding"]:
+                x = random_affine(x, Augment(shift=value["padding"] / self.side, rotate=0.0, zoom=(1.0, 1.0)),
+                                  self.background, g)
+            elif name == "rotate" and value:
+                x = random_affine(x, Augment(shift=0.0, rotate=value, zoom=(1.0, 1.0)), self.background, g)
+            elif name == "flip" and value:
+                x = flip(x, g)
+            elif name == "color_jitter" and value:
+                x = color_jitter(x, value, g)
+            elif name == "noise":
+                x = add_noise(x, value, g)
+        return x

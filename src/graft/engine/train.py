@@ -24,6 +24,7 @@ from .data import has_conv, input_tensor, label_tensor, normalization_of, pick_d
 from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
+from .augment import BatchAugment
 from .cancel import Cancelled  # noqa: F401  (raised by the loop; callers catch it from here too)
 from .loop import REPORTS_PER_SECOND, Task, run_epochs
 from .precision import PRECISIONS, autocast, chosen_settings, prefers_channels_last, uses_bf16
@@ -72,6 +73,8 @@ def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
     for key in ("epochs", "batch_size"):
         if isinstance(h[key], bool) or not isinstance(h[key], int) or h[key] < 1:
             raise ValueError(f"hparams.{key}: expected a whole number >= 1, found {h[key]!r}")
+    if not isinstance(h["augment"], list):
+        raise ValueError(f"hparams.augment: expected a list of ops such as [{{flip: true}}], found {h['augment']!r:.60}")
     if not isinstance(h["lr"], (int, float)) or not 0 < h["lr"] < 100:
         raise ValueError(f"hparams.lr: expected a number above 0, found {h['lr']!r}")
     return h
@@ -101,13 +104,16 @@ class _Batches:
 
     def __init__(self, model: GraphModule, ds: Any, norm: dict[str, float], device: torch.device,
                  channels_last: bool, cache: FeatureCache | None, bf16: bool = False,
-                 should_stop: Callable[[], bool] | None = None):
+                 should_stop: Callable[[], bool] | None = None, augment: BatchAugment | None = None):
         self.device, self.n, self.bf16, self.should_stop = device, len(ds), bf16, should_stop
+        self.augment = augment      # training batches only: a validation _Batches has none
         self.labels = label_tensor(ds, device)
         x = input_tensor(ds, norm, device, channels_last)
         self.features: dict[str, Any] = {}
         self.cache_state: str | None = None
         fids = cacheable_foundations(model) if cache is not None else []
+        if fids and augment is not None:   # the foundation must see each augmented batch: no cached outputs
+            fids, self.cache_state = [], "off: augmentation"
         if fids:
             hits = cache.hits
             for fid in fids:
@@ -146,7 +152,8 @@ class _Batches:
 
     def inputs(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         if not self.features:
-            return {INPUT: self.x.index_select(0, idx)}   # 4x faster than x[idx] on the CPU
+            x = self.x.index_select(0, idx)   # 4x faster than x[idx] on the CPU
+            return {INPUT: self.augment(x) if self.augment is not None else x}
         return {fid: take(f, idx, self.device) for fid, f in self.features.items()}
 
 
@@ -197,7 +204,9 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
         norm = normalization_of(train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
-        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop)
+        augment = (BatchAugment(h["augment"], int(train_ds.images.shape[-1]), h["seed"] + rank,
+                                -norm["mean"] / norm["std"]) if h["augment"] else None)
+        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment)
         if unlabeled_ds is not None:
             data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
         val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop)
@@ -240,6 +249,8 @@ class _Supervised(Task):
     def loss(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
         data, smoothing = self.data, self.h["label_smoothing"]
         self.y = y = data.labels[idx]
+        if step == 0 and data.augment is not None:
+            data.augment.begin_epoch(epoch)
         # a train-mode forward updates BatchNorm statistics: keep them to undo a diverged step
         saved = [b.clone() for b in self.stats] if self.stats else None
         with autocast(data.device, data.bf16):
@@ -312,7 +323,8 @@ def _validate(model: GraphModule, val: _Batches, batch_size: int) -> dict[str, f
 
 
 def _trajectory(h: dict[str, Any]) -> dict[str, Any]:
-    return {k: h[k] for k in TRAJECTORY}
+    augment = {"augment": h["augment"]} if h["augment"] else {}   # absent when off: older checkpoints resume
+    return {**{k: h[k] for k in TRAJECTORY}, **augment}
 
 
 def _check_same_run(meta: dict[str, Any], h: dict[str, Any], where: Any) -> None:

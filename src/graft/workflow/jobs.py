@@ -43,6 +43,14 @@ def _import_model(ws, req: dict, ctx: dict) -> dict:
     return import_model(ws, req["path"], req["name"], input_shape=req.get("input_shape"))
 
 
+def _import_dataset(ws, req: dict, ctx: dict) -> dict:
+    from ..ops.datasets import import_dataset
+
+    return import_dataset(ws, req["path"], req.get("name"), label_column=req.get("label_column"),
+                          test_fraction=float(req.get("test_fraction") or 0.0), resize=req.get("resize"),
+                          filename=req.get("filename"))
+
+
 def _evaluate(ws, req: dict, ctx: dict) -> dict:
     """An evaluation; with `scratch_baseline` (true or its options) also the from-scratch twin's figures,
     under `baseline` (ops.report.scratch_baseline)."""
@@ -108,8 +116,8 @@ def _workflow(ws, req: dict, ctx: dict) -> dict:
 
 
 JOB_KINDS: dict[str, Callable[[Any, dict, dict], dict]] = {
-    "train": _train, "pretrain": _pretrain, "import_model": _import_model, "slice": _slice, "evaluate": _evaluate, "view": _view,
-    "report": _report, "workflow": _workflow}
+    "train": _train, "pretrain": _pretrain, "import_model": _import_model, "import_dataset": _import_dataset,
+    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "workflow": _workflow}
 # the kinds that make their own run when not given one (train_model / pretrain_foundation record it)
 OWN_RUN = ("train", "pretrain")
 

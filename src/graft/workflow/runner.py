@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ..ops.cancel import Cancelled
 from pathlib import Path
 
-from .schema import (EvaluateStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep,
+from .schema import (EvaluateStep, ImportDatasetStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep,
                      ViewStep, Workflow, parse_workflow, step_refs)
 
 
@@ -59,8 +59,19 @@ class WorkflowRun:
                 node["params"]["ref"] = self.ref_id(Ref.model_validate(ref))
         return network
 
-    def source_path(self, step: ImportModelStep) -> Path:
+    def source_path(self, step: ImportModelStep | ImportDatasetStep) -> Path:
         return self.base_dir / Path(step.source).expanduser()   # an absolute source stays as it is
+
+    def resolved_data(self, step) -> Any:
+        """The step's data reference, `{step: NAME, ...}` made `{dataset: ID, ...}` (an import_dataset's result)."""
+        data = step.data
+        if not (isinstance(data, dict) and "step" in data):
+            return data
+        result = self.results[data["step"]]
+        if result.get("kind") != "dataset":
+            raise ValueError(f"step {step.name!r}: data: step {data['step']!r} gives a {result.get('kind')}, "
+                             "expected an import_dataset step (a data set)")
+        return {"dataset": result["id"], **{k: v for k, v in data.items() if k != "step"}}
 
     def cache_key(self, step) -> str:
         from ..ops.data_refs import load_split
@@ -71,19 +82,18 @@ class WorkflowRun:
         if isinstance(step, EvaluateStep) and isinstance(step.scratch_baseline, ScratchBaseline):
             params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
         if isinstance(step, TrainStep):
-            for field, default in (("semi_supervised", None), ("precision", "auto"), ("device", "auto")):
+            for field, default in (("semi_supervised", None), ("precision", "auto"), ("device", "auto"),
+                                   ("augment", [])):
                 if params[field] == default:    # likewise for train steps that leave these as they were
                     params.pop(field)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
-        if isinstance(step, ImportModelStep):   # the file's bytes, not its path: a new export imports again
-            path = self.source_path(step)
-            if not path.is_file():
-                raise FileNotFoundError(f"step {step.name!r}: source {step.source!r}: no such file ({path})")
-            data = hashlib.sha256(path.read_bytes()).hexdigest()
+        if isinstance(step, (ImportModelStep, ImportDatasetStep)):   # the bytes, not the path: new data imports again
+            data = source_sha256(step, self.source_path(step))
         if isinstance(step, (TrainStep, PretrainStep, EvaluateStep)):
             split = None if isinstance(step, EvaluateStep) else "train"
-            ref = step.data if isinstance(step.data, dict) else {"dataset": step.data}
+            resolved = self.resolved_data(step)
+            ref = resolved if isinstance(resolved, dict) else {"dataset": resolved}
             data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
         if isinstance(step, TrainStep) and step.semi_supervised is not None:
             from ..ops.data_refs import data_ref
@@ -142,6 +152,8 @@ class WorkflowRun:
                 self.ws.get_model(result["id"])
             elif result.get("kind") == "evaluation":
                 self.ws.get_evaluation(result["id"])
+            elif result.get("kind") == "dataset":
+                self.ws.get_dataset(result["id"])
         except KeyError:
             return None
         return result
@@ -150,15 +162,19 @@ class WorkflowRun:
         """The step as a job for workflow.jobs.run_job: its kind and its request (references resolved to ids)."""
         name = step.model_name if hasattr(step, "model_name") and step.model_name else f"{self.wf.name}/{step.name}"
         if isinstance(step, TrainStep):
-            return "train", {"network": self.resolved_network(step), "data": step.data, "hparams": step.hparams(),
+            return "train", {"network": self.resolved_network(step), "data": self.resolved_data(step), "hparams": step.hparams(),
                              "name": name, "description": step.description, "nproc": step.nproc,
                              "semi_supervised": step.semi_supervised.model_dump() if step.semi_supervised else None}
         if isinstance(step, PretrainStep):
-            return "pretrain", {"network": step.network, "data": step.data, "objective": step.objective,
+            return "pretrain", {"network": step.network, "data": self.resolved_data(step), "objective": step.objective,
                                 "hparams": step.all_hparams(), "name": name, "description": step.description}
         if isinstance(step, ImportModelStep):
             return "import_model", {"path": str(self.source_path(step)), "name": name,
                                     "input_shape": step.input_shape}
+        if isinstance(step, ImportDatasetStep):
+            return "import_dataset", {"path": str(self.source_path(step)), "name": step.dataset_name or step.name,
+                                      "label_column": step.label_column, "test_fraction": step.test_fraction,
+                                      "resize": step.resize, "filename": step.source}
         if isinstance(step, SliceStep):
             return "slice", {"model": self.ref_id(step.model), "nodes": step.nodes, "start": step.start,
                              "end": step.end, "name": name}
@@ -166,7 +182,7 @@ class WorkflowRun:
             baseline = step.scratch_baseline
             if isinstance(baseline, ScratchBaseline):
                 baseline = baseline.model_dump(exclude_none=True) or True
-            return "evaluate", {"model": self.ref_id(step.model), "data": step.data, "scratch_baseline": baseline}
+            return "evaluate", {"model": self.ref_id(step.model), "data": self.resolved_data(step), "scratch_baseline": baseline}
         if isinstance(step, ViewStep):
             source_step = self.steps.get(step.source.step) if step.source.step else None
             if source_step is not None and not isinstance(source_step, EvaluateStep):
@@ -184,11 +200,26 @@ class WorkflowRun:
                          workflow_hash=self.hash)
         if kind in ("train", "pretrain", "import_model", "slice"):
             return model_result(record)
+        if kind == "import_dataset":
+            return {"kind": "dataset", **{k: record.get(k) for k in ("id", "name", "classes", "sizes", "shape",
+                                                                      "fingerprint")}}
         if kind == "evaluate":
             return {"kind": "evaluation", **{k: record[k] for k in ("id", "model_id", "total", "hit", "accuracy",
                                                                     "per_class", "confusion")},
                     **record.get("baseline", {})}
         return record
+
+
+def source_sha256(step, path: Path) -> str:
+    """A file's sha256, or a folder's (over its files' relative paths and bytes)."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    if isinstance(step, ImportDatasetStep) and path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.relative_to(path).as_posix().encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+        return h.hexdigest()
+    raise FileNotFoundError(f"step {step.name!r}: source {step.source!r}: no such file ({path})")
 
 
 def model_result(rec: dict) -> dict:

@@ -54,7 +54,10 @@ class TrainStep(Lax, StepBase, hp.TrainHparams):
     model_name: str | None = None
 
     def hparams(self) -> dict:
-        return self.model_dump(include=set(hp.TrainHparams.model_fields))
+        out = self.model_dump(include=set(hp.TrainHparams.model_fields))
+        if not out["augment"]:
+            out.pop("augment")      # a step without augmentation records the hyperparameters it always did
+        return out
 
 
 class SliceStep(StepBase):
@@ -100,6 +103,18 @@ class ImportModelStep(StepBase):
     model_name: str | None = None
 
 
+class ImportDatasetStep(StepBase):
+    """Import a data set file (graft.contracts.DatasetImportRequest); the result is a data set that later steps
+    read as `data: {step: NAME}` (with `split`, `transforms` as in any data reference) or by its name."""
+    kind: Literal["import_dataset"]
+    source: str = Field(min_length=1, max_length=4096, description="a zip or folder of class folders, a CSV, an "
+                        "NPZ or IDX files: a path relative to the workflow file, or absolute")
+    dataset_name: str | None = Field(None, max_length=200, description="default: the step's name")
+    label_column: int | str | None = field_of(rq.DatasetImportRequest, "label_column")
+    test_fraction: float = field_of(rq.DatasetImportRequest, "test_fraction")
+    resize: str | list[int] | None = field_of(rq.DatasetImportRequest, "resize")
+
+
 class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
@@ -117,9 +132,11 @@ class ViewStep(StepBase):
     label: int | None = Field(None, ge=0, description="only samples with this true label")
 
 
-Step = Annotated[Union[TrainStep, PretrainStep, ImportModelStep, SliceStep, EvaluateStep, ViewStep],
+Step = Annotated[Union[TrainStep, PretrainStep, ImportModelStep, ImportDatasetStep, SliceStep,
+                       EvaluateStep, ViewStep],
                  Field(discriminator="kind")]
-RESULT_KINDS = {"train": "model", "pretrain": "model", "import_model": "model", "slice": "model",
+RESULT_KINDS = {"train": "model", "pretrain": "model", "import_model": "model", "import_dataset": "dataset",
+                "slice": "model",
                 "evaluate": "evaluation", "view": "view"}
 
 
@@ -133,6 +150,9 @@ class Workflow(Strict):
 def step_refs(step) -> list[tuple[str, Ref]]:
     """(field, reference) pairs of a step, including Foundation refs inside a train step's network."""
     refs = [(f, getattr(step, f)) for f in ("model", "source") if isinstance(getattr(step, f, None), Ref)]
+    data = getattr(step, "data", None)
+    if isinstance(data, dict) and isinstance(data.get("step"), str):   # data: {step: NAME} (an import_dataset)
+        refs.append(("data", Ref(step=data["step"])))
     if isinstance(step, TrainStep):
         for node in step.network.get("nodes", []) or []:
             ref = (node.get("params") or {}).get("ref") if isinstance(node, dict) else None
@@ -145,7 +165,8 @@ def step_refs(step) -> list[tuple[str, Ref]]:
 
 
 STEP_KINDS = {cls.model_fields["kind"].annotation.__args__[0]: cls
-              for cls in (TrainStep, PretrainStep, ImportModelStep, SliceStep, EvaluateStep, ViewStep)}
+              for cls in (TrainStep, PretrainStep, ImportModelStep, ImportDatasetStep, SliceStep, EvaluateStep,
+                          ViewStep)}
 
 
 def _schema_issue(e: dict, doc: Any) -> Issue:
