@@ -55,9 +55,9 @@ def import_model(ws, source: Any, name: str, *, input_shape=None, example_input=
                  preprocessing: dict | None = None, limits: Limits = DEFAULT_LIMITS,
                  filename: str | None = None) -> dict:
     """Register `source` (an .onnx path, a Hugging Face folder or hf:ORG/NAME[@REVISION], or an nn.Module with
-    example_input/input_shape) as a model; returns the
-    record. Nothing is written unless the whole model imports and its weights load strictly. `filename` is how
-    messages call the file (an upload's own name, not the server's temporary path)."""
+    example_input/input_shape) as a model; returns the record. Nothing is written unless the whole model imports
+    and its weights load strictly. `filename` is how messages call the file (an upload's own name, not the
+    server's temporary path)."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name: expected a non-empty name, found {name!r}")
     if _is_module(source):
