@@ -1,4 +1,4 @@
-"""`graft import-model`: a pretrained model from an ONNX file, registered as a graft model.
+"""`graft import-model`: a pretrained model from an ONNX file or Hugging Face, registered as a graft model.
 
 Registered on the main Typer app (imported at the end of graft.cli); heavy imports stay inside the command.
 Its arguments are graft.contracts.ModelImportRequest's; the input shape is typed as C,H,W.
@@ -16,7 +16,10 @@ from .contracts.requests import ModelImportRequest as Req
 
 
 @app.command(name="import-model")
-def import_model_(path: Path = typer.Argument(..., metavar="SOURCE", help="An ONNX file (.onnx)."),
+def import_model_(path: str = typer.Argument(..., metavar="SOURCE", help=(
+                     "An ONNX file (.onnx), a Hugging Face model folder (config.json + model.safetensors, as "
+                     "save_pretrained writes it) or a hub reference hf:ORG/NAME[@REVISION] (downloaded here, "
+                     "checksums verified; ResNet and MobileNetV2 architectures)")),
                   name: str = option(Req, "name", "--name"),
                   input_shape: Optional[str] = option(Req, "input_shape", "--input-shape", metavar="C,H,W"),
                   workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):

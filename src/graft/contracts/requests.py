@@ -103,9 +103,11 @@ class WeightsImportRequest(Strict):
 
 
 class ModelImportRequest(Strict):
-    """Import a pretrained network (an ONNX file) as a graft model: its graph a network document, its weights
+    """Import a pretrained network (an ONNX file, a Hugging Face folder or hf:ORG/NAME) as a graft model: its graph a network document, its weights
     safetensors."""
-    path: str = Field(min_length=1, max_length=4096, description="an ONNX file (.onnx) (HTTP: the upload)")
+    path: str = Field(min_length=1, max_length=4096, description=(
+        "an ONNX file (.onnx), a Hugging Face model folder (config.json + safetensors) or hf:ORG/NAME[@REVISION] "
+        "(HTTP: the upload, an ONNX file)"))
     name: str = Field(min_length=1, max_length=200, description="the imported model's name")
     input_shape: InputShape = Field(
         default=None, min_length=1, max_length=4, examples=[[3, 224, 224]],

@@ -3,7 +3,7 @@
 
 The record's hparams carry how to feed the model (`preprocessing`: input size, channels, mean/std where known)
 and where it came from (`provenance`: the source, its file's sha256, the importer's figures); both reach its card.
-Hugging Face folders and hub references are a later source kind: they will map to the same two importers.
+Hugging Face folders and hub references (ops.import_hf) become a torch module and take the module's path.
 """
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .import_graph import ImportFailed
+from .import_hf import from_hf, is_hf_source
 from .import_onnx import DEFAULT_LIMITS, Limits, onnx_to_graft
 from .import_weights import import_weights
 
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
-SOURCES = "an ONNX file (.onnx) or a torch nn.Module"
+SOURCES = ("an ONNX file (.onnx), a Hugging Face model folder (config.json + model.safetensors), a hub reference "
+           "hf:ORG/NAME[@REVISION] or a torch nn.Module")
 
 
 def parse_shape(text: str | None) -> tuple[int, ...] | None:
@@ -52,14 +54,19 @@ def _from_module(module, example_input, input_shape, name: str):
 def import_model(ws, source: Any, name: str, *, input_shape=None, example_input=None,
                  preprocessing: dict | None = None, limits: Limits = DEFAULT_LIMITS,
                  filename: str | None = None) -> dict:
-    """Register `source` (an .onnx path, or an nn.Module with example_input/input_shape) as a model; returns the
-    record. Nothing is written unless the whole model imports and its weights load strictly. `filename` is how
-    messages call the file (an upload's own name, not the server's temporary path)."""
+    """Register `source` (an .onnx path, a Hugging Face folder or hf:ORG/NAME[@REVISION], or an nn.Module with
+    example_input/input_shape) as a model; returns the record. Nothing is written unless the whole model imports
+    and its weights load strictly. `filename` is how messages call the file (an upload's own name, not the
+    server's temporary path)."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name: expected a non-empty name, found {name!r}")
     if _is_module(source):
         doc, weights, info, norm = _from_module(source, example_input, input_shape, name)
         provenance = {"source": info.get("source", f"torch module {info['module']}"), "importer": info}
+    elif is_hf_source(source):
+        module, example, norm, provenance = from_hf(source, name, input_shape, shown=filename)
+        doc, weights, info, _ = _from_module(module, example, None, name)
+        provenance["importer"] = info
     elif isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".onnx":
         doc, weights, info = onnx_to_graft(source, input_shape=input_shape, display_name=filename, limits=limits)
         norm = None
