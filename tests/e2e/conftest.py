@@ -26,13 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def _serve(ws: Path):
+    """A graft server on a free port over workspace `ws`, until the generator is closed."""
     if not WEB.exists():
         pytest.fail(f"{WEB} is missing: run `make web` first")
     port = free_port()
-    ws = tmp_path_factory.mktemp("workspace")
-    log = open(ws.parent / "server.log", "w")
+    log = open(ws.parent / f"{ws.name}-server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "graft.server", "--workspace", str(ws), "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
@@ -44,7 +43,7 @@ def server(tmp_path_factory):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail(f"graft server did not start: {(ws.parent / 'server.log').read_text()[-2000:]}")
+                pytest.fail(f"graft server did not start: {(ws.parent / f'{ws.name}-server.log').read_text()[-2000:]}")
             time.sleep(0.3)
     yield url
     proc.terminate()
@@ -53,6 +52,18 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One server for the session: tests that train leave their runs and models for the next ones."""
+    yield from _serve(tmp_path_factory.mktemp("workspace"))
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    """A server over a workspace no other test module has touched (a module overrides `server` with it)."""
+    yield from _serve(tmp_path_factory.mktemp("empty-workspace"))
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,12 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def server(empty_server):
+    # the session's server has the runs and models of the tests that train (they may run before this one)
+    return empty_server
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_section_has_an_empty_state(page, theme):
     page.add_init_script(f"localStorage.setItem('graft-theme', '{theme}')")

@@ -43,6 +43,8 @@ class AugmentOp(Strict):
         op = next(iter(value))
         if op not in AUGMENT_OPS:
             raise ValueError(f"augment: unknown op {op!r:.40}; expected one of {allowed}")
+        if value[op] is None:
+            raise ValueError(f"augment: {op} needs a value ({AUGMENT_OPS[op]}); found null")
         return value
 
     def op(self) -> tuple[str, Any]:
