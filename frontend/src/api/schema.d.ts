@@ -773,6 +773,34 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * CutPoint
+         * @description A suggested place to slice a foundation off: keep `node` and everything it depends on.
+         */
+        CutPoint: {
+            /** Node */
+            node: string;
+            /**
+             * Label
+             * @description "before the classifier", "end of stage 1", ...
+             */
+            label: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "classifier" | "stage";
+            /**
+             * Shape
+             * @description the foundation's output shape, batch left out
+             */
+            shape?: number[] | null;
+            /**
+             * Params
+             * @description parameters the foundation keeps
+             */
+            params: number;
+        };
+        /**
          * DataRef
          * @description A data set (built-in name or imported id) with optional transforms, a validation share and a split.
          */
@@ -1559,6 +1587,11 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             analysis: components["schemas"]["Analysis"];
+            /**
+             * Cut Points
+             * @default []
+             */
+            cut_points: components["schemas"]["CutPoint"][];
         } & {
             [key: string]: unknown;
         };
