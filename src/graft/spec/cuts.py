@@ -18,7 +18,8 @@ _CLOSING = frozenset({"ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Hardswish"}
 
 
 def cut_points(doc: Any) -> list[dict[str, Any]]:
-    """For a network document (or its Analysis): [{node, label, kind: "classifier" | "stage", shape, params}] for a valid single-output network, else [].
+    """[{node, label, kind: "classifier" | "stage", shape, params}] for a valid single-output network document
+    (or its Analysis), else [].
 
     `params` counts the foundation the cut keeps. "before the classifier" is the node feeding the network's
     trailing Linear chain; "end of stage k" is the last residual block at each spatial size (its Add, or the
