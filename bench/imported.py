@@ -27,24 +27,14 @@ from graft.spec.graph import graft_network, slice_network
 SHAPE, CLASSES, BATCH, SEED = (3, 64, 64), 10, 128, 0
 
 
-class _Logits(nn.Module):
-    """transformers' models return a ModelOutput; torch.export wants a tensor."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x).logits
-
-
 def resnet18_head() -> tuple[dict, dict[str, torch.Tensor]]:
     """The grafted network (ResNet-18 trunk as a frozen Foundation `base`, then `fc`) and the trunk's weights."""
     from transformers import ResNetConfig, ResNetForImageClassification
 
     torch.manual_seed(SEED)
-    config = ResNetConfig(layer_type="basic", depths=[2, 2, 2, 2], hidden_sizes=[64, 128, 256, 512], num_labels=1000)
-    doc, weights, _ = from_torch(_Logits(ResNetForImageClassification(config)), torch.randn(1, *SHAPE))
+    config = ResNetConfig(layer_type="basic", depths=[2, 2, 2, 2], hidden_sizes=[64, 128, 256, 512], num_labels=1000,
+                          return_dict=False)      # logits, not a ModelOutput
+    doc, weights, _ = from_torch(ResNetForImageClassification(config), torch.randn(1, *SHAPE))
     cut = next(c for c in cut_points(doc) if c["kind"] == "classifier")
     trunk = slice_network(doc, end=cut["node"], name="resnet18-trunk")
     kept = {n.id for n in trunk.nodes}

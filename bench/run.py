@@ -86,7 +86,7 @@ def table(r: dict, loads: dict) -> str:
          "n/a" if head_vs_full is None else f"{head_vs_full:.3f}"),
         ("imported", f"ResNet-18 imported (from_torch), frozen, Linear head, {r.get('imported_subset')} 3x64x64: "
                      "naive epoch / warm epoch", get("imported_head_epoch_speedup", "{:.1f}x")),
-        ("imported", "epoch s naive | warm", " | ".join(",".join(f"{v:.2f}" for v in r.get(k, []))
+        ("imported", "epoch s naive | warm", " | ".join(",".join(f"{v:.3f}" for v in r.get(k, []))
                                                        for k in ("imported_naive_epoch_s", "imported_warm_epoch_s"))),
         ("imported", f"feature extraction images/s; fraction of the matmul rate ({r.get('matmul_gflops')} GFLOP/s), "
                      f"{r.get('imported_precision')}", f"{get('imported_extract_images_per_s', '{:.0f}')}; "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from graft.ops.import_torch import from_torch
 from graft.spec.analyze import analyze
@@ -14,21 +13,12 @@ from graft.spec.graph import slice_network
 transformers = pytest.importorskip("transformers")
 
 
-class Logits(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x).logits
-
-
 @pytest.fixture(scope="module")
 def resnet() -> dict:
     torch.manual_seed(0)
     config = transformers.ResNetConfig(layer_type="basic", depths=[2, 1, 1], hidden_sizes=[8, 16, 32],
-                                       embedding_size=8, num_labels=5)
-    doc, _, _ = from_torch(Logits(transformers.ResNetForImageClassification(config)), torch.randn(1, 3, 32, 32))
+                                       embedding_size=8, num_labels=5, return_dict=False)   # logits, no ModelOutput
+    doc, _, _ = from_torch(transformers.ResNetForImageClassification(config), torch.randn(1, 3, 32, 32))
     return doc
 
 
