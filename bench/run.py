@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import system, training
+from . import imported, system, training
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
@@ -84,6 +84,16 @@ def table(r: dict, loads: dict) -> str:
                                                                            "floor_epoch_s"))),
         ("frozen head", "head-only epoch / full epoch (same samples)",
          "n/a" if head_vs_full is None else f"{head_vs_full:.3f}"),
+        ("imported", f"ResNet-18 imported (from_torch), frozen, Linear head, {r.get('imported_subset')} 3x64x64: "
+                     "naive epoch / warm epoch", get("imported_head_epoch_speedup", "{:.1f}x")),
+        ("imported", "epoch s naive | warm", " | ".join(",".join(f"{v:.3f}" for v in r.get(k, []))
+                                                       for k in ("imported_naive_epoch_s", "imported_warm_epoch_s"))),
+        ("imported", f"feature extraction images/s; fraction of the matmul rate ({r.get('matmul_gflops')} GFLOP/s), "
+                     f"{r.get('imported_precision')}", f"{get('imported_extract_images_per_s', '{:.0f}')}; "
+                                                       f"{get('imported_extract_fraction_of_matmul', '{:.2f}')}"),
+        ("imported", f"the same in float32 ({r.get('matmul_gflops_fp32')} GFLOP/s)",
+         f"{get('imported_extract_images_per_s_fp32', '{:.0f}')}; "
+         f"{get('imported_extract_fraction_of_matmul_fp32', '{:.2f}')}"),
         ("ddp", f"2-process - 1-process test accuracy (points; {r.get('ddp_network')}, 60k, "
                 f"{r.get('ddp_epochs')} epoch)", get("ddp2_accuracy_delta", "{:+.2f}")),
         ("ddp", "wall s 1 proc | 2 procs; models the 2-process run registered", f"{get('ddp1_seconds')} | {get('ddp2_seconds')}; "
@@ -98,7 +108,8 @@ def table(r: dict, loads: dict) -> str:
         ("start", "graft --help s", get("help_seconds")),
         ("start", "graft ui first response s", get("ui_first_response_seconds")),
     ]
-    load_of = {"throughput": "throughput", "evaluate": "throughput", "frozen head": "frozen_head", "ddp": "ddp",
+    load_of = {"throughput": "throughput", "evaluate": "throughput", "frozen head": "frozen_head",
+               "imported": "imported", "ddp": "ddp",
                "memory": "seed_workflow", "api": "api", "start": "start"}
     width = max(len(r[1]) for r in rows)
     lines = [f"{'area':<12} {'measure':<{width}}  {'value':<24} load", "-" * (width + 48)]
@@ -121,6 +132,7 @@ def main() -> int:
             warm = sorted(results["warm_epoch_s"])[len(results["warm_epoch_s"]) // 2]
             full = sorted(results["epoch_seconds"]["graft"])[len(results["epoch_seconds"]["graft"]) // 2]
             results["head_epoch_vs_full_epoch"] = round(warm / full, 4)
+    section(results, loads, "imported", imported.imported_foundation)
     section(results, loads, "ddp", system.ddp_accuracy)
     section(results, loads, "seed_workflow", lambda: system.seed_workflow_rss(os.environ.get("BENCH_FULL") == "1"))
     section(results, loads, "api", system.api_during_training)

@@ -88,6 +88,18 @@ def test_import_onnx_cut_graft_train_evaluate(page, server, tmp_path):
     reopened = page.evaluate("performance.now()") - started
     print(f"graph of {len(nodes)} layers: drawn {rendered:.0f} ms after import, {reopened:.0f} ms after opening")
 
+    # the suggested cuts as chips above the graph: one selects its stage's prefix and brings it into view
+    cuts = api(server, f"/models/{model['id']}")["cut_points"]
+    assert [c["label"] for c in cuts] == ["before the classifier"] + [f"end of stage {k}" for k in range(1, 5)]
+    assert cuts[0]["node"] == nodes[-1]["inputs"][0] and cuts[0]["shape"] == [64]
+    page.get_by_role("group", name="Suggested cuts").get_by_role("button", name="end of stage 2").click()
+    page.get_by_test_id("slice-summary").get_by_text(f"… {cuts[2]['node']} · in (1, 28, 28)").wait_for()
+    page.wait_for_timeout(500)   # the 300 ms pan to it
+    box = page.get_by_test_id(f"node-{cuts[2]['node']}").bounding_box()
+    canvas = page.locator(".model-canvas").bounding_box()
+    assert canvas["y"] <= box["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"], (box, canvas)
+    note_shot(page, "02b-cut-chip")
+
     # 3. cut before the classifier: double-click the layer feeding it keeps everything up to there
     before = nodes[-1]["inputs"][0]
     # the canvas holds it out of view (pan down to reach it): a double click, as the page counts it

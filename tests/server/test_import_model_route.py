@@ -95,3 +95,12 @@ def test_a_bad_input_shape_is_a_422(client, detail, tmp_path, shape):
     got = client.post(URL, files={"file": ("s.onnx", onnx_bytes(small(), tmp_path))},
                       data={"name": "s", "input_shape": shape})
     assert got.status_code == 422 and "input_shape" in detail(got)["message"]
+
+
+def test_the_model_detail_suggests_a_cut_before_the_classifier(client):
+    rec = client.post(URL, files={"file": ("small.onnx", onnx_bytes(small(), client.app.state.ws.root))},
+                      data={"name": "small"}).json()
+    detail = client.get(f"/api/models/{rec['id']}").json()
+    (cut,) = detail["cut_points"]
+    assert cut["label"] == "before the classifier" and cut["shape"] == [4] and cut["params"] == 3 * 4 * 9 + 4
+    assert cut["node"] == detail["spec"]["nodes"][-1]["inputs"][0]

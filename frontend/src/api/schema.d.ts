@@ -788,6 +788,34 @@ export interface components {
             noise?: number | null;
         };
         /**
+         * CutPoint
+         * @description A suggested place to slice a foundation off: keep `node` and everything it depends on.
+         */
+        CutPoint: {
+            /** Node */
+            node: string;
+            /**
+             * Label
+             * @description "before the classifier", "end of stage 1", ...
+             */
+            label: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "classifier" | "stage";
+            /**
+             * Shape
+             * @description the foundation's output shape, batch left out
+             */
+            shape?: number[] | null;
+            /**
+             * Params
+             * @description parameters the foundation keeps
+             */
+            params: number;
+        };
+        /**
          * DataRef
          * @description A data set (built-in name or imported id) with optional transforms, a validation share and a split.
          */
@@ -1587,6 +1615,11 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             analysis: components["schemas"]["Analysis"];
+            /**
+             * Cut Points
+             * @default []
+             */
+            cut_points: components["schemas"]["CutPoint"][];
         } & {
             [key: string]: unknown;
         };

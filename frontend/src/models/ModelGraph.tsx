@@ -6,6 +6,7 @@ import LayerNode from "../design/LayerNode";
 import { isChain, rowLayout } from "../design/layout";
 import { useMeasured } from "../design/useMeasured";
 import { laidOut } from "../pages/DesignPage";
+import CutChips from "./CutChips";
 import { describePart, partLabel, upTo } from "./slicePart";
 
 const nodeTypes = { layer: LayerNode };
@@ -61,28 +62,29 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
   };
 
   return (
-    <section className="card list" style={{ gap: 8 }} aria-label="Network">
-      <div className="page-head">
-        <h2 style={{ margin: 0 }}>Network</h2>
-        <span className="small muted">{doc.nodes.length} layers · {fmtCount(analysis?.total_params)} params</span>
-        <div className="grow" />
-        <button className="ghost" onClick={() => setSelected(new Set(doc.nodes.map((n) => n.id)))}>Select all</button>
-        <button className="ghost" disabled={!selected.size} onClick={() => setSelected(new Set())}>Clear</button>
-      </div>
-      <div className={`slice-bar ${part.problem ? "bad" : ""}`} data-testid="slice-summary" aria-live="polite">
-        <div className="slice-text">{!part.keep.length ? (
-          <span><strong>Select the layers to keep</strong> as a foundation: click a layer, Shift-click to add more,
-            Shift-drag to draw a box, or double-click a layer to keep everything up to it.</span>
-        ) : part.problem ? <span role="alert">{part.problem}</span>
-          : <span>Keep <strong>{partLabel(part)}</strong> · {fmtCount(part.params)} params</span>}</div>
-        <input aria-label="Foundation name" value={name} onChange={(e) => setName(e.target.value)} style={{ width: 200 }} />
-        <button className="primary" disabled={!part.keep.length || !!part.problem || busy || !name} onClick={() => void slice()}>
-          {busy ? "Saving…" : "Save as foundation"}
-        </button>
-      </div>
-      {error && <div className="error-box small" role="alert">{error}</div>}
-      <div style={{ height }} className="model-canvas">
-        <ReactFlowProvider>
+    <ReactFlowProvider>
+      <section className="card list" style={{ gap: 8 }} aria-label="Network">
+        <div className="page-head">
+          <h2 style={{ margin: 0 }}>Network</h2>
+          <span className="small muted">{doc.nodes.length} layers · {fmtCount(analysis?.total_params)} params</span>
+          <div className="grow" />
+          <button className="ghost" onClick={() => setSelected(new Set(doc.nodes.map((n) => n.id)))}>Select all</button>
+          <button className="ghost" disabled={!selected.size} onClick={() => setSelected(new Set())}>Clear</button>
+        </div>
+        <div className={`slice-bar ${part.problem ? "bad" : ""}`} data-testid="slice-summary" aria-live="polite">
+          <div className="slice-text">{!part.keep.length ? (
+            <span><strong>Select the layers to keep</strong> as a foundation: click a layer, Shift-click to add more,
+              Shift-drag to draw a box, or double-click a layer to keep everything up to it.</span>
+          ) : part.problem ? <span role="alert">{part.problem}</span>
+            : <span>Keep <strong>{partLabel(part)}</strong> · {fmtCount(part.params)} params</span>}</div>
+          <input aria-label="Foundation name" value={name} onChange={(e) => setName(e.target.value)} style={{ width: 200 }} />
+          <button className="primary" disabled={!part.keep.length || !!part.problem || busy || !name} onClick={() => void slice()}>
+            {busy ? "Saving…" : "Save as foundation"}
+          </button>
+        </div>
+        {error && <div className="error-box small" role="alert">{error}</div>}
+        <CutChips cuts={model.cut_points ?? []} onPick={(id) => { setSelected(upTo(doc, id)); setError(null); }} />
+        <div style={{ height }} className="model-canvas">
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
                      onNodeClick={(e, n) => // the click count, not onNodeDoubleClick: that one is lost when React Flow re-renders between clicks
                         e.detail === 2 && n.id !== INPUT_ID && setSelected(upTo(doc, n.id))}
@@ -91,8 +93,8 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
                      fitView fitViewOptions={fit} minZoom={0.05} proOptions={{ hideAttribution: true }}>
             <Background gap={20} /><Controls showInteractive={false} />
           </ReactFlow>
-        </ReactFlowProvider>
-      </div>
-    </section>
+        </div>
+      </section>
+    </ReactFlowProvider>
   );
 }

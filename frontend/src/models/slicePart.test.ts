@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { branches, chain, chainAnalysis } from "../test/fixtures";
-import { describePart, partLabel, upTo } from "./slicePart";
+import { cutTitle, describePart, partLabel, upTo } from "./slicePart";
 
 describe("what a slice keeps", () => {
   it("double-click keeps the node and every node it depends on, not what comes after", () => {
@@ -28,5 +28,12 @@ describe("what a slice keeps", () => {
 
   it("an empty selection is no part and no problem", () => {
     expect(describePart(chain(), null, new Set())).toEqual({ keep: [], params: 0, problem: null });
+  });
+
+  it("a suggested cut keeps what double-clicking its layer keeps, and its chip says where and how big", () => {
+    const cut = { node: "flatten", label: "before the classifier", kind: "classifier" as const, shape: [5408], params: 80 };
+    const part = describePart(chain(), chainAnalysis(), upTo(chain(), cut.node));
+    expect(part).toMatchObject({ keep: ["conv1", "relu1", "flatten"], problem: null, params: cut.params, output: cut.shape });
+    expect(cutTitle(cut)).toBe("before the classifier · out (5408) · 80 params");
   });
 });

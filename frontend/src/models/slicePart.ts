@@ -1,4 +1,7 @@
-import { fmtShape, INPUT_ID, type Analysis, type NetworkSpec } from "../design/convert";
+import type { ModelDetail } from "../api/client";
+import { fmtCount, fmtShape, INPUT_ID, type Analysis, type NetworkSpec } from "../design/convert";
+
+export type CutPoint = NonNullable<ModelDetail["cut_points"]>[number];
 
 export interface Part {
   keep: string[]; // in network order
@@ -52,3 +55,6 @@ export function upTo(doc: NetworkSpec, id: string): Set<string> {
 export const partLabel = (p: Part) =>
   `${p.keep.length} layer${p.keep.length === 1 ? "" : "s"}: ${p.keep[0]} … ${p.keep[p.keep.length - 1]}`
   + ` · in ${fmtShape(p.input)} → out ${fmtShape(p.output)}`;
+
+/** A suggested cut's tooltip: "before the classifier · out (512) · 11.2M params". */
+export const cutTitle = (c: CutPoint) => `${c.label} · out ${fmtShape(c.shape)} · ${fmtCount(c.params)} params`;

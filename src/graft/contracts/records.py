@@ -40,6 +40,15 @@ class ModelRecord(OpenRecord):
     semi_supervised: Optional[dict[str, Any]] = None
 
 
+class CutPoint(BaseModel):
+    """A suggested place to slice a foundation off: keep `node` and everything it depends on."""
+    node: str
+    label: str = Field(description='"before the classifier", "end of stage 1", ...')
+    kind: Literal["classifier", "stage"]
+    shape: Optional[list[int]] = Field(default=None, description="the foundation's output shape, batch left out")
+    params: int = Field(description="parameters the foundation keeps")
+
+
 class FoundationRecord(ModelRecord):
     """A foundation: a reusable block (sliced off a model, pretrained, or imported)."""
     kind: Literal["foundation"] = "foundation"

@@ -11,8 +11,8 @@ from ..contracts.base import Split, Strict  # noqa: F401
 from ..contracts.data import Data, DataRef  # noqa: F401
 from ..contracts.hparams import PretrainHparams, SemiSupervised, TrainHparams  # noqa: F401
 from ..contracts.records import (  # noqa: F401  (the records the routes return)
-    DatasetInspection, DatasetRecord, EvaluationRecord, FoundationCheck, FoundationRecord, LineageEdge, LineageNode,
-    LineageRecord, ModelRecord, Record, ReportRecord as Report, ReportSummary, RunRecord as Run,
+    CutPoint, DatasetInspection, DatasetRecord, EvaluationRecord, FoundationCheck, FoundationRecord, LineageEdge,
+    LineageNode, LineageRecord, ModelRecord, Record, ReportRecord as Report, ReportSummary, RunRecord as Run,
 )
 
 Name = Field(default=None, max_length=200)
@@ -126,6 +126,7 @@ class Workflow(Open):
 class ModelDetail(ModelRecord):
     spec: dict[str, Any]
     analysis: Analysis
+    cut_points: list[CutPoint] = []
 
 
 class Page(BaseModel):

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ...ops import slice_model
 from ...spec.analyze import analyze
+from ...spec.cuts import cut_points
 from ..deps import error_responses, user_errors, ws_of
 from ..schemas import FoundationRecord, ModelDetail, ModelRecord, SliceRequest, iso
 
@@ -29,7 +30,8 @@ def list_models(kind: Optional[str] = Query(None, pattern="^(model|foundation)$"
 @router.get("/models/{id}", response_model=ModelDetail, responses=error_responses(404))
 def get_model(id: str, ws=Depends(ws_of)) -> dict:
     rec = ws.get_model(id)
-    return {**model_out(rec, full=True), "analysis": analyze(rec["spec"]).to_dict()}
+    analysis = analyze(rec["spec"])
+    return {**model_out(rec, full=True), "analysis": analysis.to_dict(), "cut_points": cut_points(analysis)}
 
 
 @router.post("/models/{id}/slice", response_model=FoundationRecord, status_code=201,
