@@ -2,21 +2,15 @@
 for only when the file leaves it open), open it on the canvas, keep everything before its classifier as a
 foundation, graft a 10-way head in Design, train only the head on a few hundred MNIST images, evaluate."""
 import importlib.util
-import json
-import urllib.request
 import warnings
 from pathlib import Path
 
 import pytest
+from flows import api, evaluate, train
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 NOTES = Path("/work/wt/notes")
-
-
-def api(server: str, path: str):
-    with urllib.request.urlopen(f"{server}/api{path}") as r:
-        return json.load(r)
 
 
 def resnet34_onnx(path: Path) -> None:
@@ -33,15 +27,6 @@ def resnet34_onnx(path: Path) -> None:
         warnings.simplefilter("ignore")
         torch.onnx.export(net.eval(), (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False, opset_version=17,
                           input_names=["image"], dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
-
-
-def train(page, network: str, name: str, samples: int):
-    page.get_by_label("Network", exact=True).select_option(network)
-    page.get_by_label("Training samples").fill(str(samples))
-    page.get_by_label("epochs").fill("1")
-    page.get_by_label("Model name").fill(name)
-    page.get_by_role("button", name="Start training").click()
-    page.locator(".card .page-head", has_text=name).locator(".badge.done").wait_for(timeout=120_000)
 
 
 def note_shot(page, name: str) -> None:
@@ -137,12 +122,7 @@ def test_import_onnx_cut_graft_train_evaluate(page, server, tmp_path):
     note_shot(page, "05-head-trained")
 
     # 6. evaluate on 300 test images
-    page.get_by_role("button", name="Evaluate →").first.click()
-    page.get_by_role("heading", name="Evaluate").wait_for()   # on the Evaluate page before picking its Model
-    page.get_by_label("Model", exact=True).select_option(head["id"])
-    page.get_by_label("Test samples").fill("300")
-    page.get_by_role("button", name="Run evaluation").click()
-    page.get_by_test_id("result-total").wait_for(timeout=60_000)
+    evaluate(page, head["id"], 300)
     note_shot(page, "06-evaluated")
     ev = api(server, f"/evaluations/{page.url.rsplit('/', 1)[-1]}")
     assert ev["model_id"] == head["id"] and ev["total"] == 300

@@ -1,27 +1,12 @@
 """Steps 3-6 of the seed workflow by hand, page by page (no workflow page): train a base model on a few samples,
 open it, keep its convolutional part as a foundation, graft a new head on it in Design, train only the head,
 evaluate, and read total / hit against the API."""
-import json
 import time
-import urllib.request
 
 import pytest
+from flows import api, evaluate, train
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def api(server: str, path: str):
-    with urllib.request.urlopen(f"{server}/api{path}") as r:
-        return json.load(r)
-
-
-def train(page, network: str, name: str, samples: int):
-    page.get_by_label("Network", exact=True).select_option(network)
-    page.get_by_label("Training samples").fill(str(samples))
-    page.get_by_label("epochs").fill("1")
-    page.get_by_label("Model name").fill(name)
-    page.get_by_role("button", name="Start training").click()
-    page.locator(".card .page-head", has_text=name).locator(".badge.done").wait_for(timeout=90_000)
 
 
 def test_slice_graft_train_evaluate_by_hand(page, server):
@@ -97,12 +82,7 @@ def test_slice_graft_train_evaluate_by_hand(page, server):
     page.get_by_test_id(f"lineage-{head['id']}").get_by_text("unchanged").wait_for()
 
     # 6. evaluate on 300 test images; the page shows the registry's numbers
-    page.get_by_role("button", name="Evaluate →").first.click()
-    page.get_by_role("heading", name="Evaluate").wait_for()   # on the Evaluate page before picking its Model
-    page.get_by_label("Model", exact=True).select_option(head["id"])
-    page.get_by_label("Test samples").fill("300")
-    page.get_by_role("button", name="Run evaluation").click()
-    page.get_by_test_id("result-total").wait_for(timeout=60_000)
+    evaluate(page, head["id"], 300)
     page.shot("evaluated")
     ev = api(server, f"/evaluations/{page.url.rsplit('/', 1)[-1]}")
     assert ev["model_id"] == head["id"]
