@@ -16,19 +16,13 @@ from typing import Any, Callable
 
 import torch
 
+from graft.engine.calibrate import cpu_name
+
 from . import imported, system, training
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
 PEERS = ("graft", "plain", "plain_best", "lightning", "lightning_bf16")
-
-
-def cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor()
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
 
 
 def section(results: dict, loads: dict, name: str, fn: Callable[[], dict]) -> dict:
@@ -120,8 +114,8 @@ def table(r: dict, loads: dict) -> str:
 
 def main() -> int:
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}",
-                               "cpu": cpu_model(), "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}",
+                               "cpu": cpu_name(), "torch": torch.__version__, "cuda": torch.cuda.is_available()}
     loads: dict[str, dict] = {}
     tp = section(results, loads, "throughput", lambda: training.throughput(N_TRAIN))
     base = tp.pop("trained_cnn", None)

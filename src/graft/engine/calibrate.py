@@ -171,8 +171,9 @@ def calibration(recalibrate: bool = False) -> dict[str, Any]:
         if cached and "choice" in cached:
             return {**cached, "cached": True}
     entry = measure()
-    if not recalibrate and "choice" in _read_cache().get(key, {}):
-        return {**_read_cache()[key], "cached": True}   # another process calibrated meanwhile: one choice per machine
+    meanwhile = _read_cache().get(key, {})
+    if not recalibrate and "choice" in meanwhile:
+        return {**meanwhile, "cached": True}   # another process calibrated meanwhile: one choice per machine
     _write_cache(key, entry)
     return {**entry, "cached": False}
 
