@@ -57,6 +57,13 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
     "Hardsigmoid": [({}, [(6,)])],
     "Mul": [({}, [(3, 4, 4), (3, 4, 4)]), ({}, [(4, 3, 3), (4, 1, 1)]), ({}, [(5,), (5,), (5,)])],
     "Pad2d": [({"padding": [0, 1, 0, 1]}, [(2, 5, 5)]), ({"padding": [2, 1, 3, 0], "value": -1.5}, [(1, 4, 3)])],
+    "PatchTokens": [({}, [(6, 3, 4)])],
+    "ClassToken": [({}, [(5, 8)])],
+    "PositionEmbedding": [({}, [(5, 8)])],
+    "MultiHeadAttention": [({"num_heads": 2}, [(5, 8)]), ({"num_heads": 3, "bias": False}, [(4, 12)])],
+    "LayerScale": [({}, [(5, 8)]), ({}, [(6,)])],
+    "TokenSelect": [({}, [(5, 8)]), ({"index": 3}, [(5, 8)])],
+    "TokenMean": [({}, [(5, 8)]), ({"start": 1}, [(5, 8)])],
 }
 
 HARNESS = [pytest.param(t, params, shapes, id=f"{t}-{i}")
@@ -134,6 +141,9 @@ def test_invalid_params_are_rejected(layer_type, params):
     ("Upsample", {"scale_factor": 0.1}, [(3, 4, 4)], 0),
     ("Mul", {}, [(4, 3, 3), (2, 1, 1)], 1),
     ("Pad2d", {"padding": [1, 1, 1, 1]}, [(8,)], 0),
+    ("MultiHeadAttention", {"num_heads": 3}, [(5, 8)], 0),
+    ("TokenSelect", {"index": 5}, [(5, 8)], 0),
+    ("ClassToken", {}, [(3, 4, 4)], 0),
 ])
 def test_shape_errors_name_the_port(layer_type, params, shapes, port):
     layer = REGISTRY[layer_type]

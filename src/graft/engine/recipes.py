@@ -10,7 +10,7 @@ from typing import Any, Callable
 from torch import nn
 
 from ..spec.layers import OPS, Recipe
-from . import modules
+from . import modules, modules_vit
 
 MODULES: dict[str, Callable[..., nn.Module]] = {
     "Conv1d": nn.Conv1d, "Conv2d": nn.Conv2d, "ConvTranspose2d": nn.ConvTranspose2d,
@@ -20,7 +20,7 @@ MODULES: dict[str, Callable[..., nn.Module]] = {
     "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Flatten": modules.Flatten, "Unflatten": nn.Unflatten,
     "Sequential": nn.Sequential, "Linear": nn.Linear, "Add": modules.AddModule, "Concat": modules.ConcatModule,
     "ReLU6": nn.ReLU6, "Hardswish": nn.Hardswish, "Hardsigmoid": nn.Hardsigmoid, "Mul": modules.MulModule,
-    "ConstantPad2d": nn.ConstantPad2d,
+    "ConstantPad2d": nn.ConstantPad2d, **modules_vit.MODULES,
 }
 assert set(MODULES) == OPS, sorted(set(MODULES) ^ OPS)
 

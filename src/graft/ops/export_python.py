@@ -27,6 +27,16 @@ INLINE = {"Add", "Mul", "Concat"}   # recipe ops written as an expression in for
 assert INLINE <= OPS
 
 
+def _own_modules() -> dict[str, type]:
+    """graft's own module classes (plain torch): written into the exported file as source, by op name."""
+    from ..engine.modules_vit import MODULES
+    return MODULES
+
+
+def _used_ops(recipe: Recipe) -> set[str]:
+    return {recipe.op}.union(*(_used_ops(a) for a in recipe.args if isinstance(a, Recipe)))
+
+
 def lit(value: Any) -> str:
     """A Python literal for a validated parameter value; anything else is refused (no code from a document)."""
     if value is None or isinstance(value, bool):
@@ -55,7 +65,8 @@ def constructor(recipe: Recipe) -> str:
         raise ValueError(f"{recipe.op} has no module in exported code; it is written inline in forward")
     args = [constructor(a) if isinstance(a, Recipe) else lit(a) for a in recipe.args]
     args += [f"{k}={lit(v)}" for k, v in recipe.kwargs.items()]
-    return f"nn.{recipe.op}({', '.join(args)})"
+    prefix = "" if recipe.op in _own_modules() else "nn."
+    return f"{prefix}{recipe.op}({', '.join(args)})"
 
 
 def inline(recipe: Recipe, args: list[str]) -> str:
@@ -104,7 +115,8 @@ def load(path=None, device="cpu"):
 class _Writer:
     def __init__(self):
         self.classes: list[str] = []
-        self.names: set[str] = set()
+        self.names: set[str] = set(_own_modules())   # network classes never shadow graft's module classes
+        self.own: set[str] = set()   # graft module classes the file must define
 
     def class_name(self, base: str) -> str:
         name, i = base, 2
@@ -138,6 +150,7 @@ class _Writer:
                 continue
             else:
                 ctor = constructor(recipe)
+                self.own |= _used_ops(recipe) & set(_own_modules())
             init.append(f"self.{node_id} = {ctor}" if not keyword.iskeyword(node_id)
                         else f"self.add_module({node_id!r}, {ctor})")
             forward.append(f"{local[node_id]} = {attr}({args})")
@@ -177,7 +190,9 @@ def python_source(spec, model_id: str = "", name: str = "", normalization: dict 
                            normalization="None" if norm is None else
                            f"{{'mean': {lit(norm['mean'])}, 'std': {lit(norm['std'])}}}",
                            weights=repr(str(weights_name)))
-    source = header + "\n\n" + "\n\n".join(writer.classes) + FOOTER.replace("{cls}", main)
+    import inspect
+    own = [inspect.getsource(cls) for op, cls in _own_modules().items() if op in writer.own]
+    source = header + "\n\n" + "\n\n".join(own + writer.classes) + FOOTER.replace("{cls}", main)
     ast.parse(source)   # a generator bug must fail here, not in the user's hands
     return source
 

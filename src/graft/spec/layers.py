@@ -48,6 +48,8 @@ OPS = frozenset({
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh",
     "Flatten", "Unflatten", "Sequential", "Linear", "Add", "Concat",
     "ReLU6", "Hardswish", "Hardsigmoid", "Mul", "ConstantPad2d",
+}) | frozenset({   # graft's own modules (engine.modules_vit), copied into exported Python
+    "PatchTokens", "ClassToken", "PositionEmbedding", "MultiHeadAttention", "LayerScale", "TokenSelect", "TokenMean",
 })
 _LITERALS = (bool, int, float, str, type(None))
 
