@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import torch_vit
 from .import_graph import GraphBuilder, ImportFailed, batch_norm, conv, reshape
 
 ALIASES = {"dropout", "dropout_", "alias", "clone", "contiguous", "detach", "detach_", "identity", "feature_dropout"}
@@ -188,6 +189,7 @@ HANDLERS: dict[str, Callable] = {
     "flatten": _flatten, "view": _view, "reshape": _view, "_unsafe_view": _view, "linear": _linear,
     "pad": _pad, "constant_pad_nd": _pad, "cat": _cat,
 }
+HANDLERS = {**HANDLERS, **torch_vit.handlers(HANDLERS)}
 
 
 def _op_name(target) -> str:
@@ -226,6 +228,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
     t = _Torch(b, int(x.shape[0]))
     outputs: list[str] = []
     mapped: dict[str, int] = {}
+    fused, inside = torch_vit.find(ep.graph, set(named), _op_name)
     for node in ep.graph.nodes:
         if node.op == "placeholder":
             if node.name in named:
@@ -240,13 +243,20 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
             continue
         op = _op_name(node.target)
         t.where, t.hint = f"{node.name} ({op})", _hint(node)
-        if op in SKIP:
+        if op in SKIP or node in inside:
+            continue
+        if node in fused:
+            t.values[node] = torch_vit.attention(t, fused[node])
+            mapped["attention"] = mapped.get("attention", 0) + 1
             continue
         if op == "getitem":
             t.values[node] = t.value(node.args[0])[node.args[1]]
             continue
         if op in ALIASES:
             t.values[node] = t.value(node.args[0])
+            continue
+        if not _computed(t, (node.args, node.kwargs)):   # arithmetic on constants (masks, index tables)
+            t.values[node] = node.target(*t.value(node.args), **{k: t.value(v) for k, v in node.kwargs.items()})
             continue
         handler = HANDLERS.get(op)
         if handler is None:
@@ -255,6 +265,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
         val = node.meta.get("val")
         t.out_shape = tuple(val.shape) if hasattr(val, "shape") else ()
         t.tracked = _tracked(state, named, node)
+        t.fx_node = node
         t.values[node] = handler(t, *node.args, **node.kwargs)
         mapped[op] = mapped.get(op, 0) + 1
     doc = b.document(outputs, f"imported from the torch module {type(module).__name__}")
@@ -262,6 +273,16 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
     info = {"format": "torch", "module": type(module).__name__, "input_shape": list(x.shape[1:]),
             "aten_nodes": len(ep.graph.nodes), "mapped": mapped, "source_params": int(params)}
     return doc, b.weights, info
+
+
+def _computed(t: _Torch, args) -> bool:
+    """Whether any argument is computed from the input (else the node is arithmetic on constants)."""
+    if isinstance(args, (list, tuple)):
+        return any(_computed(t, a) for a in args)
+    if isinstance(args, dict):
+        return any(_computed(t, a) for a in args.values())
+    import torch.fx
+    return isinstance(args, torch.fx.Node) and isinstance(t.values.get(args), str)
 
 
 def _tracked(state: dict, named: dict, node) -> Any:
