@@ -18,8 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from . import onnx_ops, onnx_vit
 from .import_graph import GraphBuilder, ImportFailed
-from .onnx_ops import BATCH, FOLD, HANDLERS, Ctx, attrs
+from .onnx_ops import BATCH, Ctx, attrs
+
+FOLD = {**onnx_ops.FOLD, **onnx_vit.FOLD}
+HANDLERS = {**onnx_ops.HANDLERS, **onnx_vit.HANDLERS}
 
 
 @dataclass(frozen=True)
@@ -137,9 +141,17 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
     folded, mapped = 0, {}
+    fused, inside = onnx_vit.find(model, consts, in_name, shape, ctx.opset)
     for index, node in enumerate(graph.node):
         where = f"{node.name or '#' + str(index)} ({node.op_type})"
         inputs = [i for i in node.input]
+        if index in inside:
+            continue
+        if index in fused:
+            ctx.where, ctx.hint = f"{where} (attention)", _hint(node, index)
+            ctx.refs[node.output[0]] = onnx_vit.attention(ctx, fused[index])
+            mapped["attention"] = mapped.get("attention", 0) + 1
+            continue
         # a Shape is known from the input size even when its input is computed
         if node.op_type in FOLD and (node.op_type == "Shape" or all(i == "" or i in consts for i in inputs)):
             for out, value in zip(node.output, FOLD[node.op_type](ctx, node, where)):
