@@ -70,7 +70,7 @@ class TokenMean(nn.Module):
         self.start = start
 
     def forward(self, x):
-        return x[:, self.start:].mean(dim=1)
+        return (x[:, self.start:] if self.start else x).mean(dim=1)
 
 
 MODULES = {"PatchTokens": PatchTokens, "ClassToken": ClassToken, "PositionEmbedding": PositionEmbedding,

@@ -39,9 +39,16 @@ def _resize(ctx, x, roi=None, scales=None, sizes=None):
     return x
 
 
+def _num(x) -> np.ndarray:
+    """Sizes sliced from a shape are object arrays; without the batch among them they are plain numbers."""
+    x = np.asarray(x)
+    return x.astype(np.int64) if x.dtype == object and not any(v is BATCH for v in x.reshape(-1)) else x
+
+
 FOLD: dict[str, Callable] = {
-    "Expand": _fold(_expand), "Resize": _fold(_resize), "Pow": _fold(lambda ctx, a, b: np.power(a, b)),
-    "Sqrt": _fold(lambda ctx, x: np.sqrt(x)), "Floor": _fold(lambda ctx, x: np.floor(x)),
+    "Expand": _fold(_expand), "Resize": _fold(_resize), "Pow": _fold(lambda ctx, a, b: np.power(_num(a), _num(b))),
+    "Sqrt": _fold(lambda ctx, x: np.sqrt(_num(x))), "Floor": _fold(lambda ctx, x: np.floor(_num(x))),
+    "Cast": _fold(lambda ctx, x: onnx_ops._cast(ctx, _num(x))),
 }
 
 
@@ -121,9 +128,15 @@ def _layer_norm(ctx, ins):
                    weights)
 
 
+def _cast(ctx, ins):
+    if ctx.attrs.get("to") != 1:
+        raise ctx.fail(f"Cast of a computed tensor to ONNX type {ctx.attrs.get('to')}: graft computes in float32")
+    return ctx.tensor(ins[0])
+
+
 BASE = onnx_ops.HANDLERS
 HANDLERS: dict[str, Callable] = {
-    "Transpose": _transpose, "Concat": _concat, "Add": _add, "Mul": _mul, "Gather": _gather,
+    "Transpose": _transpose, "Cast": _cast, "Concat": _concat, "Add": _add, "Mul": _mul, "Gather": _gather,
     "ReduceMean": _reduce_mean, "LayerNormalization": BASE.get("LayerNormalization", _layer_norm),
 }
 
@@ -150,17 +163,63 @@ def _shapes(model, in_name: str, shape: tuple[int, ...]) -> dict[str, tuple]:
     return out
 
 
-def _known(graph, consts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from onnx import numpy_helper
-    known = dict(consts)
-    for node in graph.node:
-        if node.op_type == "Constant":
-            a = attrs(node)
-            if "value" in a:
-                known[node.output[0]] = numpy_helper.to_array(a["value"])
-            elif "value_float" in a:
-                known[node.output[0]] = np.asarray(a["value_float"], dtype=np.float32)
-    return known
+class _Folding:
+    """What onnx_ops' folds read from a context, for folding ahead of the import (any failure: not folded)."""
+
+    def __init__(self, consts):
+        self.consts, self.where, self.attrs = consts, "", {}
+
+    def fail(self, problem):
+        return ValueError(problem)
+
+
+def _merge(a: tuple | None, b: list) -> tuple:
+    if a is None or len(a) != len(b):
+        return tuple(b)
+    return tuple(x if x is not None else y for x, y in zip(a, b))
+
+
+def _reshaped(src: tuple | None, target: list) -> list:
+    out = [None if t is BATCH else int(t) for t in target]
+    for i, t in enumerate(out):
+        if t == 0 and src and i < len(src):
+            out[i] = src[i]
+    if -1 in out:
+        i, rest = out.index(-1), [n for j, n in enumerate(out) if j != out.index(-1)]
+        total = np.prod(src[1:]) if src and None not in src[1:] else None
+        out[i] = None if total is None or None in rest[1:] else int(total // np.prod(rest[1:]))
+    return out
+
+
+def _known(graph, consts: dict[str, np.ndarray], shapes: dict[str, tuple], in_name: str, shape):
+    """(the constants and the shape arithmetic on them, as far as they fold; every tensor's sizes, from shape
+    inference and completed by the folded reshape targets)."""
+    known, ctx = dict(consts), _Folding(None)
+    ctx.consts = known
+    sizes = {**shapes, in_name: (None, *shape)}
+    folds = {**onnx_ops.FOLD, **FOLD}
+    for index, node in enumerate(graph.node):
+        ins = [i for i in node.input if i]
+        out = node.output[0] if node.output else ""
+        try:
+            if node.op_type == "Shape":
+                dims = sizes.get(node.input[0])
+                if dims is None or None in dims[1:]:
+                    continue
+                a = attrs(node)
+                part = [BATCH, *dims[1:]][a.get("start", 0):a.get("end", len(dims))]
+                known[out] = np.array(part, dtype=object if BATCH in part else np.int64)
+            elif node.op_type in folds and all(i in known for i in ins):
+                known[out] = folds[node.op_type](ctx, node, f"#{index}")[0]
+            elif node.op_type == "Reshape" and node.input[1] in known:
+                target = list(np.asarray(known[node.input[1]], dtype=object).reshape(-1))
+                sizes[out] = _merge(sizes.get(out), _reshaped(sizes.get(node.input[0]), target))
+            elif node.op_type == "Transpose" and sizes.get(node.input[0]) and "perm" in attrs(node):
+                src = sizes[node.input[0]]
+                sizes[out] = _merge(sizes.get(out), [src[int(p)] for p in attrs(node)["perm"]])
+        except Exception:   # noqa: BLE001  what does not fold here is left to the import, which names it
+            continue
+    return known, sizes
 
 
 def _steps(graph, known, shapes, opset: int) -> tuple[list[Step], dict[str, int]]:
@@ -190,8 +249,9 @@ def _steps(graph, known, shapes, opset: int) -> tuple[list[Step], dict[str, int]
             step("reshape")
         elif op == "Transpose" and len(tensors) == 1 and "perm" in a:
             step("transpose", perm=tuple(int(p) for p in a["perm"]))
-        elif op in ("Mul", "Div") and len(tensors) == 1 and consts and known[consts[0]].size == 1:
-            f = float(known[consts[0]].reshape(-1)[0])
+        elif op in ("Mul", "Div") and len(tensors) == 1 and consts and np.size(known[consts[0]]) == 1 \
+                and np.asarray(known[consts[0]]).dtype != object:
+            f = float(np.asarray(known[consts[0]]).reshape(-1)[0])
             step("scale", factor=f if op == "Mul" else 1 / f)
         elif op in ("Identity", "Dropout") or (op == "Cast" and a.get("to") == 1):
             step("alias")
@@ -232,8 +292,9 @@ def find(model, consts, in_name: str, shape, opset: int) -> tuple[dict[int, Atte
     graph = model.graph
     if not any(n.op_type == "Softmax" for n in graph.node):
         return {}, set()
-    known = _known(graph, consts)
-    steps, readers = _steps(graph, known, _shapes(model, in_name, shape), opset)
+    shapes = _shapes(model, in_name, shape)
+    known, sizes = _known(graph, consts, shapes, in_name, shape)
+    steps, readers = _steps(graph, known, sizes, opset)
     outputs = {o.name for o in graph.output}
     ends, inside = {}, set()
     for m in find_attention(steps, readers):

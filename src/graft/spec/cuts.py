@@ -23,7 +23,7 @@ def cut_points(doc: Any) -> list[dict[str, Any]]:
 
     `params` counts the foundation the cut keeps. "before the classifier" is the node feeding the network's
     trailing Linear chain; "end of stage k" is the last residual block at each spatial size (its Add, or the
-    activation right after it)."""
+    activation right after it); "end of block k" is a transformer block's last residual Add."""
     a = doc if isinstance(doc, Analysis) else analyze(doc)
     if not a.ok or a.spec is None or len(a.outputs) != 1 or len(a.order) != len(a.spec.nodes):
         return []
@@ -52,7 +52,33 @@ def cut_points(doc: Any) -> list[dict[str, Any]]:
     for k, nid in enumerate(_stage_ends(order, nodes, a.shapes, clean), 1):
         if nid != head:
             out.append(point(nid, f"end of stage {k}", "stage"))
+    blocks, final = _block_ends(order, nodes, a.shapes, clean)
+    out += [point(nid, f"end of block {k}", "stage") for k, nid in enumerate(blocks, 1) if nid != head]
+    if final and final != head:
+        out.append(point(final, "tokens after the final LayerNorm", "stage"))
     return out
+
+
+def _block_ends(order: list[str], nodes: dict, shapes: dict, clean: set[str]) -> tuple[list[str], str | None]:
+    """A transformer's blocks: the last clean residual Add on (tokens, dim) before each attention after the first,
+    and after the last attention; then the LayerNorm that follows the last block."""
+    ends, last_add, seen_attention = [], None, False
+    for nid in order:
+        node = nodes[nid]
+        if node.type == "MultiHeadAttention":
+            if seen_attention and last_add:
+                ends.append(last_add)
+            seen_attention, last_add = True, None
+        elif node.type == "Add" and nid in clean and len(shapes.get(nid) or []) == 2:
+            last_add = nid
+    if seen_attention and last_add:
+        ends.append(last_add)
+    final = None
+    if ends:
+        after = order[order.index(ends[-1]) + 1:]
+        final = next((n for n in after if nodes[n].type == "LayerNorm" and n in clean
+                      and nodes[n].inputs == [ends[-1]]), None)
+    return ends, final
 
 
 def _classifier_input(output: str, nodes: dict, kept: dict[str, int]) -> str | None:
