@@ -37,7 +37,8 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
     "BatchNorm1d": [({}, [(12,)]), ({"affine": False, "eps": 1e-3, "momentum": 0.2}, [(3, 10)])],
     "BatchNorm2d": [({}, [(6, 4, 4)]), ({"affine": False}, [(2, 3, 3)])],
     "LayerNorm": [({}, [(3, 10)]), ({"normalized_shape": [4, 5], "bias": False}, [(3, 4, 5)]),
-                  ({"elementwise_affine": False}, [(7,)])],
+                  ({"elementwise_affine": False}, [(7,)]), ({"dim": 0, "eps": 1e-6}, [(6, 4, 5)]),
+                  ({"dim": -2, "bias": False}, [(3, 5, 2)])],
     "Dropout": [({"p": 0.25}, [(3, 4, 4)])],
     "ReLU": [({}, [(10,)])],
     "LeakyReLU": [({"negative_slope": 0.2}, [(2, 5, 5)])],
@@ -47,7 +48,8 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
     "Tanh": [({}, [(1, 2, 3)])],
     "Flatten": [({}, [(64, 12, 12)]), ({}, [(7,)])],
     "Reshape": [({"shape": [4, -1]}, [(32,)]), ({"shape": [2, 3, 4]}, [(6, 4)])],
-    "Linear": [({"out_features": 10}, [(128,)]), ({"out_features": 3, "bias": False}, [(5, 7)])],
+    "Linear": [({"out_features": 10}, [(128,)]), ({"out_features": 3, "bias": False}, [(5, 7)]),
+               ({"out_features": 6, "per_position": True}, [(4, 3, 5)])],
     "Add": [({}, [(3, 4, 4), (3, 4, 4)]), ({}, [(10,), (10,), (10,)])],
     "Concat": [({}, [(2, 4, 4), (3, 4, 4)]), ({"dim": -1}, [(5, 2), (5, 3), (5, 1)])],
     "Upsample": [({"scale_factor": 2}, [(3, 5, 6)]), ({"scale_factor": 1.5, "mode": "bilinear"}, [(2, 7, 5)]),
@@ -57,6 +59,9 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
     "Hardsigmoid": [({}, [(6,)])],
     "Mul": [({}, [(3, 4, 4), (3, 4, 4)]), ({}, [(4, 3, 3), (4, 1, 1)]), ({}, [(5,), (5,), (5,)])],
     "Pad2d": [({"padding": [0, 1, 0, 1]}, [(2, 5, 5)]), ({"padding": [2, 1, 3, 0], "value": -1.5}, [(1, 4, 3)])],
+    "Permute": [({"dims": [1, 2, 0]}, [(3, 4, 5)]), ({"dims": [2, 0, 1]}, [(4, 5, 3)]), ({"dims": [1, 0]}, [(3, 7)])],
+    "Scale": [({}, [(4, 3, 3)]), ({"dim": -1}, [(3, 5, 6)]), ({"dim": 1, "bias": True}, [(2, 5, 3)]),
+              ({"dim": -1, "bias": True}, [(7,)])],
 }
 
 HARNESS = [pytest.param(t, params, shapes, id=f"{t}-{i}")
@@ -114,6 +119,9 @@ def test_schema_is_json(layer_type):
     ("Linear", {"out_features": True}),
     ("Pad2d", {"padding": [1, 1]}),
     ("Pad2d", {"padding": [-1, 0, 0, 0]}),
+    ("Permute", {"dims": [0, 0, 1]}),
+    ("Permute", {"dims": [1, 2, 3]}),
+    ("LayerNorm", {"normalized_shape": 4, "dim": 0}),
 ])
 def test_invalid_params_are_rejected(layer_type, params):
     with pytest.raises(ValidationError):
@@ -134,6 +142,10 @@ def test_invalid_params_are_rejected(layer_type, params):
     ("Upsample", {"scale_factor": 0.1}, [(3, 4, 4)], 0),
     ("Mul", {}, [(4, 3, 3), (2, 1, 1)], 1),
     ("Pad2d", {"padding": [1, 1, 1, 1]}, [(8,)], 0),
+    ("Linear", {"out_features": 4, "per_position": False}, [(4, 3, 5)], 0),
+    ("Permute", {"dims": [1, 0]}, [(3, 4, 5)], 0),
+    ("Scale", {"dim": 3}, [(3, 4, 5)], 0),
+    ("LayerNorm", {"dim": -4}, [(3, 4, 5)], 0),
 ])
 def test_shape_errors_name_the_port(layer_type, params, shapes, port):
     layer = REGISTRY[layer_type]

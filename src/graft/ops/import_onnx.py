@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .import_graph import GraphBuilder, ImportFailed
+from .import_graph import GraphBuilder, ImportFailed, fuse_moved_norms
 from .onnx_ops import BATCH, FOLD, HANDLERS, Ctx, attrs
+from .onnx_patterns import plan
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,13 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
     folded, mapped = 0, {}
+    fusion = plan(graph, consts)
     for index, node in enumerate(graph.node):
+        if index in fusion.skip:
+            continue
+        if index in fusion.at:   # a pattern imported as one node (onnx_patterns), where its first node stands
+            consts.update(fusion.at[index].consts)
+            node = fusion.at[index].replacement
         where = f"{node.name or '#' + str(index)} ({node.op_type})"
         inputs = [i for i in node.input]
         # a Shape is known from the input size even when its input is computed
@@ -169,11 +176,12 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
         if ctx.refs[o.name] == "input":
             raise ImportFailed(f"{shown}: graph output {o.name!r} is the input itself")
         outputs.append(ctx.refs[o.name])
+    outputs = fuse_moved_norms(b, outputs)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
     doc = b.document(outputs, f"imported from {Path(shown).name}" + (f" ({producer})" if producer else ""))
     info = {"format": "onnx", "file": Path(shown).name, "sha256": digest, "opset": ctx.opset, "producer": producer,
             "input_name": in_name, "input_shape": list(shape), "onnx_nodes": len(graph.node), "folded": folded,
-            "mapped": mapped, "source_params": _graph_params(graph)}
+            "mapped": mapped, "fused": fusion.fused, "source_params": _graph_params(graph)}
     return doc, b.weights, info
 
 
