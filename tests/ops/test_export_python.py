@@ -19,7 +19,7 @@ from graft.engine.compile import compile_network
 from graft.engine.data import input_tensor
 from graft.engine.modules_vit import MODULES
 from graft.ops import slice_model, train_model
-from graft.ops.export_python import INLINE, export_python, lit, python_source
+from graft.ops.export_python import HELPERS, INLINE, export_python, lit, python_source
 from graft.ops.models import load_model
 from graft.spec.issues import SpecError
 from graft.spec.layers import OPS
@@ -40,7 +40,8 @@ def chain(name, layers, first="input"):
 # every registry layer type, with branches merged by Add and Concat
 ZOO = chain("zoo", [
     ("c2", "Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": "same"}),
-    ("bn2", "BatchNorm2d", {}), ("pad", "Pad2d", {"padding": [1, 0, 0, 1]}), ("ct", "ConvTranspose2d", {"out_channels": 4, "kernel_size": 2, "stride": 2}),
+    ("bn2", "BatchNorm2d", {}), ("perm", "Permute", {"dims": [1, 2, 0]}), ("sc", "Scale", {"dim": -1}),
+    ("back", "Permute", {"dims": [2, 0, 1]}), ("pad", "Pad2d", {"padding": [1, 0, 0, 1]}), ("ct", "ConvTranspose2d", {"out_channels": 4, "kernel_size": 2, "stride": 2}),
     ("mp", "MaxPool2d", {"kernel_size": 2}), ("ap", "AvgPool2d", {"kernel_size": 2, "padding": 1}),
     ("up", "Upsample", {"scale_factor": 2, "mode": "bilinear"}), ("aap", "AdaptiveAvgPool2d", {"output_size": 7}),
     ("pt", "PatchTokens", {}), ("cls", "ClassToken", {}), ("pos", "PositionEmbedding", {}),
@@ -61,9 +62,9 @@ AWKWARD = chain("awkward", [("torch", "Flatten", {}), ("x", "Linear", {"out_feat
 
 
 def test_every_recipe_op_has_python_source():
-    own = set(MODULES)   # graft's own torch-only modules: their source goes into the exported file
-    assert INLINE <= OPS and all(isinstance(getattr(torch.nn, op, None), type) for op in OPS - INLINE - own)
-    assert own <= OPS and not own & set(dir(torch.nn))
+    from graft.engine import modules
+    assert INLINE <= OPS and all(isinstance(getattr(torch.nn, op, None), type) for op in OPS - INLINE - set(HELPERS))
+    assert all(isinstance(getattr(modules, op, None) or MODULES[op], type) for op in HELPERS)
     assert {n["type"] for n in ZOO["nodes"]} == set(REGISTRY)
 
 
@@ -73,7 +74,14 @@ def exec_source(source: str) -> dict:
     return namespace
 
 
-@pytest.mark.parametrize("doc", [ZOO, AWKWARD], ids=["zoo", "awkward"])
+# ConvNeXt's pieces: a channels-first LayerNorm, a Linear on a channels-last map, layer scale with an offset
+CHANNELS = chain("channels", [("c", "Conv2d", {"out_channels": 4, "kernel_size": 3}), ("lnc", "LayerNorm", {"dim": 0}),
+                              ("perm", "Permute", {"dims": [1, 2, 0]}),
+                              ("pl", "Linear", {"out_features": 6, "per_position": True}),
+                              ("sc", "Scale", {"dim": -1, "bias": True}), ("back", "Permute", {"dims": [2, 0, 1]})])
+
+
+@pytest.mark.parametrize("doc", [ZOO, AWKWARD, CHANNELS], ids=["zoo", "awkward", "channels"])
 def test_generated_modules_are_configured_like_graft(doc):
     graft_module = compile_network(doc).eval()
     model = exec_source(python_source(doc))["Model"]().eval()

@@ -90,6 +90,26 @@ def test_mobilenet_folder_imports_in_python_at_the_configs_size_with_its_preproc
     assert_same_logits(ws, rec, model, (3, 32, 32))
 
 
+@pytest.mark.parametrize("arch", ["ConvNextForImageClassification", "ConvNextModel"])
+def test_convnext_folder_imports_with_its_layer_norms_and_layer_scale(arch, tmp_path):
+    config = transformers.ConvNextConfig(hidden_sizes=[8, 16], depths=[1, 2], num_stages=2, num_labels=5,
+                                         image_size=32)
+    model = randomize(getattr(transformers, arch)(config))
+    folder = saved(model, tmp_path / "convnext")
+    ws = Workspace(tmp_path / "ws")
+    rec = graft.import_model(ws, folder, "cnx")
+    assert rec["input_shape"] == [3, 32, 32] and rec["output_shape"] == [5 if arch.endswith("Classification") else 16]
+    assert rec["hparams"]["provenance"]["architecture"] == arch
+    kinds = {n["type"] for n in ws.get_model(rec["id"])["spec"]["nodes"]}
+    assert {"LayerNorm", "Permute", "Scale", "GELU", "Linear"} <= kinds
+    batch = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    _, _, net = load_model(ws, rec["id"])
+    with torch.no_grad():
+        out = model(batch)
+        want = out.logits if arch.endswith("Classification") else out.pooler_output
+        assert float((net.float().eval()(batch) - want).abs().max()) <= TOLERANCE
+
+
 def test_unsupported_architecture_and_pickle_only_folders_register_nothing(tmp_path):
     ws = Workspace(tmp_path / "ws")
     bert = tmp_path / "bert"

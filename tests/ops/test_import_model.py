@@ -70,6 +70,12 @@ def randomize(model: nn.Module) -> nn.Module:
                     t.copy_(torch.rand(t.shape, generator=g) + 0.5)
                 for t in (m.bias, m.running_mean):
                     t.copy_(torch.randn(t.shape, generator=g) * 0.1)
+            elif isinstance(m, nn.LayerNorm) and m.weight is not None:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+        for name, p in model.named_parameters():   # ConvNeXt's layer scale starts at 1e-6: its blocks would vanish
+            if name.endswith("layer_scale_parameter"):
+                p.copy_(torch.rand(p.shape, generator=g) * 0.5 + 0.25)
     return model.eval()
 
 

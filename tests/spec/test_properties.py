@@ -136,6 +136,9 @@ PARAMS = {
     "Upsample": st.fixed_dictionaries({"scale_factor": st.sampled_from([0.5, 1, 1.5, 2, 3]),
                                        "mode": st.sampled_from(["nearest", "bilinear"])}),
     "Concat": st.fixed_dictionaries({"dim": st.integers(-3, 2)}),
+    "Permute": st.permutations([0, 1, 2]).map(lambda d: {"dims": d}) | st.permutations([0, 1]).map(
+        lambda d: {"dims": d}),
+    "Scale": st.fixed_dictionaries({"dim": st.integers(-3, 2)}, optional={"bias": st.booleans()}),
 }
 input_shapes = st.lists(st.integers(1, 10), min_size=1, max_size=3).map(tuple) | \
     st.tuples(st.integers(1, 4), st.integers(4, 12), st.integers(4, 12)) | st.tuples(st.integers(1, 4), st.integers(4, 16))

@@ -91,3 +91,42 @@ class ConcatModule(nn.Module):
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=self.dim)
+
+
+# The modules below have no torch.nn equivalent; ops.export_python copies their source into exported files,
+# so each uses only `torch` and `nn`.
+
+class Permute(nn.Module):
+    def __init__(self, *dims: int):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+
+class Scale(nn.Module):
+    """A learned factor (and optionally offset) per channel; `trailing` dimensions follow the channel one."""
+
+    def __init__(self, channels: int, trailing: int = 0, bias: bool = False):
+        super().__init__()
+        self.shape = (channels,) + (1,) * trailing
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x * self.weight.view(self.shape)
+        return out if self.bias is None else out + self.bias.view(self.shape)
+
+
+class LayerNormDim(nn.LayerNorm):
+    """nn.LayerNorm over one dimension that is not the last (dim counts the batch): the channels of (N, C, H, W)."""
+
+    def __init__(self, channels: int, dim: int, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
+        super().__init__(channels, eps=eps, elementwise_affine=elementwise_affine, bias=bias)
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = x.dim() - 1   # not -1: the ONNX exporter writes a negative movedim as an invalid Transpose
+        return super().forward(x.movedim(self.dim, last)).movedim(last, self.dim)

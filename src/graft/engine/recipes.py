@@ -20,7 +20,8 @@ MODULES: dict[str, Callable[..., nn.Module]] = {
     "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Flatten": modules.Flatten, "Unflatten": nn.Unflatten,
     "Sequential": nn.Sequential, "Linear": nn.Linear, "Add": modules.AddModule, "Concat": modules.ConcatModule,
     "ReLU6": nn.ReLU6, "Hardswish": nn.Hardswish, "Hardsigmoid": nn.Hardsigmoid, "Mul": modules.MulModule,
-    "ConstantPad2d": nn.ConstantPad2d, **modules_vit.MODULES,
+    "ConstantPad2d": nn.ConstantPad2d, "Permute": modules.Permute, "Scale": modules.Scale,
+    "LayerNormDim": modules.LayerNormDim, **modules_vit.MODULES,
 }
 assert set(MODULES) == OPS, sorted(set(MODULES) ^ OPS)
 

@@ -23,18 +23,11 @@ from ..spec.layers import OPS, Recipe
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORD = re.compile(r"[a-z_]{1,16}")
 RESERVED_LOCALS = {"x", "self", "torch", "nn"}
-INLINE = {"Add", "Mul", "Concat"}   # recipe ops written as an expression in forward, not as a submodule
-assert INLINE <= OPS
-
-
-def _own_modules() -> dict[str, type]:
-    """graft's own module classes (plain torch): written into the exported file as source, by op name."""
-    from ..engine.modules_vit import MODULES
-    return MODULES
-
-
-def _used_ops(recipe: Recipe) -> set[str]:
-    return {recipe.op}.union(*(_used_ops(a) for a in recipe.args if isinstance(a, Recipe)))
+INLINE = {"Add", "Mul", "Concat", "Permute"}   # recipe ops written as an expression in forward, not as a submodule
+# ops torch.nn lacks: the file carries engine.modules' (or engine.modules_vit's) class, plain torch
+HELPERS = ("Scale", "LayerNormDim", "PatchTokens", "ClassToken", "PositionEmbedding", "MultiHeadAttention",
+           "LayerScale", "TokenSelect", "TokenMean")
+assert INLINE <= OPS and set(HELPERS) <= OPS
 
 
 def lit(value: Any) -> str:
@@ -65,14 +58,20 @@ def constructor(recipe: Recipe) -> str:
         raise ValueError(f"{recipe.op} has no module in exported code; it is written inline in forward")
     args = [constructor(a) if isinstance(a, Recipe) else lit(a) for a in recipe.args]
     args += [f"{k}={lit(v)}" for k, v in recipe.kwargs.items()]
-    prefix = "" if recipe.op in _own_modules() else "nn."
-    return f"{prefix}{recipe.op}({', '.join(args)})"
+    return f"{'' if recipe.op in HELPERS else 'nn.'}{recipe.op}({', '.join(args)})"
+
+
+def helpers_used(recipe: Recipe) -> set[str]:
+    inner = set().union(*(helpers_used(a) for a in recipe.args if isinstance(a, Recipe)))
+    return inner | ({recipe.op} if recipe.op in HELPERS else set())
 
 
 def inline(recipe: Recipe, args: list[str]) -> str:
-    """The expression an Add, Mul or Concat node computes in forward."""
+    """The expression an Add, Mul, Concat or Permute node computes in forward."""
     if recipe.op in ("Add", "Mul"):
         return (" + " if recipe.op == "Add" else " * ").join(args)
+    if recipe.op == "Permute":
+        return f"{args[0]}.permute{lit(recipe.args)}"
     return f"torch.cat([{', '.join(args)}], dim={lit(recipe.kwargs['dim'])})"
 
 
@@ -115,8 +114,8 @@ def load(path=None, device="cpu"):
 class _Writer:
     def __init__(self):
         self.classes: list[str] = []
-        self.names: set[str] = set(_own_modules())   # network classes never shadow graft's module classes
-        self.own: set[str] = set()   # graft module classes the file must define
+        self.names: set[str] = set(HELPERS)   # network classes never shadow the helper classes
+        self.helpers: set[str] = set()
 
     def class_name(self, base: str) -> str:
         name, i = base, 2
@@ -150,7 +149,7 @@ class _Writer:
                 continue
             else:
                 ctor = constructor(recipe)
-                self.own |= _used_ops(recipe) & set(_own_modules())
+                self.helpers |= helpers_used(recipe)
             init.append(f"self.{node_id} = {ctor}" if not keyword.iskeyword(node_id)
                         else f"self.add_module({node_id!r}, {ctor})")
             forward.append(f"{local[node_id]} = {attr}({args})")
@@ -190,11 +189,17 @@ def python_source(spec, model_id: str = "", name: str = "", normalization: dict 
                            normalization="None" if norm is None else
                            f"{{'mean': {lit(norm['mean'])}, 'std': {lit(norm['std'])}}}",
                            weights=repr(str(weights_name)))
-    import inspect
-    own = [inspect.getsource(cls) for op, cls in _own_modules().items() if op in writer.own]
-    source = header + "\n\n" + "\n\n".join(own + writer.classes) + FOOTER.replace("{cls}", main)
+    helpers = [_helper_source(op) for op in HELPERS if op in writer.helpers]
+    source = header + "\n\n" + "\n\n".join(helpers + writer.classes) + FOOTER.replace("{cls}", main)
     ast.parse(source)   # a generator bug must fail here, not in the user's hands
     return source
+
+
+def _helper_source(op: str) -> str:
+    import inspect
+
+    from ..engine import modules, modules_vit
+    return inspect.getsource(getattr(modules, op, None) or modules_vit.MODULES[op]) + "\n"
 
 
 def export_python(ws, model_id: str, path: str | Path) -> dict:

@@ -115,3 +115,93 @@ def reshape(b: GraphBuilder, where: str, x: str, target: tuple[int, ...], hint: 
         return x if len(b.shapes[x]) == 1 else b.add(where, "Flatten", {}, [x], hint=hint)
     return b.add(where, "Reshape", {"shape": [int(n) for n in target]}, [x], hint=hint)
 
+
+
+def linear(b: GraphBuilder, where: str, x: str, weight: np.ndarray, bias: np.ndarray | None,
+           hint: str | None = None) -> str:
+    """A Linear on the last dimension; on a channels-last map (rank 3 or more) it is per_position."""
+    params = {"out_features": int(weight.shape[0]), "bias": bias is not None}
+    if len(b.shapes[x]) > 2:
+        params["per_position"] = True
+    weights = {"weight": weight} if bias is None else {"weight": weight, "bias": np.asarray(bias).reshape(-1)}
+    return b.add(where, "Linear", params, [x], weights, hint)
+
+
+def scale(b: GraphBuilder, where: str, x: str, factor: np.ndarray, hint: str | None = None) -> str | None:
+    """x times a constant that varies along one dimension (layer scale): a Scale node; None if it is not one."""
+    shape, f = b.shapes[x], np.asarray(factor)
+    if f.ndim > len(shape) + 1 or f.dtype.kind != "f":
+        return None
+    full = (1,) * (len(shape) + 1 - f.ndim) + f.shape   # aligned with (batch, *shape)
+    axes = [i for i, n in enumerate(full[1:]) if n != 1]
+    if full[0] != 1 or len(axes) != 1 or full[1 + axes[0]] != shape[axes[0]]:
+        return None
+    dim = -1 if axes[0] == len(shape) - 1 else axes[0]
+    return b.add(where, "Scale", {"dim": dim}, [x], {"weight": f.reshape(-1).astype(np.float32)}, hint)
+
+
+def layer_norm(b: GraphBuilder, where: str, x: str, dims: list[int], weight, bias, eps: float,
+               hint: str | None = None) -> str:
+    """A LayerNorm over the sample dimensions `dims` (no batch): trailing ones, or any single one."""
+    shape = b.shapes[x]
+    dims = sorted(d % len(shape) for d in dims)
+    if dims == list(range(dims[0], len(shape))):
+        params = {} if len(dims) == 1 else {"normalized_shape": [int(n) for n in shape[dims[0]:]]}
+    elif len(dims) == 1:
+        params = {"dim": dims[0]}
+    else:
+        raise b.fail(where, f"layer normalisation over dimensions {dims} of {list(shape)}: graft normalises the "
+                            f"trailing dimensions or one dimension")
+    norm = tuple(int(shape[d]) for d in dims)
+    weights = {}
+    for key, value in (("weight", weight), ("bias", bias)):
+        if value is None:
+            continue
+        value = np.asarray(value)
+        if value.size != int(np.prod(norm)):
+            raise b.fail(where, f"layer normalisation {key} of shape {list(value.shape)} for dimensions of size "
+                                f"{list(norm)}")
+        weights[key] = value.reshape(norm if len(dims) > 1 else (-1,))
+    if bias is not None and weight is None:
+        raise b.fail(where, "layer normalisation with a bias but no scale is not supported")
+    params.update({"eps": float(eps), "elementwise_affine": weight is not None, "bias": bias is not None})
+    return b.add(where, "LayerNorm", params, [x], weights, hint)
+
+
+def fuse_moved_norms(b: GraphBuilder, outputs: list[str]) -> list[str]:
+    """Permute -> LayerNorm (last dim) -> the inverse Permute, as both exporters write a channels-first LayerNorm
+    (ConvNeXt's), becomes one LayerNorm over that dimension. Returns the outputs, renamed where fused."""
+    used: dict[str, int] = {}
+    for n in b.nodes:
+        for i in n["inputs"]:
+            used[i] = used.get(i, 0) + 1
+    for o in outputs:
+        used[o] = used.get(o, 0) + 1
+    by_id = {n["id"]: n for n in b.nodes}
+    renamed: dict[str, str] = {}
+    drop: set[str] = set()
+    for close in b.nodes:
+        norm = by_id.get(close["inputs"][0]) if close["type"] == "Permute" else None
+        if norm is None or norm["type"] != "LayerNorm" or norm["params"]["normalized_shape"] is not None \
+                or norm["params"]["dim"] != -1 or used.get(norm["id"]) != 1:
+            continue
+        open_ = by_id.get(norm["inputs"][0])
+        if open_ is None or open_["type"] != "Permute" or used.get(open_["id"]) != 1 or open_["id"] in drop:
+            continue
+        first, second = open_["params"]["dims"], close["params"]["dims"]
+        if [first[d] for d in second] != list(range(len(first))):
+            continue
+        norm["params"]["dim"], norm["inputs"] = first[-1], list(open_["inputs"])
+        old, nid = norm["id"], open_["id"]   # the first permute took the norm's name (`..._layernorm`)
+        for key in [k for k in b.weights if k.startswith(old + ".")]:
+            b.weights[nid + key[len(old):]] = b.weights.pop(key)
+        norm["id"], b.shapes[nid] = nid, b.shapes[open_["inputs"][0]]
+        renamed[close["id"]] = renamed[old] = nid
+        drop |= {old, close["id"]}
+        open_["id"] = ""   # replaced by the norm
+    b.nodes = [n for n in b.nodes if n["id"] and n["id"] not in drop]
+    for n in b.nodes:
+        n["inputs"] = [renamed.get(i, i) for i in n["inputs"]]
+    for nid in drop:
+        b.shapes.pop(nid, None)
+    return [renamed.get(o, o) for o in outputs]

@@ -21,8 +21,11 @@ ARCHITECTURES = {
     "ResNetModel": ("ResNetModel", "pooler_output"),
     "MobileNetV2ForImageClassification": ("MobileNetV2ForImageClassification", "logits"),
     "MobileNetV2Model": ("MobileNetV2Model", "pooler_output"),
+    "ConvNextForImageClassification": ("ConvNextForImageClassification", "logits"),
+    "ConvNextModel": ("ConvNextModel", "pooler_output"),
 }
-MODEL_TYPES = {"resnet": "ResNetForImageClassification", "mobilenet_v2": "MobileNetV2ForImageClassification"}
+MODEL_TYPES = {"resnet": "ResNetForImageClassification", "mobilenet_v2": "MobileNetV2ForImageClassification",
+               "convnext": "ConvNextForImageClassification"}
 PICKLES = (".bin", ".pt", ".pth", ".pkl", ".ckpt", ".h5", ".msgpack")
 CONFIG_LIMIT = 1 << 20
 HUB_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "preprocessor_config.json"]

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from . import onnx_ops, onnx_vit
-from .import_graph import GraphBuilder, ImportFailed
+from .import_graph import GraphBuilder, ImportFailed, fuse_moved_norms
 from .onnx_ops import BATCH, Ctx, attrs
+from .onnx_patterns import plan
 
 FOLD = {**onnx_ops.FOLD, **onnx_vit.FOLD}
 HANDLERS = {**onnx_ops.HANDLERS, **onnx_vit.HANDLERS}
@@ -141,8 +142,14 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
     folded, mapped = 0, {}
+    fusion = plan(graph, consts)
     fused, inside = onnx_vit.find(model, consts, in_name, shape, ctx.opset)
     for index, node in enumerate(graph.node):
+        if index in fusion.skip:
+            continue
+        if index in fusion.at:   # a pattern imported as one node (onnx_patterns), where its first node stands
+            consts.update(fusion.at[index].consts)
+            node = fusion.at[index].replacement
         where = f"{node.name or '#' + str(index)} ({node.op_type})"
         inputs = [i for i in node.input]
         if index in inside:
@@ -181,11 +188,12 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
         if ctx.refs[o.name] == "input":
             raise ImportFailed(f"{shown}: graph output {o.name!r} is the input itself")
         outputs.append(ctx.refs[o.name])
+    outputs = fuse_moved_norms(b, outputs)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
     doc = b.document(outputs, f"imported from {Path(shown).name}" + (f" ({producer})" if producer else ""))
     info = {"format": "onnx", "file": Path(shown).name, "sha256": digest, "opset": ctx.opset, "producer": producer,
             "input_name": in_name, "input_shape": list(shape), "onnx_nodes": len(graph.node), "folded": folded,
-            "mapped": mapped, "source_params": _graph_params(graph)}
+            "mapped": mapped, "fused": fusion.fused, "source_params": _graph_params(graph)}
     return doc, b.weights, info
 
 

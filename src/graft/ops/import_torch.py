@@ -8,7 +8,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import torch_vit
-from .import_graph import GraphBuilder, ImportFailed, batch_norm, conv, reshape
+from .import_graph import (GraphBuilder, ImportFailed, batch_norm, conv, fuse_moved_norms, layer_norm, linear,
+                           reshape, scale)
 
 ALIASES = {"dropout", "dropout_", "alias", "clone", "contiguous", "detach", "detach_", "identity", "feature_dropout"}
 SKIP = {"_assert_tensor_metadata", "_assert_scalar", "sym_size", "sym_constrain_range_for_size"}
@@ -156,9 +157,50 @@ def _view(t, x, *shape):
 
 
 def _linear(t, x, weight, bias=None):
-    w, b = t.array(weight, "weight"), t.array(bias, "bias")
-    weights = {"weight": w} if b is None else {"weight": w, "bias": b}
-    return t.add("Linear", {"out_features": int(w.shape[0]), "bias": b is not None}, [t.tensor(x)], weights)
+    return linear(t.b, t.where, t.tensor(x), t.array(weight, "weight"), t.array(bias, "bias"), t.hint)
+
+
+def _mul(t, a, b):
+    va, vb = t.value(a), t.value(b)
+    if isinstance(va, str) and isinstance(vb, str):
+        return t.add("Mul", {}, [va, vb])
+    x, factor = (va, vb) if isinstance(va, str) else (vb, va)
+    if not isinstance(x, str) or not hasattr(factor, "detach"):
+        raise t.fail("mul of two constants, or by a Python number, is not supported (graft multiplies computed "
+                     "tensors, or scales one by a learned factor per channel)")
+    out = scale(t.b, t.where, x, factor.detach().cpu().numpy(), t.hint)
+    if out is None:
+        raise t.fail(f"mul by a tensor of shape {list(factor.shape)}: graft supports a learned factor along one "
+                     f"dimension (Scale) of the input of shape {list(t.b.shapes[x])}")
+    return out
+
+
+def _layer_norm(t, x, normalized_shape, weight=None, bias=None, eps=1e-5, *rest):
+    ref = t.tensor(x)
+    n = len(normalized_shape)
+    rank = len(t.b.shapes[ref])
+    return layer_norm(t.b, t.where, ref, list(range(rank - n, rank)), t.array(weight, "weight"),
+                      t.array(bias, "bias"), float(eps), t.hint)
+
+
+def _native_layer_norm(t, x, normalized_shape, weight, bias, eps):
+    return (_layer_norm(t, x, normalized_shape, weight, bias, eps), None, None)
+
+
+def _permute(t, x, dims):
+    ref = t.tensor(x)
+    rank = len(t.b.shapes[ref]) + 1
+    dims = [int(d) % rank for d in dims]
+    if dims[0] != 0:
+        raise t.fail(f"permute {dims} moves the batch dimension; graft permutes the other dimensions")
+    return t.add("Permute", {"dims": [d - 1 for d in dims[1:]]}, [ref])
+
+
+def _transpose(t, x, d0, d1):
+    rank = len(t.b.shapes[t.tensor(x)]) + 1
+    dims = list(range(rank))
+    dims[int(d0) % rank], dims[int(d1) % rank] = dims[int(d1) % rank], dims[int(d0) % rank]
+    return _permute(t, x, dims)
 
 
 def _pad(t, x, pad, mode="constant", value=None):
@@ -184,7 +226,9 @@ HANDLERS: dict[str, Callable] = {
     "hardsigmoid": _elementwise("Hardsigmoid"), "hardsigmoid_": _elementwise("Hardsigmoid"),
     "sigmoid": _elementwise("Sigmoid"), "sigmoid_": _elementwise("Sigmoid"), "silu": _elementwise("SiLU"),
     "silu_": _elementwise("SiLU"), "tanh": _elementwise("Tanh"), "gelu": _gelu, "leaky_relu": _leaky,
-    "add": _merge("Add"), "add_": _merge("Add"), "mul": _merge("Mul"), "mul_": _merge("Mul"),
+    "add": _merge("Add"), "add_": _merge("Add"), "mul": _mul, "mul_": _mul,
+    "layer_norm": _layer_norm, "native_layer_norm": _native_layer_norm, "permute": _permute,
+    "transpose": _transpose,
     "max_pool2d": _max_pool, "avg_pool2d": _avg_pool, "adaptive_avg_pool2d": _adaptive_avg, "mean": _mean,
     "flatten": _flatten, "view": _view, "reshape": _view, "_unsafe_view": _view, "linear": _linear,
     "pad": _pad, "constant_pad_nd": _pad, "cat": _cat,
@@ -268,6 +312,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
         t.fx_node = node
         t.values[node] = handler(t, *node.args, **node.kwargs)
         mapped[op] = mapped.get(op, 0) + 1
+    outputs = fuse_moved_norms(b, outputs)
     doc = b.document(outputs, f"imported from the torch module {type(module).__name__}")
     params = sum(p.numel() for p in module.parameters())
     info = {"format": "torch", "module": type(module).__name__, "input_shape": list(x.shape[1:]),

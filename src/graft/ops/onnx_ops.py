@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .import_graph import GraphBuilder, ImportFailed, batch_norm, conv, reshape
+from .import_graph import GraphBuilder, ImportFailed, batch_norm, conv, layer_norm, linear, reshape, scale
 
 
 class _Batch:
@@ -265,15 +265,51 @@ def _add(ctx, ins):
 
 
 def _mul(ctx, ins):
-    if not all(i in ctx.refs for i in ins):
-        raise ctx.fail("Mul by a constant is not supported yet (graft multiplies two computed tensors)")
-    return ctx.add("Mul", {}, [ctx.refs[i] for i in ins])
+    if all(i in ctx.refs for i in ins):
+        return ctx.add("Mul", {}, [ctx.refs[i] for i in ins])
+    x, c = (ins[0], ins[1]) if ins[0] in ctx.refs else (ins[1], ins[0])
+    factor = np.asarray(ctx.const(c, "factor"))
+    out = scale(ctx.b, ctx.where, ctx.tensor(x), factor, ctx.hint)
+    if out is None:
+        raise ctx.fail(f"Mul by a constant of shape {list(factor.shape)} is supported as a learned factor along one "
+                       f"dimension (Scale) of the input of shape {list(ctx.shape(ctx.tensor(x)))}")
+    return out
 
 
 def _linear(ctx, x, weight, bias):
-    out = int(weight.shape[0])
-    weights = {"weight": weight} if bias is None else {"weight": weight, "bias": bias.reshape(-1)}
-    return ctx.add("Linear", {"out_features": out, "bias": bias is not None}, [x], weights)
+    return linear(ctx.b, ctx.where, x, weight, bias, ctx.hint)
+
+
+def _layer_norm(ctx, ins):
+    """LayerNormalization (opset 17), or the one onnx_patterns makes of its decomposed form (with graft_axes)."""
+    x = ctx.tensor(ins[0])
+    rank = len(ctx.shape(x)) + 1
+    if "graft_axes" in ctx.attrs:
+        axes = sorted(int(a) % rank for a in ctx.attrs["graft_axes"])
+    else:
+        axes = list(range(int(ctx.attrs.get("axis", -1)) % rank, rank))
+    if any(ctx.node.output[1:]):
+        raise ctx.fail("LayerNormalization's mean and inverse deviation outputs are not supported")
+    if 0 in axes:
+        raise ctx.fail("layer normalisation over the batch axis is not supported")
+    weight = ctx.const(ins[1], "scale") if len(ins) > 1 and ins[1] else None
+    bias = ctx.const(ins[2], "bias") if len(ins) > 2 and ins[2] else None
+    return layer_norm(ctx.b, ctx.where, x, [a - 1 for a in axes], weight, bias, ctx.attrs.get("epsilon", 1e-5),
+                      ctx.hint)
+
+
+def _gelu(ctx, ins):
+    approximate = ctx.attrs.get("approximate", b"none")
+    approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
+    return ctx.add("GELU", {"approximate": approximate}, [ctx.tensor(ins[0])])
+
+
+def _transpose(ctx, ins):
+    x = ctx.tensor(ins[0])
+    perm = [int(p) for p in ctx.attrs.get("perm", range(len(ctx.shape(x)), -1, -1))]
+    if perm[0] != 0:
+        raise ctx.fail(f"Transpose {perm} moves the batch axis; graft permutes the other dimensions")
+    return ctx.add("Permute", {"dims": [p - 1 for p in perm[1:]]}, [x])
 
 
 def _gemm(ctx, ins):
@@ -374,5 +410,5 @@ HANDLERS: dict[str, Callable] = {
     "Tanh": _elementwise("Tanh"), "LeakyRelu": _leaky, "Mul": _mul, "Add": _add, "MaxPool": _pool("MaxPool2d"),
     "AveragePool": _pool("AvgPool2d"), "GlobalAveragePool": _global_pool, "ReduceMean": _reduce_mean,
     "Flatten": _flatten, "Reshape": _reshape, "Gemm": _gemm, "MatMul": _matmul, "Pad": _pad, "Concat": _concat,
-    "Identity": _alias, "Dropout": _alias,
+    "Identity": _alias, "Dropout": _alias, "LayerNormalization": _layer_norm, "Gelu": _gelu, "Transpose": _transpose,
 }

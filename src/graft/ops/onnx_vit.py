@@ -63,8 +63,7 @@ def _transpose(ctx, ins):
     if node and node["type"] == "Reshape" and perm == [0, 2, 1] and ctx.consumers.get(ins[0]) == 1 \
             and len(ctx.shape(node["inputs"][0])) == 3:
         return retype(ctx.b, ref, "PatchTokens", {}, [node["inputs"][0]])
-    raise ctx.fail(f"Transpose {perm} of a {['batch', *ctx.shape(ref)]} tensor is not supported (graft reads a "
-                   "patch grid's tokens as Reshape (N, C, H*W) + Transpose [0, 2, 1], and attention as one node)")
+    return BASE["Transpose"](ctx, ins)
 
 
 def _concat(ctx, ins):
@@ -95,9 +94,9 @@ def _add(ctx, ins):
 
 def _mul(ctx, ins):
     ref, gamma = _const_operand(ctx, ins)
-    if ref is not None and ref != "input" and gamma.shape == (ctx.shape(ref)[-1],) and ctx.shape(ref)[-1] > 1:
+    if ref is not None and ref != "input" and _rank(ctx, ref) == 2 and gamma.shape == (ctx.shape(ref)[-1],):
         return ctx.add("LayerScale", {}, [ref], {"gamma": gamma.astype(np.float32)})
-    return BASE.get("Mul", onnx_ops._mul)(ctx, ins)
+    return BASE["Mul"](ctx, ins)
 
 
 def _gather(ctx, ins):
@@ -113,31 +112,13 @@ def _reduce_mean(ctx, ins):
     axes = _ints(onnx_ops._arg(ctx, ins, 1, "axes", []))
     if _rank(ctx, ref) == 2 and axes in ([1], [-2]) and not ctx.attrs.get("keepdims", 1):
         return ctx.add("TokenMean", {}, [ref])
-    return BASE.get("ReduceMean", onnx_ops._reduce_mean)(ctx, ins)
-
-
-def _layer_norm(ctx, ins):
-    # interim: the LayerNormalization importer of the convnext branch replaces this at merge
-    ref = ctx.tensor(ins[0])
-    if ctx.attrs.get("axis", -1) not in (-1, _rank(ctx, ref)):
-        raise ctx.fail(f"LayerNormalization over axis {ctx.attrs.get('axis')}: graft normalises the last axis")
-    w = ctx.const(ins[1], "scale")
-    b = ctx.const(ins[2], "bias") if len(ins) > 2 and ins[2] else None
-    weights = {"weight": w} if b is None else {"weight": w, "bias": b}
-    return ctx.add("LayerNorm", {"eps": float(ctx.attrs.get("epsilon", 1e-5)), "bias": b is not None}, [ref],
-                   weights)
-
-
-def _cast(ctx, ins):
-    if ctx.attrs.get("to") != 1:
-        raise ctx.fail(f"Cast of a computed tensor to ONNX type {ctx.attrs.get('to')}: graft computes in float32")
-    return ctx.tensor(ins[0])
+    return BASE["ReduceMean"](ctx, ins)
 
 
 BASE = onnx_ops.HANDLERS
 HANDLERS: dict[str, Callable] = {
     "Transpose": _transpose, "Cast": _cast, "Concat": _concat, "Add": _add, "Mul": _mul, "Gather": _gather,
-    "ReduceMean": _reduce_mean, "LayerNormalization": BASE.get("LayerNormalization", _layer_norm),
+    "ReduceMean": _reduce_mean,
 }
 
 

@@ -29,7 +29,11 @@ def _rank(t, ref: str) -> int:
     return len(t.b.shapes[ref])
 
 
-def _transpose(t, x, a, b):
+def _transpose(base: Callable) -> Callable:
+    return lambda t, x, a, b: _patch_tokens(t, x, a, b) or base(t, x, a, b)
+
+
+def _patch_tokens(t, x, a, b) -> str | None:
     ref = t.tensor(x)
     node = t.b.node(ref) if ref != "input" else None
     users = len(t.fx_node.args[0].users)
@@ -38,8 +42,7 @@ def _transpose(t, x, a, b):
         src = node["inputs"][0]
         if len(t.b.shapes[src]) == 3:
             return retype(t.b, ref, "PatchTokens", {}, [src])
-    raise t.fail(f"transpose({a}, {b}) of a {list(t.b.shapes[ref])} tensor is not supported (graft reads a "
-                 "patch grid's tokens as flatten(2).transpose(1, 2), and attention as one node)")
+    return None
 
 
 def _flatten(base: Callable) -> Callable:
@@ -87,7 +90,7 @@ def _add(base: Callable) -> Callable:
 def _mul(base: Callable) -> Callable:
     def handler(t, a, b):
         ref, gamma = _const_operand(t, a, b)
-        if ref is not None and gamma.shape == (t.b.shapes[ref][-1],):
+        if ref is not None and _rank(t, ref) == 2 and gamma.shape == (t.b.shapes[ref][-1],):
             return t.add("LayerScale", {}, [ref], {"gamma": gamma})
         return base(t, a, b)
     return handler
@@ -118,19 +121,10 @@ def _to(t, x, *args, **kwargs):
     return t.tensor(x)
 
 
-def _layer_norm(t, x, shape, weight=None, bias=None, eps=1e-5, *rest):
-    # interim: the LayerNorm importer of the convnext branch replaces this at merge
-    ref, w, b = t.tensor(x), t.array(weight, "weight"), t.array(bias, "bias")
-    if list(shape) != [t.b.shapes[ref][-1]]:
-        raise t.fail(f"layer_norm over {list(shape)}: graft normalises the last dimension")
-    weights = {k: v for k, v in (("weight", w), ("bias", b)) if v is not None}
-    return t.add("LayerNorm", {"eps": float(eps), "elementwise_affine": w is not None, "bias": b is not None},
-                 [ref], weights)
-
-
 def handlers(base: dict[str, Callable]) -> dict[str, Callable]:
-    return {"to": _to, "_to_copy": _to, "layer_norm": base.get("layer_norm", _layer_norm),"transpose": _transpose, "flatten": _flatten(base["flatten"]), "cat": _cat(base["cat"]),
-            "add": _add(base["add"]), "mul": _mul(base["mul"]), "select": _select, "mean": _mean(base["mean"])}
+    return {"to": _to, "_to_copy": _to, "transpose": _transpose(base["transpose"]), "flatten": _flatten(base["flatten"]),
+            "cat": _cat(base["cat"]), "add": _add(base["add"]), "mul": _mul(base["mul"]), "select": _select,
+            "mean": _mean(base["mean"])}
 
 
 # ---- attention -----------------------------------------------------------------------------------------------

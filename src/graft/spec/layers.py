@@ -47,7 +47,7 @@ OPS = frozenset({
     "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh",
     "Flatten", "Unflatten", "Sequential", "Linear", "Add", "Concat",
-    "ReLU6", "Hardswish", "Hardsigmoid", "Mul", "ConstantPad2d",
+    "ReLU6", "Hardswish", "Hardsigmoid", "Mul", "ConstantPad2d", "Permute", "Scale", "LayerNormDim",
 }) | frozenset({   # graft's own modules (engine.modules_vit), copied into exported Python
     "PatchTokens", "ClassToken", "PositionEmbedding", "MultiHeadAttention", "LayerScale", "TokenSelect", "TokenMean",
 })

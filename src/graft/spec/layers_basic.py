@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .issues import ShapeError
 from .layers import Layer, Params, PosInt, Recipe, Shape, expect_rank, register
@@ -57,11 +57,25 @@ class LayerNormParams(Params):
     eps: float = Field(default=1e-5, gt=0)
     elementwise_affine: bool = True
     bias: bool = True
+    dim: int = -1   # without normalized_shape: the one dimension normalised (0: the channels of (C, H, W))
+
+    @model_validator(mode="after")
+    def _shape_or_dim(self):
+        if self.normalized_shape is not None and self.dim != -1:
+            raise ValueError("give normalized_shape (trailing dimensions) or dim (one dimension), not both")
+        return self
+
+
+def _dim(p: LayerNormParams, shape: Shape) -> int:
+    if not -len(shape) <= p.dim < len(shape):
+        raise ShapeError(f"dim {p.dim} is out of range for a rank-{len(shape)} input", port=0,
+                         expected=f"dim in [{-len(shape)}, {len(shape) - 1}]", found=p.dim, field="params.dim")
+    return p.dim % len(shape)
 
 
 def _norm_shape(p: LayerNormParams, shape: Shape) -> tuple[int, ...]:
     if p.normalized_shape is None:
-        return (shape[-1],)
+        return (shape[_dim(p, shape)],)
     want = (p.normalized_shape,) if isinstance(p.normalized_shape, int) else tuple(p.normalized_shape)
     if len(want) > len(shape) or tuple(shape[len(shape) - len(want):]) != want:
         raise ShapeError("normalized_shape must equal the last dimensions of the input", port=0,
@@ -73,7 +87,8 @@ def _norm_shape(p: LayerNormParams, shape: Shape) -> tuple[int, ...]:
 class LayerNorm(Layer):
     type = "LayerNorm"
     category = "normalization"
-    doc = "Layer normalisation over the last dimension (or the trailing normalized_shape)."
+    doc = ("Layer normalisation over the last dimension, the trailing normalized_shape, or the one dimension dim "
+           "(dim 0: over the channels of (C, H, W), as ConvNeXt's channels-first LayerNorm).")
     Params = LayerNormParams
 
     @classmethod
@@ -88,8 +103,11 @@ class LayerNorm(Layer):
 
     @classmethod
     def recipe(cls, p, inputs):
-        return Recipe("LayerNorm", (_norm_shape(p, inputs[0]),),
-                      {"eps": p.eps, "elementwise_affine": p.elementwise_affine, "bias": p.bias})
+        kwargs = {"eps": p.eps, "elementwise_affine": p.elementwise_affine, "bias": p.bias}
+        shape = inputs[0]
+        if p.normalized_shape is None and _dim(p, shape) != len(shape) - 1:
+            return Recipe("LayerNormDim", (shape[_dim(p, shape)], _dim(p, shape) + 1), kwargs)   # + 1: the batch
+        return Recipe("LayerNorm", (_norm_shape(p, shape),), kwargs)
 
 
 class DropoutParams(Params):
@@ -198,18 +216,22 @@ class Reshape(Layer):
 class LinearParams(Params):
     out_features: Pos
     bias: bool = True
+    per_position: bool = False   # inputs of any rank: the last dimension at every position (channels-last maps)
 
 
 @register
 class Linear(Layer):
     type = "Linear"
     category = "dense"
-    doc = "Fully connected layer on the last dimension; in_features comes from the input."
+    doc = ("Fully connected layer on the last dimension; in_features comes from the input. per_position: on an input "
+           "of any rank, e.g. a channels-last map (H, W, C) as in ConvNeXt's blocks.")
     Params = LinearParams
 
     @classmethod
     def infer(cls, p, inputs):
-        expect_rank(inputs[0], (1, 2), what=" (add a Flatten before it)")
+        if not p.per_position:
+            expect_rank(inputs[0], (1, 2), what=" (add a Flatten before it, or set per_position for a channels-last "
+                                                "map)")
         return (*inputs[0][:-1], p.out_features)
 
     @classmethod

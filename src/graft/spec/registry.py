@@ -15,6 +15,7 @@ from pydantic import Field
 from . import layers_spatial  # noqa: F401  importing registers the layers: spatial first, as the palette lists them
 from . import layers_basic  # noqa: F401
 from . import layers_mobile  # noqa: F401
+from . import layers_channels  # noqa: F401
 from . import layers_vit  # noqa: F401
 from .layers import LAYERS, Layer, Params
 
