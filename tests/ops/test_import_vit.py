@@ -11,7 +11,6 @@ import pytest
 import torch
 from torch import nn
 
-from graft.ops.import_onnx import HANDLERS as ONNX_HANDLERS
 from graft.ops.import_onnx import onnx_to_graft
 from graft.ops.import_torch import from_torch
 from graft.spec.analyze import analyze
@@ -26,9 +25,6 @@ from tests.ops.test_import_model import TOLERANCE, compiled  # noqa: E402
 SHAPE = (3, 224, 224)
 BATCH = torch.randn(2, *SHAPE, generator=torch.Generator().manual_seed(1))
 LAYERS = 12
-# the exporters write GELU as Div/Erf/Add/Mul/Mul: its fusion comes from the ConvNeXt work (onnx_patterns)
-needs_gelu = pytest.mark.skipif("Erf" not in ONNX_HANDLERS and not any("gelu" in k.lower() for k in ONNX_HANDLERS),
-                                reason="ONNX GELU (Erf pattern) fusion is not in this branch yet")
 
 
 class Output(nn.Module):
@@ -126,7 +122,6 @@ def test_torch_import_computes_the_original_and_exports_back(family, imported, t
         assert sum(n["type"] == "LayerScale" for n in doc["nodes"]) == 2 * LAYERS
 
 
-@needs_gelu
 def test_onnx_import_computes_the_original_and_exports_back(family, tmp_path):
     name, model, expected = family
     with warnings.catch_warnings():
@@ -183,3 +178,29 @@ def test_node_ids_follow_the_module_hierarchy(imported):
     assert attn[0] in ("model_vit_layers_0_attention", "model_encoder_layer_0_attention")
     assert len(set(attn)) == LAYERS
     assert np.all([len(i) <= 64 for i in attn])
+
+
+@pytest.mark.parametrize("arch", ["ViTForImageClassification", "ViTModel", "Dinov2Model"])
+def test_hugging_face_folder_of_a_vit_imports_at_its_configs_size(arch, tmp_path):
+    import graft
+    from graft.ops import load_model
+    from graft.store import Workspace
+    small = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 32,
+             "patch_size": 8}
+    if arch.startswith("ViT"):
+        model = getattr(transformers, arch)(transformers.ViTConfig(intermediate_size=64, num_labels=5, **small))
+    else:
+        model = transformers.Dinov2Model(transformers.Dinov2Config(mlp_ratio=2, **small))
+    randomize(model).save_pretrained(tmp_path / "folder")
+    ws = Workspace(tmp_path / "ws")
+    rec = graft.import_model(ws, tmp_path / "folder", "vit")
+    assert rec["input_shape"] == [3, 32, 32] and rec["output_shape"] == [5 if arch.endswith("Classification") else 32]
+    assert rec["hparams"]["provenance"]["architecture"] == arch
+    types = [n["type"] for n in ws.get_model(rec["id"])["spec"]["nodes"]]
+    assert types.count("MultiHeadAttention") == 2
+    batch = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    _, _, net = load_model(ws, rec["id"])
+    with torch.no_grad():
+        out = model(batch)
+        want = out.logits if arch.endswith("Classification") else out.pooler_output
+        assert float((net.float().eval()(batch) - want).abs().max()) <= TOLERANCE

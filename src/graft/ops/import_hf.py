@@ -21,10 +21,14 @@ ARCHITECTURES = {
     "ResNetModel": ("ResNetModel", "pooler_output"),
     "MobileNetV2ForImageClassification": ("MobileNetV2ForImageClassification", "logits"),
     "MobileNetV2Model": ("MobileNetV2Model", "pooler_output"),
+    "ViTForImageClassification": ("ViTForImageClassification", "logits"),
+    "ViTModel": ("ViTModel", "pooler_output"),
+    "Dinov2Model": ("Dinov2Model", "pooler_output"),
     "ConvNextForImageClassification": ("ConvNextForImageClassification", "logits"),
     "ConvNextModel": ("ConvNextModel", "pooler_output"),
 }
 MODEL_TYPES = {"resnet": "ResNetForImageClassification", "mobilenet_v2": "MobileNetV2ForImageClassification",
+               "vit": "ViTForImageClassification", "dinov2": "Dinov2Model",
                "convnext": "ConvNextForImageClassification"}
 PICKLES = (".bin", ".pt", ".pth", ".pkl", ".ckpt", ".h5", ".msgpack")
 CONFIG_LIMIT = 1 << 20

@@ -115,6 +115,12 @@ def _reduce_mean(ctx, ins):
     return BASE["ReduceMean"](ctx, ins)
 
 
+def _cast(ctx, ins):
+    if ctx.attrs.get("to") != 1:
+        raise ctx.fail(f"Cast of a computed tensor to ONNX type {ctx.attrs.get('to')}: graft computes in float32")
+    return ctx.tensor(ins[0])
+
+
 BASE = onnx_ops.HANDLERS
 HANDLERS: dict[str, Callable] = {
     "Transpose": _transpose, "Cast": _cast, "Concat": _concat, "Add": _add, "Mul": _mul, "Gather": _gather,
