@@ -74,6 +74,9 @@ export default function HierarchyCanvas({ doc, analysis, selected, setSelected, 
     });
   };
   const all = [...h.blocks.keys()];
+  // open on the top of the network at a readable size (a ResNet drawn whole is a thin column of specks)
+  const fit = useMemo(() => ({ padding: 0.05, maxZoom: 1, nodes: nodes.filter((n) => n.type !== "frame").slice(0, 6)
+    .map((n) => ({ id: n.id })) }), []);   // eslint-disable-line react-hooks/exhaustive-deps -- the first view only
   return (
     <>
       <div className="model-tools">
@@ -93,7 +96,7 @@ export default function HierarchyCanvas({ doc, analysis, selected, setSelected, 
                    nodesDraggable={false} nodesConnectable={false} deleteKeyCode={null} selectionOnDrag={false}
                    zoomOnDoubleClick={false} zoomOnScroll={false} preventScrolling={false}
                    multiSelectionKeyCode={["Shift", "Meta", "Control"]} onlyRenderVisibleElements={nodes.length > MANY}
-                   fitView fitViewOptions={{ padding: 0.08, maxZoom: 1 }} minZoom={0.05} proOptions={{ hideAttribution: true }}>
+                   fitView fitViewOptions={fit} minZoom={0.05} proOptions={{ hideAttribution: true }}>
           <Background gap={20} /><Controls showInteractive={false} />
         </ReactFlow>
       </div>

@@ -23,10 +23,11 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
   const [focus, setFocus] = useState<Focus | null>(null);
   const chain = isChain(doc);
   const drawing = useMemo(() => {
+    if (grouped) return fromDocument({ ...doc, nodes: [] });   // HierarchyCanvas lays it out (dagre over 300 layers: 1.5 s)
     if (!chain) return laidOut(doc);
     const { inputPosition, ...rest } = rowLayout(fromDocument(doc).doc, PER_ROW);
     return { doc: rest, inputPosition };
-  }, [doc, chain]);
+  }, [doc, chain, grouped]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [measured, onMeasured] = useMeasured();
   const [name, setName] = useState(`${model.name}-foundation`);

@@ -3,6 +3,7 @@ import type { Analysis, NetworkSpec } from "../design/convert";
 /** An imported model's module hierarchy (each node's `group`, e.g. `encoder.stages.1.layers.0`) as a tree of
  * blocks. A block holds at least two layers: a module path with one layer in it is that layer. */
 export interface Block {
+  key: string;             // `blk:<path>`: how items name it (a layer may be called like its module: `embedder`)
   path: string;
   parent: string | null;   // the enclosing block (null: the top level)
   blocks: string[];        // child blocks, in network order
@@ -12,12 +13,13 @@ export interface Block {
 }
 
 export interface Hierarchy {
-  blocks: Map<string, Block>;
-  top: string[];                    // top-level items: block paths and layer ids, in network order
+  blocks: Map<string, Block>;       // by key
+  top: string[];                    // top-level items: block keys and layer ids, in network order
   owner: Map<string, string | null>; // layer id -> its innermost block (null: top level)
 }
 
 const prefixes = (group: string) => group.split(".").map((_, i, a) => a.slice(0, i + 1).join("."));
+export const blockKey = (path: string) => `blk:${path}`;
 
 export function buildHierarchy(doc: NetworkSpec): Hierarchy {
   const count = new Map<string, number>();
@@ -37,13 +39,14 @@ export function buildHierarchy(doc: NetworkSpec): Hierarchy {
       const last = chain[chain.length - 1];
       if (!last || count.get(last) !== count.get(p)) chain.push(p);   // same layers (a container): the outer name
     }
-    owner.set(n.id, chain[chain.length - 1] ?? null);
-    chain.forEach((p, i) => {
-      let b = blocks.get(p);
+    const keys = chain.map(blockKey);
+    owner.set(n.id, keys[keys.length - 1] ?? null);
+    keys.forEach((k, i) => {
+      let b = blocks.get(k);
       if (!b) {
-        b = { path: p, parent: chain[i - 1] ?? null, blocks: [], layers: [], out: n.id, depth: i };
-        blocks.set(p, b);
-        if (i === 0) top.push(p); else blocks.get(chain[i - 1])!.blocks.push(p);
+        b = { key: k, path: chain[i], parent: keys[i - 1] ?? null, blocks: [], layers: [], out: n.id, depth: i };
+        blocks.set(k, b);
+        if (i === 0) top.push(k); else blocks.get(keys[i - 1])!.blocks.push(k);
       }
       b.layers.push(n.id);
     });
@@ -90,7 +93,7 @@ export function visibleItems(h: Hierarchy, expanded: Set<string>): { items: stri
 }
 
 /** A block's direct children (blocks and layers of its own), in network order. */
-function childrenOf(h: Hierarchy, b: Block): string[] {
+export function childrenOf(h: Hierarchy, b: Block): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const id of b.layers) {
@@ -131,7 +134,8 @@ export function blockSummary(analysis: Analysis | null, b: Block) {
 export function shortName(h: Hierarchy, id: string, groupOf: (id: string) => string | null | undefined): string {
   const b = h.blocks.get(id);
   const path = b ? b.path : groupOf(id);
-  const parent = b ? b.parent : h.owner.get(id) ?? null;
+  const key = b ? b.parent : h.owner.get(id) ?? null;
+  const parent = key ? h.blocks.get(key)!.path : null;
   if (!path) return id;
   if (!b && path === parent) return id;   // a layer of its block's own: its id says more than the block's name
   return parent && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
@@ -142,7 +146,8 @@ export function search(doc: NetworkSpec, h: Hierarchy, text: string): string[] {
   const q = text.trim().toLowerCase();
   if (!q) return [];
   const exact = doc.nodes.filter((n) => n.id.toLowerCase() === q).map((n) => n.id);
-  const blocks = [...h.blocks.keys()].filter((p) => p.toLowerCase() === q || p.toLowerCase().endsWith(`.${q}`));
+  const blocks = [...h.blocks.values()].filter((b) => b.path.toLowerCase() === q || b.path.toLowerCase().endsWith(`.${q}`))
+    .map((b) => b.key);
   const loose = doc.nodes.filter((n) => [n.id, n.type, n.group ?? ""].some((s) => s.toLowerCase().includes(q)))
     .map((n) => n.id);
   return [...new Set([...exact, ...blocks, ...loose])];
