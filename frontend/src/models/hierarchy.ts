@@ -138,7 +138,12 @@ export function shortName(h: Hierarchy, id: string, groupOf: (id: string) => str
   const parent = key ? h.blocks.get(key)!.path : null;
   if (!path) return id;
   if (!b && path === parent) return id;   // a layer of its block's own: its id says more than the block's name
-  return parent && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
+  const rel = parent && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
+  if (!/^\d/.test(rel)) return rel;
+  const parts = path.split(".");   // `0` alone says little: from the last named part on (`stages.1.0`, `layers.3`)
+  let i = parts.length - 1;
+  while (i > 0 && /^\d+$/.test(parts[i])) i--;
+  return parts.slice(i).join(".");
 }
 
 /** Layers, blocks and frames matching a search: id, type or module path containing the text, best first. */
