@@ -8,7 +8,7 @@ export default function LayerNode({ data, selected, id }: NodeProps<Node<GNodeDa
   const isInput = spec === null;
   const isFoundation = spec?.type === "Foundation";
   const cls = ["gnode", selected && "selected", data.issues.length > 0 && "has-issue",
-    isInput && "input-node", isFoundation && "foundation-node"].filter(Boolean).join(" ");
+    isInput && "input-node", isFoundation && "foundation-node", data.found && "found"].filter(Boolean).join(" ");
   const p = (spec?.params ?? {}) as Record<string, unknown>;
   const [into, out] = data.horizontal ? [Position.Left, Position.Right] : [Position.Top, Position.Bottom];
   const frozen = p.frozen !== false;
@@ -17,7 +17,7 @@ export default function LayerNode({ data, selected, id }: NodeProps<Node<GNodeDa
     <div className={cls} data-testid={`node-${id}`}>
       {!isInput && <Handle type="target" position={into} />}
       <div className="gnode-title">
-        <span>{isInput ? "input" : id}</span>
+        <span className="gnode-name" title={data.label ? id : undefined}>{isInput ? "input" : data.label ?? id}</span>
         {isFoundation && <span className={`badge ${frozen ? "" : "ok"}`} title={frozen ? "its weights are not trained"
           : `trained with lr × ${String(p.lr_multiplier ?? 1)}`}>{frozen ? "frozen" : "trainable"}</span>}
       </div>

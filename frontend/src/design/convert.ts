@@ -13,6 +13,7 @@ export interface NodeSpec {
   inputs?: string[];
   network?: NetworkSpec | null;
   position?: { x: number; y: number } | null;
+  group?: string | null; // the module path an imported node came from (the canvas draws blocks from it)
 }
 
 export interface NetworkSpec {
@@ -43,6 +44,8 @@ export interface GNodeData extends Record<string, unknown> {
   shape?: number[];
   issues: Issue[];
   horizontal?: boolean; // handles left/right (the read-only model graph lays layers out in rows)
+  label?: string; // shown instead of the id (a layer inside a block: its name there)
+  found?: boolean; // the search's hit
 }
 
 export interface FlowOptions {

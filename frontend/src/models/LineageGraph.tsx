@@ -45,6 +45,7 @@ export default function LineageGraph({ lineage, current, onOpen }: { lineage: Li
   return (
     <div style={{ height: 240, padding: 0 }} className="card" aria-label="Lineage graph">
       <ReactFlow nodes={nodes} edges={edges} fitView fitViewOptions={{ maxZoom: 1 }} nodesDraggable={false} nodesConnectable={false}
+                 zoomOnScroll={false} preventScrolling={false}
                  onNodeClick={(_, n) => onOpen(n.id)} proOptions={{ hideAttribution: true }}>
         <Background gap={20} />
       </ReactFlow>

@@ -7,6 +7,7 @@ import { isChain, rowLayout } from "../design/layout";
 import { useMeasured } from "../design/useMeasured";
 import { laidOut } from "../pages/DesignPage";
 import CutChips from "./CutChips";
+import HierarchyCanvas, { type Focus } from "./HierarchyCanvas";
 import { describePart, partLabel, upTo } from "./slicePart";
 
 const nodeTypes = { layer: LayerNode };
@@ -14,15 +15,19 @@ const PER_ROW = 4;
 const BIG = 30;   // layers: above this the view opens on the first ones at a readable zoom; pan down for the rest
 
 /** A trained model's network, read-only; select layers (click, Shift-click, Shift-drag, double-click) to keep
- * as a foundation. The selection is checked here first, so a part that cannot stand alone says why. */
+ * as a foundation. The selection is checked here first, so a part that cannot stand alone says why. An imported
+ * model (its nodes carry module paths) is drawn by its hierarchy; the wheel scrolls the page, Ctrl+wheel zooms. */
 export default function ModelGraph({ model, onSliced }: { model: ModelDetail; onSliced: (f: ModelRecord) => void }) {
   const doc = useMemo(() => asNetwork(model.spec), [model.spec]);
+  const grouped = useMemo(() => doc.nodes.some((n) => n.group), [doc]);
+  const [focus, setFocus] = useState<Focus | null>(null);
   const chain = isChain(doc);
   const drawing = useMemo(() => {
+    if (grouped) return fromDocument({ ...doc, nodes: [] });   // HierarchyCanvas lays it out (dagre over 300 layers: 1.5 s)
     if (!chain) return laidOut(doc);
     const { inputPosition, ...rest } = rowLayout(fromDocument(doc).doc, PER_ROW);
     return { doc: rest, inputPosition };
-  }, [doc, chain]);
+  }, [doc, chain, grouped]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [measured, onMeasured] = useMeasured();
   const [name, setName] = useState(`${model.name}-foundation`);
@@ -44,7 +49,7 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
   const part = describePart(doc, analysis, selected);
   const rows = Math.ceil((doc.nodes.length + 1) / PER_ROW);
   const big = doc.nodes.length > BIG;
-  const height = chain ? Math.min(520, Math.max(260, rows * 130 + 60)) : big ? 720 : 520;
+  const height = grouped ? 640 : chain ? Math.min(520, Math.max(260, rows * 130 + 60)) : big ? 720 : 520;
   const fit = useMemo(() => ({ padding: 0.08, maxZoom: 1,
     nodes: big ? [{ id: INPUT_ID }, ...doc.nodes.slice(0, 8).map((n) => ({ id: n.id }))] : undefined }), [big, doc]);
 
@@ -83,17 +88,20 @@ export default function ModelGraph({ model, onSliced }: { model: ModelDetail; on
           </button>
         </div>
         {error && <div className="error-box small" role="alert">{error}</div>}
-        <CutChips cuts={model.cut_points ?? []} onPick={(id) => { setSelected(upTo(doc, id)); setError(null); }} />
-        <div style={{ height }} className="model-canvas">
+        <CutChips cuts={model.cut_points ?? []} onPick={(id) => { setSelected(upTo(doc, id)); setError(null); }}
+                  onFocus={grouped ? (id) => setFocus((f) => ({ id, reveal: false, seq: (f?.seq ?? 0) + 1 })) : undefined} />
+        {grouped ? <HierarchyCanvas doc={doc} analysis={analysis} selected={selected} focus={focus} height={height}
+                                    setSelected={(f) => { setSelected(f); setError(null); }} />
+        : <div style={{ height }} className="model-canvas">
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
                      onNodeClick={(e, n) => // the click count, not onNodeDoubleClick: that one is lost when React Flow re-renders between clicks
                         e.detail === 2 && n.id !== INPUT_ID && setSelected(upTo(doc, n.id))}
                      nodesDraggable={false} nodesConnectable={false} deleteKeyCode={null} selectionOnDrag={false}
-                     zoomOnDoubleClick={false} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+                     zoomOnDoubleClick={false} zoomOnScroll={false} preventScrolling={false} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
                      fitView fitViewOptions={fit} minZoom={0.05} proOptions={{ hideAttribution: true }}>
             <Background gap={20} /><Controls showInteractive={false} />
           </ReactFlow>
-        </div>
+        </div>}
       </section>
     </ReactFlowProvider>
   );

@@ -36,6 +36,14 @@ def node_id(hint: str, taken: set[str]) -> str:
     return out
 
 
+def group_name(path: str | None) -> str | None:
+    """A node's `group` from a source's module path (`resnet.encoder.stages.0`, `/resnet/encoder/stages.0`):
+    dotted, each part reduced to letters, digits and `_`; None for the top level."""
+    parts = [re.sub(r"[^A-Za-z0-9_]+", "_", p).strip("_") for p in re.split(r"[./]+", path or "")]
+    dotted = ".".join(p for p in parts if p)
+    return dotted[:256].rstrip(".") or None
+
+
 class GraphBuilder:
     def __init__(self, source: str, name: str, input_shape: tuple[int, ...]):
         self.source, self.name = source, name
@@ -45,13 +53,15 @@ class GraphBuilder:
         self.types: dict[str, str] = {INPUT: "input"}
         self.weights: dict[str, np.ndarray] = {}
         self.taken: set[str] = set()
+        self.group: str | None = None   # the module path of the source node being mapped: add()'s default group
 
     def fail(self, where: str, problem: str) -> ImportFailed:
         return ImportFailed(f"{self.source}: node {where}: {problem}")
 
     def add(self, where: str, layer_type: str, params: dict[str, Any], inputs: list[str],
-            weights: dict[str, Any] | None = None, hint: str | None = None) -> str:
-        """Add a node (named after `hint`, else `where`); returns its id. `where` names the source node in errors."""
+            weights: dict[str, Any] | None = None, hint: str | None = None, group: str | None = None) -> str:
+        """Add a node (named after `hint`, else `where`); returns its id. `where` names the source node in errors;
+        `group` is the module path it came from (see group_name; default: self.group)."""
         layer = REGISTRY[layer_type]
         try:
             parsed = layer.parse(params)
@@ -62,8 +72,10 @@ class GraphBuilder:
             raise self.fail(where, f"{layer_type} on inputs of shape {[list(self.shapes[i]) for i in inputs]}: "
                                    f"{e}") from None
         nid = node_id(hint or where, self.taken)
-        self.nodes.append({"id": nid, "type": layer_type, "params": parsed.model_dump(mode="json"),
-                           "inputs": list(inputs)})
+        node = {"id": nid, "type": layer_type, "params": parsed.model_dump(mode="json"), "inputs": list(inputs)}
+        if group_name(group or self.group):
+            node["group"] = group_name(group or self.group)
+        self.nodes.append(node)
         self.shapes[nid], self.types[nid] = shape, layer_type
         for key, value in (weights or {}).items():
             self.weights[f"{nid}.{key}"] = np.array(value, order="C")

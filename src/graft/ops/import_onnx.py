@@ -127,6 +127,18 @@ def _hint(node, index: int) -> str:
     return "_".join(parts) if parts else f"{node.op_type.lower()}_{index}"
 
 
+def _group(node) -> str | None:
+    """The module path in the exporter's scope name: `/resnet/encoder/stages.0/layers.1/Add` -> resnet.encoder.
+    stages.0.layers.1. A container's child repeats its parent's name (`/layer/layer.0/`), which is dropped."""
+    if not node.name.startswith("/"):
+        return None
+    path, parent = [], ""
+    for part in [p for p in node.name.split("/") if p][:-1]:
+        path.append(part[len(parent) + 1:] if parent and part.startswith(parent + ".") else part)
+        parent = part
+    return ".".join(path) or None
+
+
 def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | None = None,
                   limits: Limits = DEFAULT_LIMITS) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
     """(network document, {node-scoped state-dict key: array}, info) for the ONNX file at `path`.
@@ -174,6 +186,7 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
             if i and i not in consts and i not in ctx.refs:
                 raise ImportFailed(f"{shown}: node {where}: input {i!r} is not produced by any earlier node")
         ctx.where, ctx.hint, ctx.node, ctx.attrs = where, _hint(node, index), node, attrs(node)
+        b.group = _group(node)
         outs = handler(ctx, inputs)
         for out, ref in zip(node.output, outs if isinstance(outs, list) else [outs]):
             if isinstance(ref, np.ndarray):

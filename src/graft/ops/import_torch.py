@@ -247,6 +247,12 @@ def _hint(node) -> str:
     return list(stack.values())[-1][0] if stack else node.name
 
 
+def _group(node) -> str | None:
+    """The module path the ATen node ran in (`resnet.encoder.stages.0.layers.1`), None at the top level."""
+    stack = node.meta.get("nn_module_stack") or {}
+    return list(stack.values())[-1][0] if stack else None
+
+
 def from_torch(module, example_input, name: str | None = None) -> tuple[dict, dict[str, np.ndarray], dict]:
     """(network document, {node-scoped state-dict key: array}, info) for `module` run on `example_input`
     (a batch: [N, *input_shape]). The module is exported in eval mode and left in the mode it was in."""
@@ -287,6 +293,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
             continue
         op = _op_name(node.target)
         t.where, t.hint = f"{node.name} ({op})", _hint(node)
+        b.group = _group(node)
         if op in SKIP or node in inside:
             continue
         if node in fused:

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 INPUT = "input"
 NETWORK_FORMAT = "graft.network/v1"
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+GROUP_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"   # a module path: encoder.stages.1.layers.0
+MAX_GROUP = 256
 MAX_DIM = 1 << 20   # per input dimension; a sanity bound, not a memory guarantee
 
 
@@ -36,6 +38,9 @@ class NodeSpec(BaseModel):
     inputs: list[str] = Field(default_factory=list)
     network: NetworkSpec | None = None      # only for type Foundation
     position: dict[str, float] | None = None  # canvas position, kept for the workbench, ignored by the engine
+    # the module path the node came from (an imported model's hierarchy, drawn as collapsible blocks); ignored
+    # by the engine
+    group: str | None = Field(default=None, max_length=MAX_GROUP, pattern=GROUP_PATTERN)
 
 
 class NetworkSpec(BaseModel):
