@@ -20,7 +20,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [semi, setSemi] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const { choice: dataChoice, options: dataOptions, refOf } = useDataChoice(data);
+  const { choice: dataChoice, options: dataOptions, refOf, shapeOf } = useDataChoice(data);
 
   const launch = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -33,7 +33,10 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const k = Number(perClass);
       if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
       const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
-      const body = sent<TrainRequest>({ network: { ...net }, data, hparams: h, name: name || net.name || "model",
+      // a template is drawn for MNIST's 1x28x28: it reads the chosen data set's images as they are instead
+      const shape = network.startsWith("template:") ? shapeOf() : undefined;
+      const fitted = shape ? { ...net, input: { ...net.input, shape } } : net;
+      const body = sent<TrainRequest>({ network: { ...fitted }, data, hparams: h, name: name || net.name || "model",
                                         ...(semi ? { semi_supervised: { unlabeled: all } } : {}) });
       const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
