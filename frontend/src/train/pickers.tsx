@@ -53,11 +53,12 @@ export function useDataChoice(picked: string) {
     if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
     return limit ? { ...ref, transforms: [...(ref.transforms ?? []), { limit: n }] } : ref;
   };
-  /** The image shape [C, H, W] of the chosen data set, when the list says it (built-ins and views of them may not). */
-  const shapeOf = (): number[] | undefined => {
+  /** The chosen data set's image shape [C, H, W] and class count, when the list says them. */
+  const fitOf = (): { shape?: number[]; classes?: number } => {
     const id = choice.startsWith("view:") ? views.find((v) => v.name === choice.slice(5))?.ref.dataset : choice.slice(3);
-    const shape = (datasets.data ?? []).find((d) => d.id === id)?.shape;
-    return Array.isArray(shape) && shape.length === 3 ? shape : undefined;
+    const d = (datasets.data ?? []).find((x) => x.id === id);
+    return { shape: Array.isArray(d?.shape) && d.shape.length === 3 ? d.shape : undefined,
+             classes: d?.classes?.length || undefined };
   };
-  return { choice, options, refOf, shapeOf };
+  return { choice, options, refOf, fitOf };
 }
