@@ -1,6 +1,7 @@
 """`make bench`: every figure measured in this one run, printed as one table and written to bench-results.json.
 
 The machine may be shared: each section records the 1-minute load average when it started, next to its figures.
+BENCH_STREAM_GB sets the larger-than-memory row's size (default 4; bench/streamed.py).
 BENCH_FULL=1 runs the seed workflow exactly as shipped instead of with its base network trained for 1 epoch on
 6,400 images (the head step, on all 60,000, is the memory peak either way). BENCH_TRAIN_SAMPLES sets the subset.
 """
@@ -18,7 +19,7 @@ import torch
 
 from graft.engine.calibrate import cpu_name
 
-from . import imported, system, training
+from . import imported, streamed, system, training
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
@@ -95,6 +96,15 @@ def table(r: dict, loads: dict) -> str:
         ("memory", f"seed workflow peak RSS MB (base epochs {r.get('seed_workflow_base_epochs')})",
          get("peak_rss_mb_seed_workflow", "{:.0f}")),
         ("memory", "seed workflow wall s", get("seed_workflow_seconds")),
+        ("streamed", f"peak RSS MB import | train 1 epoch, {r.get('stream_gb')} GB of 3x64x64 pixels "
+                     f"({r.get('stream_images')} images, raw IDX, streamed from disk)",
+         f"{get('stream_import_peak_rss_mb')} | {get('stream_train_peak_rss_mb')}"),
+        ("streamed", "import s | train epoch s | train samples/s (AvgPool-Linear, batch 256)",
+         f"{get('stream_import_s')} | {get('stream_train_epoch_s')} | {get('stream_train_samples_per_s')}"),
+        ("streamed", f"streamed / in memory samples/s on the first {r.get('stream_inmem_gb')} GB "
+                     f"(in memory: peak RSS {r.get('stream_inmem_peak_rss_mb')} MB)",
+         f"{get('stream_vs_inmem', '{:.2f}x')} ({get('stream_slice_samples_per_s')} / "
+         f"{get('stream_inmem_samples_per_s')})"),
         ("api", "p95 ms list+detail while a run trains", get("api_p95_ms_during_training")),
         ("api", "p95 ms list | detail; median ms", f"{get('api_p95_ms_list')} | {get('api_p95_ms_detail')}; "
                                                    f"{get('api_median_ms')}"),
@@ -104,7 +114,7 @@ def table(r: dict, loads: dict) -> str:
     ]
     load_of = {"throughput": "throughput", "evaluate": "throughput", "frozen head": "frozen_head",
                "imported": "imported", "ddp": "ddp",
-               "memory": "seed_workflow", "api": "api", "start": "start"}
+               "memory": "seed_workflow", "streamed": "streamed", "api": "api", "start": "start"}
     width = max(len(r[1]) for r in rows)
     lines = [f"{'area':<12} {'measure':<{width}}  {'value':<24} load", "-" * (width + 48)]
     for area, what, value in rows:
@@ -129,6 +139,7 @@ def main() -> int:
     section(results, loads, "imported", imported.imported_foundation)
     section(results, loads, "ddp", system.ddp_accuracy)
     section(results, loads, "seed_workflow", lambda: system.seed_workflow_rss(os.environ.get("BENCH_FULL") == "1"))
+    section(results, loads, "streamed", streamed.streamed)
     section(results, loads, "api", system.api_during_training)
     section(results, loads, "start", lambda: {"help_seconds": system.help_seconds(),
                                               "ui_first_response_seconds": results.get("server_first_response_s")})

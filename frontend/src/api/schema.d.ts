@@ -841,6 +841,11 @@ export interface components {
             val_fraction?: number | null;
             /** Split */
             split?: ("train" | "val" | "test") | null;
+            /**
+             * Convert
+             * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
+             */
+            convert?: ("rgb" | "gray") | null;
         };
         /**
          * DatasetInspection

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api, call, sent, type RunRecord, type TrainRequest } from "../api/client";
 import { defaultsOf } from "../api/defaults";
+import type { NetworkSpec } from "../design/convert";
 import { draftHasLayers, NetworkSelect, resolveNetwork, useDataChoice } from "./pickers";
 
 type Optimizer = "adam" | "adamw" | "sgd";
@@ -20,7 +21,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [semi, setSemi] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const { choice: dataChoice, options: dataOptions, refOf } = useDataChoice(data);
+  const { choice: dataChoice, options: dataOptions, refOf, fitOf } = useDataChoice(data);
 
   const launch = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -33,7 +34,8 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const k = Number(perClass);
       if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
       const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
-      const body = sent<TrainRequest>({ network: { ...net }, data, hparams: h, name: name || net.name || "model",
+      const fitted = network.startsWith("template:") ? fitTemplate(net, fitOf()) : net;
+      const body = sent<TrainRequest>({ network: { ...fitted }, data, hparams: h, name: name || net.name || "model",
                                         ...(semi ? { semi_supervised: { unlabeled: all } } : {}) });
       const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
@@ -77,4 +79,13 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       <div><button className="primary" type="submit" disabled={busy || !dataChoice}>{busy ? "Queuing…" : "Start training"}</button></div>
     </form>
   );
+}
+
+/** A template is drawn for MNIST (1x28x28, 10 classes): it takes the chosen data set's image shape, and its last
+ * Linear layer the data set's class count, so it trains on the images as they are and predicts only their classes. */
+export function fitTemplate(net: NetworkSpec, fit: { shape?: number[]; classes?: number }): NetworkSpec {
+  const last = net.outputs?.length ? -1 : net.nodes.length - 1;   // a chain: its last node is the output
+  const nodes = net.nodes.map((n, i) => i === last && n.type === "Linear" && fit.classes
+    ? { ...n, params: { ...n.params, out_features: fit.classes } } : n);
+  return { ...net, nodes, input: fit.shape ? { ...net.input, shape: fit.shape } : net.input };
 }

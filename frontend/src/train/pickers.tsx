@@ -53,5 +53,12 @@ export function useDataChoice(picked: string) {
     if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
     return limit ? { ...ref, transforms: [...(ref.transforms ?? []), { limit: n }] } : ref;
   };
-  return { choice, options, refOf };
+  /** The chosen data set's image shape [C, H, W] and class count, when the list says them. */
+  const fitOf = (): { shape?: number[]; classes?: number } => {
+    const id = choice.startsWith("view:") ? views.find((v) => v.name === choice.slice(5))?.ref.dataset : choice.slice(3);
+    const d = (datasets.data ?? []).find((x) => x.id === id);
+    return { shape: Array.isArray(d?.shape) && d.shape.length === 3 ? d.shape : undefined,
+             classes: d?.classes?.length || undefined };
+  };
+  return { choice, options, refOf, fitOf };
 }

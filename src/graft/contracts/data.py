@@ -1,7 +1,7 @@
 """Data references: what `data:` may be in a request or a workflow step."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import Field
 
@@ -17,6 +17,9 @@ class DataRef(Strict):
                                              description="limit, per_class, ... (data.transforms)")
     val_fraction: Optional[float] = Field(default=None, ge=0, lt=1)
     split: Optional[Split] = None
+    convert: Optional[Literal["rgb", "gray"]] = Field(
+        default=None, description="channel conversion to the network's input, only when asked: rgb copies a "
+                                  "grey channel to three, gray takes the luminance of colour images")
 
 
 Data = Union[DataRef, str]   # "mnist" is short for {dataset: mnist}

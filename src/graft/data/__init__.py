@@ -9,10 +9,10 @@ from graft.data.errors import DataError
 from graft.data.images import Limits
 from graft.data.csvfile import LabelColumnError
 from graft.data.found import Found
-from graft.data.ingest import KINDS, import_dataset, read_dataset, sniff_kind
+from graft.data.ingest import KINDS, import_dataset, import_to, read_dataset, sniff_kind
 from graft.data.preview import inspect_dataset
 from graft.data.transforms import normalize as normalize_transforms
 
 __all__ = ["BUILTINS", "KINDS", "SPLITS", "DataError", "Dataset", "Found", "LabelColumnError", "Limits",
-           "import_dataset", "inspect_dataset", "list_builtin", "load_builtin", "load_dataset",
+           "import_dataset", "import_to", "inspect_dataset", "list_builtin", "load_builtin", "load_dataset",
            "normalize_transforms", "parse_ref", "read_dataset", "sniff_kind"]

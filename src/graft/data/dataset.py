@@ -19,7 +19,8 @@ SPLITS = ("train", "val", "test")
 VAL_SEED = 0
 STORED_FORMAT = "graft.dataset/v1"
 DATASET_ID = re.compile(r"^ds-[0-9a-f]{12}$")
-_REF_KEYS = {"dataset", "transforms", "val_fraction", "split"}
+_REF_KEYS = {"dataset", "transforms", "val_fraction", "split", "convert"}
+CONVERSIONS = ("rgb", "gray")
 
 
 @dataclass(eq=False)
@@ -78,7 +79,12 @@ def parse_ref(ref: dict | str) -> dict:
     vf = ref.get("val_fraction", 0.0)
     if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.0 <= vf < 1.0:
         raise DataError("data.val_fraction", f"expected a number from 0 up to (not including) 1, found {vf!r}")
+    convert = ref.get("convert")
+    if convert is not None and convert not in CONVERSIONS:
+        raise DataError("data.convert", f"expected one of {', '.join(CONVERSIONS)}, found {convert!r}")
     out = {"dataset": name, "transforms": transforms.normalize(ref.get("transforms")), "val_fraction": float(vf)}
+    if convert is not None:
+        out["convert"] = convert
     if "split" in ref:
         out["split"] = ref["split"]
     return out
@@ -167,5 +173,22 @@ def load_dataset(ref: dict | str, split: str | None = None, workspace_root: Any 
     chain = parsed["transforms"]
     if chain:
         images, labels, classes = transforms.apply(chain, images, labels, classes)
+    convert = parsed.get("convert")
+    if convert is not None:
+        images = convert_channels(images, convert)
+    hashed = chain + [{"convert": convert}] if convert else chain   # unconverted sets keep their fingerprints
     return Dataset(name=name, images=images, labels=labels, classes=classes, split=split, transforms=chain,
-                   fingerprint=dataset_fingerprint(base_hash, chain, split, vf if split != "test" else 0.0))
+                   fingerprint=dataset_fingerprint(base_hash, hashed, split, vf if split != "test" else 0.0))
+
+
+def convert_channels(images: np.ndarray, convert: str) -> np.ndarray:
+    """rgb: a grey channel copied to three; gray: luminance (ITU-R 601, as PIL's "L") of colour images.
+    Images already in the asked form are returned as they are."""
+    channels = images.shape[1]
+    if convert == "rgb" and channels == 1:
+        return np.repeat(images, 3, axis=1)
+    if convert == "gray" and channels == 3:
+        weights = np.array([299, 587, 114], dtype=np.uint32)
+        grey = (np.tensordot(weights, images.astype(np.uint32), axes=([0], [1])) + 500) // 1000
+        return grey.astype(np.uint8)[:, None]
+    return images

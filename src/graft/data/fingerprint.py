@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from graft.data.idx import release_pages
+
 _CHUNK = 1 << 20
 _file_cache: dict[tuple[str, bool, int, int], str] = {}
 _lock = threading.Lock()
@@ -75,9 +77,10 @@ def pixel_stats(images: np.ndarray) -> tuple[float, float]:
     if flat.size == 0:
         return 0.0, 0.0
     hist = np.zeros(256, dtype=np.int64)
-    step = 1 << 22
+    step = 1 << 20      # bincount widens each chunk to int64: 8 MB at a time
     for start in range(0, flat.size, step):
         hist += np.bincount(np.asarray(flat[start:start + step]), minlength=256)
+        release_pages(images)     # a memory-mapped set is read through, never held
     values = np.arange(256, dtype=np.float64) / 255.0
     n = hist.sum()
     mean = float((hist * values).sum() / n)

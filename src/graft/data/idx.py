@@ -7,7 +7,9 @@ plain files are memory-mapped so large data is never read whole.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import mmap
 import os
 import zlib
 from pathlib import Path
@@ -112,21 +114,52 @@ def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, name: 
     return np.memmap(path, dtype=dtype, mode="r", offset=header_len, shape=dims)
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write `array` as a plain IDX file (big-endian payload), fsynced."""
-    arr = np.asarray(array)
+WRITE_CHUNK_BYTES = 8 << 20
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray, rows: np.ndarray | None = None) -> str:
+    """Write `array` (or its `rows`, in that order) as a plain IDX file (big-endian payload), fsynced; returns
+    the file's sha256. Written in chunks: a memory-mapped source is read a chunk at a time and its pages are
+    dropped after each, so a set larger than memory is copied without being held."""
+    arr = array if isinstance(array, np.ndarray) else np.asarray(array)
     code = {("u", 1): 0x08, ("i", 1): 0x09, ("i", 2): 0x0B, ("i", 4): 0x0C, ("f", 4): 0x0D,
             ("f", 8): 0x0E}.get((arr.dtype.kind, arr.dtype.itemsize))
     if code is None:
         raise ValueError(f"IDX cannot hold dtype {arr.dtype}")
     if not 1 <= arr.ndim <= 4:
         raise ValueError(f"IDX holds 1 to 4 dimensions, not {arr.ndim}")
-    header = bytes([0, 0, code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    n = len(arr) if rows is None else len(rows)
+    header = bytes([0, 0, code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in (n, *arr.shape[1:]))
+    digest = hashlib.sha256(header)
+    row_bytes = max(1, arr[:1].nbytes)
+    step = max(1, WRITE_CHUNK_BYTES // row_bytes)
+    # sparse rows (a carved split): one read covers at most a chunk's span of the file, since every row read
+    # through the mapping brings its surrounding pages (whole large folios) into the process until released
+    ordered = rows is not None and bool(np.all(np.diff(rows) >= 0))
     with open(path, "wb") as fh:
         fh.write(header)
-        fh.write(np.ascontiguousarray(arr, dtype=TYPES[code]).tobytes())
+        start = 0
+        while start < n:
+            stop = min(start + step, n)
+            if ordered:
+                stop = max(start + 1, min(stop, int(np.searchsorted(rows, rows[start] + step))))
+            part = arr[start:stop] if rows is None else arr[rows[start:stop]]
+            data = memoryview(np.ascontiguousarray(part, dtype=TYPES[code])).cast("B")
+            fh.write(data)
+            digest.update(data)
+            release_pages(arr)
+            start = stop
         fh.flush()
         os.fsync(fh.fileno())
+    return digest.hexdigest()
+
+
+def release_pages(arr: np.ndarray) -> None:
+    """Drop the pages of a memory-mapped array from this process (they stay in the OS page cache)."""
+    while arr is not None and not isinstance(arr, mmap.mmap):
+        arr = getattr(arr, "base", None)
+    if arr is not None and hasattr(arr, "madvise"):
+        arr.madvise(mmap.MADV_DONTNEED)
 
 
 def as_images(arr: np.ndarray, file: object) -> np.ndarray:

@@ -18,7 +18,7 @@ from graft.data import idx
 from graft.data.csvfile import read_csv
 from graft.data.dataset import STORED_FORMAT
 from graft.data.errors import DataError
-from graft.data.fingerprint import canonical_json, sha256_bytes, sha256_file
+from graft.data.fingerprint import canonical_json, remember_file_hash, sha256_bytes
 from graft.data.found import SPLIT_ORDER, Found, fit_arrays, parse_resize
 from graft.data.hf import hf_entries, is_hf_folder
 from graft.data.idxsets import read_idx_set, zip_holds_idx
@@ -182,38 +182,45 @@ def _fsync_write(path: Path, text: str) -> None:
 
 
 def _carve_test(found: Found, test_fraction: float) -> tuple[dict, str]:
-    splits = dict(found.splits)
+    """{split: (images, labels, rows or None)}: rows index `images` (a carved split is written from them, a
+    chunk at a time, so the set is never copied whole)."""
+    splits = {s: (im, lab, None) for s, (im, lab) in found.splits.items()}
     if "test" in splits:
         if test_fraction > 0:
             found.warnings.append(f"the data has its own test split; test_fraction {test_fraction} was not used")
         return splits, "data"
     if test_fraction <= 0:
         return splits, "data" if len(splits) > 1 else "none"
-    images, labels = splits["train"]
+    images, labels, _ = splits["train"]
     perm = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
     n_test = int(round(len(labels) * test_fraction))
     train, test = np.sort(perm[: len(labels) - n_test]), np.sort(perm[len(labels) - n_test:])
-    splits["train"], splits["test"] = (images[train], labels[train]), (images[test], labels[test])
+    splits["train"], splits["test"] = (images, labels[train], train), (images, labels[test], test)
     return splits, "test_fraction"
 
 
 def stage(found: Found, staging_dir: Path, name: str, source: str, test_fraction: float = 0.0) -> dict:
-    """Write a Found in the stored form into `staging_dir`; returns the dataset.json content."""
+    """Write a Found in the stored form into `staging_dir`; returns the dataset.json content.
+
+    Images are written a chunk at a time (idx.write_idx), so a memory-mapped input (raw IDX files) larger
+    than memory is imported without being held."""
     staging_dir.mkdir(parents=True, exist_ok=True)
     splits, split_from = _carve_test(found, test_fraction)
-    top = max(int(lab.max()) for _, lab in splits.values() if len(lab))
+    top = max(int(lab.max()) for _, lab, _ in splits.values() if len(lab))
     label_dtype = np.uint8 if top < 256 else np.int32
     meta_splits, hashes = {}, {}
     for split in SPLIT_ORDER:
         if split not in splits:
             continue
-        images, labels = splits[split]
+        images, labels, rows = splits[split]
         files = {"images": f"{split}-images-idx{3 if images.shape[1] == 1 else 4}-ubyte",
                  "labels": f"{split}-labels-idx1-ubyte"}
-        idx.write_idx(staging_dir / files["images"], images[:, 0] if images.shape[1] == 1 else images)
-        idx.write_idx(staging_dir / files["labels"], labels.astype(label_dtype))
+        pixels = images[:, 0] if images.shape[1] == 1 else images
+        hashes[files["images"]] = idx.write_idx(staging_dir / files["images"], pixels, rows)
+        hashes[files["labels"]] = idx.write_idx(staging_dir / files["labels"], labels.astype(label_dtype))
+        for f in files.values():
+            remember_file_hash(staging_dir / f, hashes[f])
         meta_splits[split] = {**files, "count": int(len(labels))}
-        hashes.update({f: sha256_file(staging_dir / f) for f in files.values()})
     meta = {"format": STORED_FORMAT, "name": name, "kind": found.kind, "source": source,
             "classes": found.classes, "shape": found.shape, "splits": meta_splits, "split_from": split_from,
             "preprocessing": found.preprocessing, "label_column": found.label_column,
@@ -244,7 +251,24 @@ def import_dataset(path: Any, kind: str | None = None, name: str | None = None, 
     found = read_dataset(path, kind, display_name=display_name, classes=classes, resize=resize,
                          label_column=label_column, shape=shape, limits=limits)
     if staging_dir is not None:
-        first = Path(path[0] if isinstance(path, (tuple, list)) else path)
-        source = Path(display_name).name if display_name else first.name
-        stage(found, Path(staging_dir), name or Path(source).stem, source, test_fraction)
+        stage_found(found, path, staging_dir, name, test_fraction, display_name)
     return (*found.all_arrays(), found.classes)
+
+
+def stage_found(found: Found, path: Any, staging_dir: Any, name: str | None, test_fraction: float,
+                display_name: str | None) -> dict:
+    first = Path(path[0] if isinstance(path, (tuple, list)) else path)
+    source = Path(display_name).name if display_name else first.name
+    return stage(found, Path(staging_dir), name or Path(source).stem, source, test_fraction)
+
+
+def import_to(path: Any, staging_dir: Any, kind: str | None = None, name: str | None = None, *,
+              test_fraction: float = 0.0, resize: Any = None, label_column: int | str | None = None,
+              display_name: str | None = None, limits: Limits | None = None) -> dict:
+    """Read `path` and stage it in `staging_dir` (as import_dataset), returning the dataset.json content and
+    no arrays: nothing is joined or copied whole, so raw IDX input streams from its memory map to the store."""
+    if not 0.0 <= test_fraction < 1.0:
+        raise DataError("test_fraction", f"expected a number from 0 up to (not including) 1, found {test_fraction}")
+    found = read_dataset(path, kind, display_name=display_name, resize=resize, label_column=label_column,
+                         limits=limits)
+    return stage_found(found, path, staging_dir, name, test_fraction, display_name)

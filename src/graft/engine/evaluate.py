@@ -9,16 +9,17 @@ import torch
 from .allocator import tune_allocator
 from .cancel import check
 from .precision import prefers_channels_last
-from .data import has_conv, input_tensor, normalization_of, pick_device
+from .data import StreamedImages, batches_of, has_conv, normalization_of, pick_device
 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normalization: dict | None = None,
-             device: str | None = "auto", should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+             device: str | None = "auto", should_stop: Callable[[], bool] | None = None,
+             stream: Any = "auto") -> dict[str, Any]:
     """Run `model` over `ds` in eval mode.
 
     Inputs are normalized with `normalization`, else the model's own (set by engine.train), else the data
-    set's. Returns plain numbers and lists, plus numpy arrays `labels`, `preds`, `confidences` (one per sample).
+    set's. A set too large for one tensor is streamed (engine.data.streams; `stream` forces it). Returns plain numbers and lists, plus numpy arrays `labels`, `preds`, `confidences` (one per sample).
     Raises Cancelled between batches when `should_stop` says so.
     """
     tune_allocator()
@@ -28,12 +29,13 @@ def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normaliz
     channels_last = has_conv(model) and prefers_channels_last(dev)
     if channels_last:
         model.to(memory_format=torch.channels_last)
-    x = input_tensor(ds, normalization_of(ds, norm), dev, channels_last)
+    x = batches_of(ds, normalization_of(ds, norm), dev, channels_last, stream)
+    streamed = isinstance(x, StreamedImages)
     preds, confs = [], []
     for i in range(0, len(x), batch_size):
         check(should_stop)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            logits = model(x[i:i + batch_size])
+            logits = model(x.slice(i, i + batch_size) if streamed else x[i:i + batch_size])
         probs = torch.softmax(logits.float(), dim=1)
         conf, pred = probs.max(dim=1)
         preds.append(pred.cpu())

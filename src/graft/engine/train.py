@@ -20,7 +20,7 @@ from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
 from . import ddp
-from .data import has_conv, input_tensor, label_tensor, normalization_of, pick_device
+from .data import StreamedImages, batches_of, has_conv, input_tensor, label_tensor, normalization_of, pick_device
 from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
@@ -32,8 +32,10 @@ from .precision import PRECISIONS, autocast, chosen_settings, prefers_channels_l
 DEFAULTS: dict[str, Any] = {  # the contract's hyperparameters, then the loop's own knobs
     **TrainHparams.defaults(), "deterministic": False, "channels_last": "auto", "threads": None,
     "feature_cache": True, "progress": True, "eval_batch_size": 256, "normalization": None,
+    "stream": "auto",   # gather each batch from the uint8 images (engine.data.streams: auto above 1 GiB of float32)
 }
-CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle", "cosine"), "precision": PRECISIONS}
+CHOICES = {"optimizer": ("adam", "adamw", "sgd"), "schedule": ("none", "onecycle", "cosine"), "precision": PRECISIONS,
+           "stream": ("auto", True, False)}
 # hparams that change the trajectory: a checkpoint only resumes a run that agrees on all of them
 TRAJECTORY = ("optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay", "momentum", "schedule",
               "label_smoothing", "normalization")
@@ -104,16 +106,19 @@ class _Batches:
 
     def __init__(self, model: GraphModule, ds: Any, norm: dict[str, float], device: torch.device,
                  channels_last: bool, cache: FeatureCache | None, bf16: bool = False,
-                 should_stop: Callable[[], bool] | None = None, augment: BatchAugment | None = None):
+                 should_stop: Callable[[], bool] | None = None, augment: BatchAugment | None = None,
+                 stream: Any = "auto"):
         self.device, self.n, self.bf16, self.should_stop = device, len(ds), bf16, should_stop
         self.augment = augment      # training batches only: a validation _Batches has none
         self.labels = label_tensor(ds, device)
-        x = input_tensor(ds, norm, device, channels_last)
+        x = batches_of(ds, norm, device, channels_last, stream)
         self.features: dict[str, Any] = {}
         self.cache_state: str | None = None
         fids = cacheable_foundations(model) if cache is not None else []
         if fids and augment is not None:   # the foundation must see each augmented batch: no cached outputs
             fids, self.cache_state = [], "off: augmentation"
+        if fids and isinstance(x, StreamedImages):   # the cache holds a whole set's outputs: not for streamed sets
+            fids, self.cache_state = [], "off: streamed"
         if fids:
             hits = cache.hits
             for fid in fids:
@@ -206,10 +211,10 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         bf16 = uses_bf16(device, h["precision"])
         augment = (BatchAugment(h["augment"], int(train_ds.images.shape[-1]), h["seed"] + rank,
                                 -norm["mean"] / norm["std"]) if h["augment"] else None)
-        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment)
+        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment, h["stream"])
         if unlabeled_ds is not None:
             data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
-        val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop)
+        val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop, stream=h["stream"])
                if val_ds is not None else None)
         steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
         opt = make_optimizer(h, groups, device)

@@ -1,7 +1,6 @@
 """Import a data set file into the workspace's registry (the one path used by CLI, API and Python)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ def import_dataset(ws, path: Any, name: str | None = _DEFAULT["name"], kind: str
     sniffed when None), store it in graft's form and register it; returns the dataset record. With `dry_run`,
     registers nothing and returns what the import would find (graft.data.inspect_dataset). `filename` is the
     name the user knows the file by (an upload's): messages, the default name and the record's source use it."""
-    from ..data import import_dataset as read_and_stage, inspect_dataset
+    from ..data import import_to, inspect_dataset
 
     display = filename or str(path)     # as the user called it: the upload's name, or the path as typed
     filename = filename or Path(path).name
@@ -34,10 +33,9 @@ def import_dataset(ws, path: Any, name: str | None = _DEFAULT["name"], kind: str
     if dry_run:
         return inspect_dataset(path, display_name=display, label_column=label_column, resize=resize, kind=kind)
     with ws.scratch("dataset") as staging:
-        read_and_stage(path, kind=kind, name=name or filename.rsplit(".", 1)[0], staging_dir=staging,
-                       test_fraction=test_fraction, label_column=label_column, resize=resize,
-                       display_name=display)
-        meta = json.loads((staging / "dataset.json").read_text())
+        meta = import_to(path, staging, kind=kind, name=name or filename.rsplit(".", 1)[0],
+                         test_fraction=test_fraction, label_column=label_column, resize=resize,
+                         display_name=display)
         files = {p.name: p for p in staging.iterdir() if p.is_file()}
         record = {"name": meta["name"], "kind": meta["kind"], "classes": meta["classes"],
                   "sizes": {k: v.get("count") for k, v in meta["splits"].items()},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data_refs import data_ref, load_split
+from .data_refs import check_input, data_ref, load_split
 from .models import load_model
 
 
@@ -16,7 +16,13 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     ref = data_ref(data)
     split = split or ref.get("split") or "test"
     record, _, module = load_model(ws, model_id)
+    trained_with = (record.get("dataset") or {}).get("convert") if isinstance(record.get("dataset"), dict) else None
+    if trained_with and "convert" not in ref:
+        ref["convert"] = trained_with       # the channel conversion the model was trained with, unless told
     ds = load_split(ws, ref, split)
+    shape = record.get("input_shape") or []
+    if shape and all(isinstance(d, int) and d > 0 for d in shape):
+        check_input(ds, record["input_shape"], ref)
     result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),

@@ -78,7 +78,7 @@ def inline(recipe: Recipe, args: list[str]) -> str:
 HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
 
     model = load()                    # the weights file beside this one, strict, in eval mode
-    logits = model(preprocess(images))  # images: uint8 tensor or array [N, *INPUT_SHAPE]
+    logits = model(preprocess(images))  # images: uint8 tensor or array [N, C, H, W] of INPUT_SHAPE's size
 """
 from pathlib import Path
 
@@ -90,14 +90,23 @@ MODEL_ID = {model_id}
 MODEL_NAME = {name}
 INPUT_SHAPE = {input_shape}
 NORMALIZATION = {normalization}
+CONVERT = {convert}  # channel conversion the model was trained with: "rgb" (grey copied to 3), "gray" or None
 WEIGHTS = {weights}
 '''
 
 FOOTER = '''
 
 def preprocess(images):
-    """uint8 images [N, *INPUT_SHAPE] -> the normalized float32 input the model was trained on."""
-    x = torch.as_tensor(images).float().div(255.0)
+    """uint8 images [N, C, H, W] -> the (channel-converted) normalized float32 input the model was trained on."""
+    x = torch.as_tensor(images)
+    if CONVERT == "rgb" and x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    elif CONVERT == "gray" and x.shape[1] == 3:
+        weights = torch.tensor([299, 587, 114], dtype=torch.int64).view(1, 3, 1, 1)
+        x = ((x.long() * weights).sum(1, keepdim=True) + 500).div(1000, rounding_mode="floor").to(torch.uint8)
+    if tuple(x.shape[1:]) != INPUT_SHAPE:
+        raise ValueError(f"images are {tuple(x.shape[1:])}; the model expects {INPUT_SHAPE} (CONVERT: {CONVERT})")
+    x = x.float().div(255.0)
     if NORMALIZATION:
         x = (x - NORMALIZATION["mean"]) / NORMALIZATION["std"]
     return x
@@ -178,7 +187,7 @@ def _locals(order: list[str]) -> dict[str, str]:
 
 
 def python_source(spec, model_id: str = "", name: str = "", normalization: dict | None = None,
-                  weights_name: str = "model.safetensors") -> str:
+                  weights_name: str = "model.safetensors", convert: str | None = None) -> str:
     """The module's source text for a network spec (a dict or NetworkSpec with Foundation networks embedded)."""
     writer = _Writer()
     main = writer.network(spec, "Model")
@@ -188,7 +197,7 @@ def python_source(spec, model_id: str = "", name: str = "", normalization: dict 
                            input_shape=lit(tuple(spec.input.shape)),
                            normalization="None" if norm is None else
                            f"{{'mean': {lit(norm['mean'])}, 'std': {lit(norm['std'])}}}",
-                           weights=repr(str(weights_name)))
+                           weights=repr(str(weights_name)), convert=repr(convert))
     helpers = [_helper_source(op) for op in HELPERS if op in writer.helpers]
     source = header + "\n\n" + "\n\n".join(helpers + writer.classes) + FOOTER.replace("{cls}", main)
     ast.parse(source)   # a generator bug must fail here, not in the user's hands
@@ -202,6 +211,12 @@ def _helper_source(op: str) -> str:
     return inspect.getsource(getattr(modules, op, None) or modules_vit.MODULES[op]) + "\n"
 
 
+def convert_of(record: dict) -> str | None:
+    """The channel conversion a model was trained with (its training data reference's `convert`)."""
+    data = record.get("dataset")
+    return data.get("convert") if isinstance(data, dict) else None
+
+
 def export_python(ws, model_id: str, path: str | Path) -> dict:
     """Write the model as `path` (a .py file) plus its weights as `<stem>.safetensors` beside it."""
     record = ws.get_model(model_id)
@@ -210,7 +225,8 @@ def export_python(ws, model_id: str, path: str | Path) -> dict:
         raise ValueError(f"{path}: expected a .py file name")
     weights = path.with_suffix(".safetensors")
     source = python_source(record["spec"], record["id"], record["name"],
-                           (record.get("hparams") or {}).get("normalization"), weights.name)
+                           (record.get("hparams") or {}).get("normalization"), weights.name,
+                           convert_of(record))
     path.write_text(source, encoding="utf-8")
     shutil.copyfile(ws.model_path(record["id"], "weights.safetensors"), weights)
     return {"format": "python", "path": str(path), "weights": str(weights), "model_id": record["id"],

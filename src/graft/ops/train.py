@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from ..contracts.hparams import TrainHparams
 from ..engine.cancel import Cancelled
-from .data_refs import data_ref, load_split
+from .data_refs import check_input, data_ref, load_split
 from .networks import network_document, prepare_network
 from .progress import RunProgress, recording
 from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
@@ -115,6 +115,7 @@ def prepare_training(ws, request: dict):
     spec, analysis = prepare_network(ws, request["network"])
     ref, hp = request["data"], dict(request["hparams"])
     train_ds = load_split(ws, ref, "train")
+    check_input(train_ds, spec.input.shape, ref)
     val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
     torch.manual_seed(int(hp.get("seed", 0)))   # the initial weights are part of the run: seed them too
     model = compile_network(spec)
