@@ -1275,9 +1275,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;
@@ -1394,6 +1399,12 @@ export interface components {
              */
             device: "auto" | "cpu" | "cuda";
             /**
+             * Val Fraction
+             * @description hold out this fraction of the training data (a fixed-seed draw) and report validation loss and accuracy each epoch; 0: none, the fastest
+             * @default 0
+             */
+            val_fraction: number;
+            /**
              * Augment
              * @description augmentations of the training batches, in order, seeded by `seed`: random_crop, flip, rotate, color_jitter, noise
              * @example [
@@ -1500,6 +1511,8 @@ export interface components {
             created_at?: string | null;
             /** Accuracy */
             accuracy?: number | null;
+            /** Accuracy Source */
+            accuracy_source?: ("test" | "validation" | "train") | null;
         };
         /**
          * LineageRecord
@@ -1577,9 +1590,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;
@@ -1685,9 +1703,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;

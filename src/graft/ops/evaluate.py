@@ -15,8 +15,10 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
 
     ref = data_ref(data)
     split = split or ref.get("split") or "test"
-    record, _, module = load_model(ws, model_id)
+    require_classifier(ws.get_model(model_id))
     ds = load_split(ws, ref, split)
+    require_classifier(ws.get_model(model_id), ds.classes, ref.get("dataset"))
+    record, _, module = load_model(ws, model_id)
     result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),
@@ -25,6 +27,23 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     ev = ws.evaluations.add({"model_id": record["id"], "data": {**ref, "split": split},
                             "data_fingerprint": ds.fingerprint, "summary": summary}, predictions=predictions)
     return flat_evaluation(ev)
+
+
+def require_classifier(record: dict, classes: list | None = None, data_name: str | None = None) -> None:
+    """Refuse what is not a classifier of `classes`: a foundation (a feature extractor), or a network whose
+    output is not one score per class. Raises ValueError naming what was given and what is expected."""
+    name = f"{record['id']} ({record.get('name', '')})"
+    shape = record.get("output_shape")
+    if record.get("kind") == "foundation":
+        raise ValueError(f"evaluate: {name} is a foundation, a feature extractor with output shape {shape}, not a "
+                         "classifier; expected a model that outputs one score per class: graft a head on it "
+                         "and train that")
+    if shape is not None and len(shape) != 1:
+        raise ValueError(f"evaluate: {name} outputs shape {shape}; expected a classifier's scores, a vector of "
+                         "one score per class")
+    if classes is not None and shape is not None and shape[0] != len(classes):
+        raise ValueError(f"evaluate: {name} outputs {shape[0]} scores but data set {data_name or ''} has "
+                         f"{len(classes)} classes; expected a model trained on these classes")
 
 
 def flat_evaluation(ev: dict) -> dict:

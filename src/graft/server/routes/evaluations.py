@@ -15,6 +15,7 @@ from ...data.dataset import parse_ref
 from ...data.render import image_png
 from ...ops import view_rows
 from ...ops.data_refs import load_split
+from ...ops.evaluate import require_classifier
 from ...store.ids import NotFound
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError
@@ -23,9 +24,13 @@ from ..schemas import EvaluationRecord, EvaluationRequest, Page, Run, iso, run_o
 router = APIRouter(tags=["evaluations"])
 
 
-def evaluation_out(rec: dict) -> dict:
+LIST_DROPS = ("predictions", "per_class", "confusion", "classes")   # a list shows figures; one record has the tables
+
+
+def evaluation_out(rec: dict, listed: bool = False) -> dict:
     summary = rec.get("summary") or {}
-    return {**{k: v for k, v in summary.items() if k != "predictions"}, "id": rec["id"],
+    drop = LIST_DROPS if listed else ("predictions",)
+    return {**{k: v for k, v in summary.items() if k not in drop}, "id": rec["id"],
             "model_id": rec.get("model_id"), "data": rec.get("data"), "name": summary.get("model_name", ""),
             "created_at": iso(rec.get("created_at"))}
 
@@ -36,13 +41,15 @@ def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depen
         records = ws.list_evaluations(model_id=model)
     except NotFound:  # filtering by a model that is not there finds nothing
         records = []
-    return [evaluation_out(r) for r in records]
+    return [evaluation_out(r, listed=True) for r in records]
 
 
 @router.post("/evaluations", response_model=Run, status_code=202, responses=error_responses(404, 422))
 def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
     """Queue the evaluation; the run's `evaluation_id` names the result once it is done."""
     model = ws.get_model(body.model)
+    with user_errors():
+        require_classifier(model)
     data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
     with user_errors():
         parse_ref(data)
