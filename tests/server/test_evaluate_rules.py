@@ -51,3 +51,22 @@ def test_models_list_shows_the_test_accuracy_once_evaluated(client, trained):
     past = client.get("/api/evaluations").json()[0]
     assert past["accuracy"] == ev["accuracy"] and past["confusion"] == [] and past["per_class"] == []
     assert len(client.get(f"/api/evaluations/{ev['id']}").json()["confusion"]) == 10
+
+
+def test_samples_filter_mistakes_and_sort_by_confidence(client, trained):
+    ws, model, _ = trained
+    ev = evaluate_model(ws, model["id"], TEST)
+    url = f"/api/evaluations/{ev['id']}/samples"
+    wrong = client.get(url, params={"wrong": True, "limit": 1000}).json()
+    assert wrong["total"] == ev["total"] - ev["hit"] and all(not r["hit"] for r in wrong["rows"])
+    least = [r["confidence"] for r in client.get(url, params={"sort": "confidence", "limit": 1000}).json()["rows"]]
+    assert least == sorted(least) and len(least) == ev["total"]
+    most = client.get(url, params={"sort": "-confidence", "limit": 5}).json()["rows"]
+    assert [r["confidence"] for r in most] == sorted(least, reverse=True)[:5]
+    assert client.get(url, params={"sort": "loudness"}).status_code == 422
+
+
+def test_a_bad_request_field_is_said_in_plain_words(client, detail):
+    resp = client.post("/api/runs", json={"network": {"template": "mlp"}, "hparams": {"epochs": "ab"}})
+    assert resp.status_code == 422
+    assert detail(resp)["message"] == "invalid request: body.hparams.epochs: expected a whole number, found 'ab'"

@@ -3716,6 +3716,10 @@ export interface operations {
                 limit?: number;
                 label?: number | null;
                 pred?: number | null;
+                /** @description only the mistakes (prediction is not the label) */
+                wrong?: boolean;
+                /** @description index (the data's order), confidence (least sure first) or -confidence (most sure first) */
+                sort?: "index" | "confidence" | "-confidence";
             };
             header?: never;
             path: {

@@ -6,7 +6,7 @@ import io
 import json
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Optional
+from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import Response
@@ -62,11 +62,18 @@ def get_evaluation(id: str, ws=Depends(ws_of)) -> dict:
     return evaluation_out(ws.get_evaluation(id))
 
 
-def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Optional[int]) -> dict:
+SampleOrder = Literal["index", "confidence", "-confidence"]
+
+
+def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Optional[int], wrong: bool = False,
+          sort: str = "index") -> dict:
     ws.get_evaluation(id)
     with user_errors():  # one evaluation is at most a test set (10k rows): slicing the whole list is cheap
-        everything = view_rows(ws, {"evaluation": id}, 0, 10**9, label=label, pred=pred)
-    rows = everything["rows"][offset:offset + limit]
+        everything = view_rows(ws, {"evaluation": id}, 0, 10**9, label=label, pred=pred, wrong=wrong)
+    ordered = everything["rows"]
+    if sort != "index":   # a stable sort: equal confidences keep the data set's order
+        ordered = sorted(ordered, key=lambda r: r["confidence"], reverse=sort == "-confidence")
+    rows = ordered[offset:offset + limit]
     total = everything["total"]
     return {"rows": rows, "offset": offset, "limit": limit, "total": total, "eof": offset + len(rows) >= total}
 
@@ -74,8 +81,11 @@ def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Opti
 @router.get("/evaluations/{id}/samples", response_model=Page, responses=error_responses(404))
 def samples(id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
             label: Optional[int] = Query(None, ge=0), pred: Optional[int] = Query(None, ge=0),
+            wrong: bool = Query(False, description="only the mistakes (prediction is not the label)"),
+            sort: SampleOrder = Query("index", description="index (the data's order), confidence (least sure "
+                                      "first) or -confidence (most sure first)"),
             ws=Depends(ws_of)) -> dict:
-    return _page(ws, id, offset, limit, label, pred)
+    return _page(ws, id, offset, limit, label, pred, wrong, sort)
 
 
 @router.get("/evaluations/{id}/samples.csv", response_class=Response, responses={
