@@ -51,5 +51,5 @@ def train_summary(rec: dict[str, Any]) -> str:
         lines.append("  the head trained on cached features of its frozen foundation "
                      f"(cache {m['feature_cache']})")
     if rec.get("params") is not None:
-        lines.append(f"  {rec['params']} parameters")
+        lines.append(f"  {rec['params']:,} parameters")
     return "\n".join(lines)

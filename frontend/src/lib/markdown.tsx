@@ -39,7 +39,8 @@ export default function Markdown({ text }: { text: string }) {
       for (; i < lines.length && lines[i].trim().startsWith("|"); i++)
         if (!/^\s*\|?\s*:?-{3,}/.test(lines[i])) rows.push(cells(lines[i]));
       const [head, ...body] = rows;
-      blocks.push(<table key={k}><thead><tr>{head.map((c, j) => <th key={j}>{inline(c, `${k}h${j}`)}</th>)}</tr></thead>
+      const titled = head.some((c) => c);   // "| | |" (a key/value table) has no header worth a row
+      blocks.push(<table key={k}>{titled && <thead><tr>{head.map((c, j) => <th key={j}>{inline(c, `${k}h${j}`)}</th>)}</tr></thead>}
         <tbody>{body.map((r, ri) => <tr key={ri}>{r.map((c, j) => <td key={j}>{inline(c, `${k}${ri}-${j}`)}</td>)}</tr>)}</tbody></table>);
     } else if (/^\s*[-*] /.test(line)) {
       const items: string[] = [];
