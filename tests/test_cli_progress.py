@@ -39,3 +39,44 @@ def test_evaluate_refuses_a_foundation_naming_what_it_is(tmp_path, tiny_cnn):
     err = proc.stderr
     assert fnd["id"] in err and "is a foundation" in err and "expected a model that outputs one score per class" in err
     assert "Traceback" not in err
+
+
+def run_on_a_terminal(args: list[str], timeout: float = 300) -> str:
+    """The bytes a 120-column terminal receives from `graft ARGS` (a pseudo-terminal on stdout and stderr)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "graft", *args], stdin=side, stdout=side, stderr=side,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    os.close(side)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:   # the other end closed: the command ended
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout)
+    os.close(main)
+    return out.decode("utf-8", "replace")
+
+
+def test_on_a_terminal_the_progress_bar_stays_with_the_time_taken(tmp_path, tiny_cnn):
+    net = tmp_path / "net.yaml"
+    net.write_text(yaml.safe_dump(tiny_cnn))
+    out = run_on_a_terminal(["train", str(net), "--limit", "256", "--epochs", "2", "--workspace", str(tmp_path / "ws")])
+    # what stays on screen: per line, the text after its last carriage return (a cleared bar leaves blanks)
+    shown = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", line).rstrip("\r").rsplit("\r", 1)[-1].strip() for line in out.split("\n")]
+    bars = [line for line in shown if line.startswith("epoch 2/2:") and "100%" in line]
+    assert bars, shown
+    assert re.search(r"\d+/\d+ \[\d\d:\d\d<00:00", bars[-1])   # elapsed and time left, at its end
+    assert [line for line in shown if re.match(r"epoch 1/2  loss", line)]

@@ -179,7 +179,7 @@ def evaluate(model: str, data: str = option(EvaluateRequest, "data", "--dataset"
     from .ops import evaluate_model, format_per_class, format_summary
 
     ws = open_workspace(workspace, db_url)
-    ev = guarded(lambda: evaluate_model(ws, model, data, split=split), as_json)
+    ev = guarded(lambda: evaluate_model(ws, model, data, split=split, progress_bar=not as_json), as_json)
     emit(ev, as_json, f"evaluation {ev['id']}\n{format_summary(ev)}\n\n{format_per_class(ev)}")
 
 

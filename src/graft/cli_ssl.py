@@ -40,7 +40,8 @@ def pretrain(network: Path = typer.Option(..., "--network", help="Encoder networ
 
     ref = {"dataset": data, "transforms": [{"limit": limit}]} if limit else data
     rec = guarded(lambda: pretrain_foundation(ws, read_document(network), end, objective, ref, hp, name=name,
-                                              description=description, on_epoch=on_epoch), as_json)
+                                              description=description, on_epoch=on_epoch,
+                                              progress_bar=not as_json), as_json)
     emit(rec, as_json, f"registered foundation {rec['id']} ({rec['name']}), {objective} loss "
                        f"{rec['metrics']['pretrain_loss']:.4f}, sha256 {rec['block_sha256']['foundation'][:16]}")
 

@@ -8,7 +8,7 @@ from .models import load_model
 
 
 def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256,
-                   should_stop=None) -> dict:
+                   should_stop=None, progress_bar: bool = False) -> dict:
     """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ...
     `should_stop` (engine.cancel) is checked per batch; a cancelled evaluation registers nothing."""
     from ..engine.evaluate import evaluate
@@ -19,7 +19,7 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     ds = load_split(ws, ref, split)
     require_classifier(ws.get_model(model_id), ds.classes, ref.get("dataset"))
     record, _, module = load_model(ws, model_id)
-    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop)
+    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop, progress=progress_bar)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),
                    "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
