@@ -148,3 +148,24 @@ def test_train_page_statuses_links_and_offers(page, made, server):
     page.get_by_label("Network", exact=True).select_option(f"saved:{saved['id']}")
     page.get_by_label("Also train on the unlabeled images").wait_for()
     page.shot("train-offers")
+
+
+def test_an_unset_optional_param_is_empty_not_null(page):
+    page.goto("/#/design")
+    page.get_by_label("Start from template").select_option("lenet5")
+    page.get_by_text("✓ valid").wait_for()
+    page.locator(".react-flow__node", has_text="MaxPool2d").first.click()
+    stride = page.locator(".side-panel input[name=stride]")
+    assert stride.input_value() == "" and stride.get_attribute("placeholder").startswith("none")
+    assert "default none" in page.locator(".side-panel").inner_text()
+
+
+@pytest.mark.parametrize("theme", ["dark"])
+def test_results_read_in_the_dark_theme(page, made, theme):
+    page.add_init_script(f"localStorage.setItem('graft-theme', '{theme}')")
+    page.goto(f"/#/evaluate/{made['ev']['id']}:wrong")
+    page.get_by_test_id("samples-page").wait_for()
+    page.shot(f"evaluate-{theme}")
+    page.goto(f"/#/models/{made['head']['id']}")
+    page.get_by_test_id("param-split").wait_for()
+    page.shot(f"models-{theme}")

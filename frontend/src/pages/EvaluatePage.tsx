@@ -67,7 +67,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       <div className="card page-head" aria-label="New evaluation">
         <label className="field"><span>Model</span>
           <select aria-label="Model" value={model} onChange={(x) => setModelId(x.target.value)} style={{ minWidth: 220 }}>
-            {trained.length === 0 && <option value="">No trained models yet</option>}
+            {trained.length === 0 && <option value="">{models.data ? "No trained models yet" : "Loading…"}</option>}
             {trained.map((m) => <option key={m.id} value={m.id}>{m.name} ({m.id})</option>)}
           </select></label>
         <label className="field"><span>Test set (test split)</span>
