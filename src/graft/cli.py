@@ -135,6 +135,7 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           description: str = option(TrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
           db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
     """Train a network file on a data set and register the model."""
+    from .cli_progress import epoch_printer, train_summary
     from .ops import train_model
 
     ws = open_workspace(workspace, db_url)
@@ -146,9 +147,11 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
     transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
     ref = {"dataset": data, "transforms": transforms} if transforms else data
     semi = {"unlabeled": unlabeled} if unlabeled else None
+    on_epoch = epoch_printer(hp.get("epochs"), quiet=as_json)
     rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, description=description,
-                                      nproc=nproc, progress_bar=not as_json, semi_supervised=semi), as_json)
-    emit(rec if as_json else None, as_json, f"registered {rec['kind']} {rec['id']} ({rec['name']})")
+                                      nproc=nproc, progress_bar=not as_json, semi_supervised=semi,
+                                      on_epoch=on_epoch), as_json)
+    emit(rec if as_json else None, as_json, train_summary(rec))
 
 
 @app.command(name="slice")
@@ -176,7 +179,7 @@ def evaluate(model: str, data: str = option(EvaluateRequest, "data", "--dataset"
     from .ops import evaluate_model, format_per_class, format_summary
 
     ws = open_workspace(workspace, db_url)
-    ev = guarded(lambda: evaluate_model(ws, model, data, split=split), as_json)
+    ev = guarded(lambda: evaluate_model(ws, model, data, split=split, progress_bar=not as_json), as_json)
     emit(ev, as_json, f"evaluation {ev['id']}\n{format_summary(ev)}\n\n{format_per_class(ev)}")
 
 

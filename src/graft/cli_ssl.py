@@ -29,20 +29,19 @@ def pretrain(network: Path = typer.Option(..., "--network", help="Encoder networ
              description: str = option(PretrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
              db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
     """Train an encoder without labels and register it as a foundation."""
+    from .cli_progress import epoch_printer
     from .ops.faces import pretrain as pretrain_foundation
 
     ws = open_workspace(workspace, db_url)
     hp = from_cli(hparams)
     epochs = hp["epochs"]
 
-    def on_epoch(row: dict) -> None:
-        if not as_json:
-            typer.secho(f"epoch {row['epoch']}/{epochs}: loss {row['loss']:.4f} ({row['seconds']:.1f} s)",
-                        err=True, fg="cyan")
+    on_epoch = epoch_printer(epochs, quiet=as_json)
 
     ref = {"dataset": data, "transforms": [{"limit": limit}]} if limit else data
     rec = guarded(lambda: pretrain_foundation(ws, read_document(network), end, objective, ref, hp, name=name,
-                                              description=description, on_epoch=on_epoch), as_json)
+                                              description=description, on_epoch=on_epoch,
+                                              progress_bar=not as_json), as_json)
     emit(rec, as_json, f"registered foundation {rec['id']} ({rec['name']}), {objective} loss "
                        f"{rec['metrics']['pretrain_loss']:.4f}, sha256 {rec['block_sha256']['foundation'][:16]}")
 

@@ -198,3 +198,15 @@ def test_importing_the_analyser_does_not_import_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_messages_say_field_expected_and_found_in_plain_words():
+    doc = {"input": {"shape": [1, 28, 28]}, "nodes": [
+        {"id": "c", "type": "Conv2d", "params": {"out_channels": -4, "kernel_size": 3, "stride": "ab"},
+         "inputs": ["input"]},
+        {"id": "d", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3}, "inputs": ["input", "c"]}]}
+    messages = {(i.node, i.field): i.message for i in analyze(doc).issues}
+    assert messages["c", "params.stride"] == "stride: expected a whole number or a list, found 'ab'"
+    assert messages["c", "params.out_channels"] == "out_channels: expected a number >= 1, found -4"
+    assert messages["d", "inputs"] == "node d (Conv2d) takes 1 input; it has 2 (input, c)"
+    assert not any("Input should be" in m or "unable to parse" in m for m in messages.values())

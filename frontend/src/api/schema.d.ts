@@ -1280,9 +1280,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;
@@ -1399,6 +1404,12 @@ export interface components {
              */
             device: "auto" | "cpu" | "cuda";
             /**
+             * Val Fraction
+             * @description hold out this fraction of the training data (a fixed-seed draw) and report validation loss and accuracy each epoch; 0: none, the fastest
+             * @default 0
+             */
+            val_fraction: number;
+            /**
              * Augment
              * @description augmentations of the training batches, in order, seeded by `seed`: random_crop, flip, rotate, color_jitter, noise
              * @example [
@@ -1505,6 +1516,8 @@ export interface components {
             created_at?: string | null;
             /** Accuracy */
             accuracy?: number | null;
+            /** Accuracy Source */
+            accuracy_source?: ("test" | "validation" | "train") | null;
         };
         /**
          * LineageRecord
@@ -1582,9 +1595,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;
@@ -1690,9 +1708,14 @@ export interface components {
             };
             /**
              * Accuracy
-             * @description validation accuracy, else training accuracy
+             * @description test accuracy of the newest evaluation on a test split, else validation accuracy, else the training epoch mean
              */
             accuracy?: number | null;
+            /**
+             * Accuracy Source
+             * @description which of the three `accuracy` is
+             */
+            accuracy_source?: ("test" | "validation" | "train") | null;
             /** Versions */
             versions?: {
                 [key: string]: string;
@@ -3698,6 +3721,10 @@ export interface operations {
                 limit?: number;
                 label?: number | null;
                 pred?: number | null;
+                /** @description only the mistakes (prediction is not the label) */
+                wrong?: boolean;
+                /** @description index (the data's order), confidence (least sure first) or -confidence (most sure first) */
+                sort?: "index" | "confidence" | "-confidence";
             };
             header?: never;
             path: {

@@ -54,14 +54,14 @@ function Field({ name, schema, root, value, required, issue, onChange }: {
   const { kind, nullable, enumValues } = kindOf(schema, root);
   const shown = value === undefined ? schema.default : value;
   // Text-like fields keep the raw text so a half-typed value ("1," or "-") is not thrown away.
-  const [text, setText] = useState(() => (kind === "json" ? JSON.stringify(shown ?? null) : String(shown ?? "")));
-  useEffect(() => {
-    setText(kind === "json" ? (shown === undefined ? "" : JSON.stringify(shown)) : shown === undefined || shown === null ? "" : String(shown));
-  }, [shown, kind]);
+  // an unset optional value (null) shows as an empty field with its placeholder, never as the word "null"
+  const asText = (v: unknown) => (v === undefined || v === null ? "" : kind === "json" ? JSON.stringify(v) : String(v));
+  const [text, setText] = useState(() => asText(shown));
+  useEffect(() => setText(asText(shown)), [shown, kind]);
   const label = (
     <span>
       {schema.title ?? name}{required && " *"}
-      {schema.default !== undefined && <span className="muted"> (default {JSON.stringify(schema.default)})</span>}
+      {schema.default !== undefined && <span className="muted"> (default {schema.default === null ? "none" : JSON.stringify(schema.default)})</span>}
     </span>
   );
   const err = issue && <span style={{ color: "var(--danger)" }} role="alert">{issue.message}</span>;
@@ -99,7 +99,7 @@ function Field({ name, schema, root, value, required, issue, onChange }: {
       <input
         name={name} value={text} aria-invalid={issue ? true : undefined}
         inputMode={kind === "integer" || kind === "number" ? "decimal" : undefined}
-        placeholder={kind === "json" ? "e.g. 3 or [3, 3]" : nullable ? "none" : undefined}
+        placeholder={nullable ? (schema.description ? `none: ${schema.description}` : "none") : kind === "json" ? "e.g. 3 or [3, 3]" : undefined}
         onChange={(e) => commit(e.target.value)}
         style={issue ? { borderColor: "var(--danger)" } : undefined}
       />{err}

@@ -31,7 +31,9 @@ export default function LineageGraph({ lineage, current, onOpen }: { lineage: Li
         data: { label: (
           <div data-testid={`lineage-${n.id}`}>
             <div className="gnode-title"><span>{n.kind === "foundation" ? "◆ " : ""}{n.name}</span>
-              {n.kind !== "foundation" && typeof n.accuracy === "number" && <span className="muted">{(n.accuracy * 100).toFixed(1)}%</span>}</div>
+              {n.kind !== "foundation" && typeof n.accuracy === "number" &&
+                <span className="muted" title={n.accuracy_source === "test" ? "test accuracy" : "training accuracy (epoch mean): not evaluated yet"}>
+                  {(n.accuracy * 100).toFixed(1)}% {n.accuracy_source === "test" ? "test" : n.accuracy_source === "validation" ? "val" : "train"}</span>}</div>
             <div className="gnode-meta">{n.id}</div>
             {checks.map((c) => <div key={c.node}><CheckBadge check={c} /></div>)}
           </div>) },

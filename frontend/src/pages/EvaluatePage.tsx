@@ -2,32 +2,43 @@ import { useState } from "react";
 import { api, call, waitForRun } from "../api/client";
 import ConfusionMatrix from "../evaluate/ConfusionMatrix";
 import ResultTables, { perClassOf } from "../evaluate/ResultTables";
+import Pager, { usePage } from "../evaluate/Pager";
 import SampleTable from "../evaluate/SampleTable";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
 import { describeRef, loadViews, type DataRef } from "../lib/dataRefs";
+import { isClassifier } from "../lib/models";
+
+const PAST_PAGE = 20;
 
 export default function EvaluatePage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const models = useApi((signal) => api.GET("/api/models", { signal }), []);
   const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
   const views = loadViews();
-  const evalId = param?.startsWith("ev-") ? param : null;
-  const [modelId, setModelId] = useState(param && !evalId ? param : "");
+  // `ev-…:wrong` opens an evaluation with only its mistakes listed (a workflow's view step with `wrong: true`)
+  const [target, option] = (param ?? "").split(":");
+  const evalId = target.startsWith("ev-") ? target : null;
+  const [modelId, setModelId] = useState(target && !evalId ? target : "");
   const [data, setData] = useState("");
   const [limit, setLimit] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [cell, setCell] = useState<[number, number] | null>(null);
   const ev = useApi(evalId ? (signal) => api.GET("/api/evaluations/{id}", { params: { path: { id: evalId } }, signal }) : null, [evalId]);
   const past = useApi(evalId ? null : (signal) => api.GET("/api/evaluations", { signal }), []);
-  const trained = (models.data ?? []).filter((m) => m.kind !== "foundation");
+  // only classifiers: a foundation's output is features, not one score per class
+  const trained = (models.data ?? []).filter(isClassifier);
+  const refused = (models.data ?? []).find((m) => m.id === modelId && !isClassifier(m));
   const shownModel = ev.data?.id === evalId ? ev.data?.model_id : undefined;
-  const model = modelId || shownModel || trained[0]?.id || "";
+  const model = (refused ? "" : modelId) || shownModel || trained[0]?.id || "";
+  const pastPage = usePage(past.data?.length ?? 0, PAST_PAGE);
   const dataChoice = data || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
 
   const run = async () => {
     setBusy(true);
     setError(null);
+    setNote(null);
     try {
       const ref: DataRef = dataChoice.startsWith("view:")
         ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split: "test" }
@@ -37,6 +48,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       if (limit) ref.transforms = [...(ref.transforms ?? []), { limit: n }];
       const job = await call(api.POST("/api/evaluations", { body: { model, data: ref } }));
       const done = await waitForRun(job.id);
+      if (done.status === "cancelled") { setNote("Evaluation cancelled."); return; }
       if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
       setCell(null);
       navigate("evaluate", done.evaluation_id);
@@ -55,7 +67,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       <div className="card page-head" aria-label="New evaluation">
         <label className="field"><span>Model</span>
           <select aria-label="Model" value={model} onChange={(x) => setModelId(x.target.value)} style={{ minWidth: 220 }}>
-            {trained.length === 0 && <option value="">No trained models yet</option>}
+            {trained.length === 0 && <option value="">{models.data ? "No trained models yet" : "Loading…"}</option>}
             {trained.map((m) => <option key={m.id} value={m.id}>{m.name} ({m.id})</option>)}
           </select></label>
         <label className="field"><span>Test set (test split)</span>
@@ -69,13 +81,18 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
         <button className="primary" style={{ alignSelf: "flex-end" }} disabled={!model || !dataChoice || busy} onClick={() => void run()}>
           {busy ? "Evaluating… (queued in a worker)" : "Run evaluation"}</button>
       </div>
+      {refused && <div className="note-box" role="status">{refused.name} ({refused.id}) is {refused.kind === "foundation"
+        ? "a foundation: a feature extractor whose output is features, not one score per class" : `not a classifier (output shape ${JSON.stringify(refused.output_shape)})`}.
+        Graft a head on it in <a href={`#/models/${refused.id}`}>Models</a> and train that to evaluate it.</div>}
+      {note && <div className="note-box" role="status">{note}</div>}
       {error && <div className="error-box" role="alert">{error}</div>}
       {ev.error && <div className="error-box">{ev.error}</div>}
       {!evalId && (past.data?.length ? (
-        <div className="card" style={{ padding: 0, maxHeight: 360, overflow: "auto" }}>
+        <div className="card" style={{ padding: 0, maxHeight: 460, overflow: "auto" }}>
+          {pastPage.pages > 1 && <div style={{ padding: 8 }}><Pager {...pastPage} label="past" /></div>}
           <table aria-label="Past evaluations">
             <thead><tr><th>Past evaluations: click one to open it</th><th>Data</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th><th>Created</th></tr></thead>
-            <tbody>{past.data.map((x) => (
+            <tbody>{past.data.slice(pastPage.start, pastPage.end).map((x) => (
               <tr key={x.id} className="clickable" onClick={() => navigate("evaluate", x.id)}>
                 <td><strong>{x.name || x.model_id}</strong> <span className="muted small mono">{x.id}</span></td>
                 <td className="small">{x.data ? describeRef(x.data as unknown as DataRef) : "—"}</td>
@@ -95,7 +112,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />
-            <div className="grow" style={{ minWidth: 0 }}><SampleTable evalId={e.id} classes={classes} cell={cell} /></div>
+            <div className="grow" style={{ minWidth: 0 }}><SampleTable key={`${e.id}:${option ?? ""}`} evalId={e.id} classes={classes} cell={cell} initialWrong={option === "wrong"} /></div>
           </div>
         </>
       )}

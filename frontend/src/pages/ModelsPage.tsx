@@ -7,6 +7,9 @@ import LineageGraph from "../models/LineageGraph";
 import { ExportButtons, ImportPackage } from "../models/ShareBar";
 import ImportOnnx from "../models/ImportOnnx";
 import ModelGraph from "../models/ModelGraph";
+import ModelFacts from "../models/ModelFacts";
+import Markdown from "../lib/markdown";
+import { accuracyLabel, isClassifier } from "../lib/models";
 
 function datasetOf(r: ModelRecord): string {
   const d = r.dataset;
@@ -45,8 +48,11 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
                 <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("models", r.id)}>
                   <td><strong>{r.name}</strong> <span className="muted small mono">{r.id}</span></td>
                   <td>{r.kind === "foundation" ? <span className="badge">◆ foundation</span> : "model"}</td>
-                  <td>{datasetOf(r)}</td><td className="num" title={r.kind === "foundation" ? "a foundation has no classifier of its own" : undefined}>
-                    {r.kind === "foundation" ? "—" : pct(r.accuracy)}</td>
+                  <td>{datasetOf(r)}</td><td className="num" data-testid={`accuracy-${r.id}`}
+                    title={r.kind === "foundation" ? "a foundation has no classifier of its own"
+                      : r.accuracy_source === "test" ? "accuracy of its newest evaluation on a test split"
+                      : r.accuracy_source === "train" ? "mean accuracy over the last training epoch, while the weights moved; evaluate it for the test figure" : undefined}>
+                    {r.kind === "foundation" ? "—" : <>{pct(r.accuracy)} {r.accuracy_source && <span className="muted small">{accuracyLabel(r.accuracy_source)}</span>}</>}</td>
                   <td className="num">{fmtCount(r.params)}</td><td className="small">{r.created_at?.replace("T", " ").slice(0, 16)}</td>
                   <td className="small">{parentName(r)}</td>
                 </tr>
@@ -63,7 +69,8 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
             <h2 style={{ margin: 0 }}>{m.name}</h2>
             <span className="muted small mono">{m.id}</span>
             <div className="grow" />
-            <button onClick={() => navigate("evaluate", m.id)}>Evaluate →</button>
+            {isClassifier(m) ? <button onClick={() => navigate("evaluate", m.id)}>Evaluate →</button>
+              : <span className="muted small" title="evaluation needs one score per class">a foundation: graft a head on it to evaluate</span>}
             <ExportButtons model={m} onCard={() => setCardOf(cardOf === m.id ? null : m.id)} />
           </div>
           {cardOf === m.id && (
@@ -71,9 +78,10 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
               <div className="page-head"><h2 style={{ margin: 0 }}>Model card</h2><div className="grow" />
                 <button className="ghost" onClick={() => setCardOf(null)}>Close</button></div>
               {card.error && <div className="error-box small">{card.error}</div>}
-              <pre className="mono small" style={{ whiteSpace: "pre-wrap", maxHeight: 320, overflow: "auto", margin: 0 }}>{card.data ?? "Loading…"}</pre>
+              <div style={{ maxHeight: 420, overflow: "auto" }}>{card.data ? <Markdown text={card.data} /> : "Loading…"}</div>
             </div>
           )}
+          <ModelFacts model={m} />
           {m.spec ? <ModelGraph key={m.id} model={m} onSliced={opened} />
             : <div className="empty">This record carries no network.</div>}
           {lineage.error && <div className="error-box small">{lineage.error}</div>}

@@ -23,9 +23,10 @@ function statusesOf(w: Workflow | null): StepStatus[] {
 function resultTarget(r: Record<string, unknown>): ["models" | "evaluate" | "train" | "data", string] | null {
   const source = r.source as Record<string, unknown> | undefined;
   const candidates = r.kind === "view" ? [source?.evaluation] : [r.id, r.evaluation_id, r.model_id, r.run_id, r.dataset_id];
+  const wrong = r.kind === "view" && (r.filters as Record<string, unknown> | undefined)?.wrong === true;
   for (const v of candidates) {
     if (typeof v !== "string") continue;
-    if (v.startsWith("ev-")) return ["evaluate", v];
+    if (v.startsWith("ev-")) return ["evaluate", wrong ? `${v}:wrong` : v];   // the view's mistakes only
     if (v.startsWith("mdl-") || v.startsWith("fnd-")) return ["models", v];
     if (v.startsWith("run-")) return ["train", v];
     if (v.startsWith("ds-")) return ["data", v];

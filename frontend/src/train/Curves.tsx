@@ -32,6 +32,8 @@ export default function Curves({ points }: { points: MetricPoint[] }) {
   ];
   const trained = points.filter((p) => typeof p.loss === "number");
   const last = trained[trained.length - 1] ?? points[points.length - 1];
+  const validated = points.filter((p) => typeof p.val_accuracy === "number");
+  const lastVal = validated[validated.length - 1];
   return (
     <div className="chart" aria-label="Training curves">
       <svg viewBox={`0 0 ${W} ${H}`} role="img">
@@ -47,8 +49,8 @@ export default function Curves({ points }: { points: MetricPoint[] }) {
       </svg>
       <div className="status-line">
         <span style={{ color: "#e06c3c" }}>— loss {last.loss?.toFixed(4) ?? ""}</span>
-        <span style={{ color: "#2f9e6b" }}>— accuracy {last.accuracy !== undefined ? `${(last.accuracy * 100).toFixed(2)}%` : ""}</span>
-        {points.some((p) => typeof p.val_loss === "number") && <span>dashed: validation</span>}
+        <span style={{ color: "#2f9e6b" }} title="on the training batches as they were trained, not a test figure">— train acc {last.accuracy !== undefined ? `${(last.accuracy * 100).toFixed(2)}%` : ""}</span>
+        {lastVal && <span style={{ color: "#2f9e6b" }} data-testid="val-accuracy">- - val acc {((lastVal.val_accuracy as number) * 100).toFixed(2)}% (epoch {lastVal.epoch})</span>}
       </div>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, call, sent, type RunRecord, type TrainRequest } from "../api/client";
 import { defaultsOf } from "../api/defaults";
 import type { NetworkSpec } from "../design/convert";
@@ -19,6 +19,15 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [limit, setLimit] = useState("");
   const [perClass, setPerClass] = useState("");
   const [semi, setSemi] = useState(false);
+  const [valPct, setValPct] = useState("");
+  const [hasFoundation, setHasFoundation] = useState(false);
+  useEffect(() => {   // label propagation spreads labels over a frozen foundation's features: offer it only with one
+    let live = true;
+    resolveNetwork(network).then((net) => live && setHasFoundation(
+      (net?.nodes ?? []).some((n) => n.type === "Foundation" && (n.params as Record<string, unknown> | undefined)?.frozen !== false)),
+      () => live && setHasFoundation(false));
+    return () => { live = false; };
+  }, [network]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { choice: dataChoice, options: dataOptions, refOf, fitOf } = useDataChoice(data);
@@ -34,9 +43,12 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const k = Number(perClass);
       if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
       const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
+      const v = Number(valPct);
+      if (valPct && !(v > 0 && v < 100)) throw new Error(`Validation % must be a number above 0 and below 100, found “${valPct}”.`);
+      const hparams = valPct ? { ...h, val_fraction: v / 100 } : h;
       const fitted = network.startsWith("template:") ? fitTemplate(net, fitOf()) : net;
-      const body = sent<TrainRequest>({ network: { ...fitted }, data, hparams: h, name: name || net.name || "model",
-                                        ...(semi ? { semi_supervised: { unlabeled: all } } : {}) });
+      const body = sent<TrainRequest>({ network: { ...fitted }, data, hparams, name: name || net.name || "model",
+                                        ...(semi && hasFoundation ? { semi_supervised: { unlabeled: all } } : {}) });
       const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
     } catch (err) {
@@ -70,11 +82,14 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
         <label className="field"><span>Per class (empty: all)</span>
           <input type="number" min="1" step="1" value={perClass} onChange={(e) => setPerClass(e.target.value)}
                  placeholder="all" aria-label="Labels per class" title="Train on N random labelled images of each class" /></label>
+        <label className="field"><span>Validation % (empty: none)</span>
+          <input type="number" min="1" max="50" step="1" value={valPct} onChange={(e) => setValPct(e.target.value)}
+                 placeholder="none" aria-label="Validation percent" title="Hold out this share of the training data and report validation accuracy each epoch (a fixed-seed draw)" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
       </div>
-      <label className="check" title="Needs a network whose frozen foundation alone reads the input. The data set's images join training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph.">
+      {hasFoundation && <label className="check" title="Needs a network whose frozen foundation alone reads the input. The data set's images join training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph.">
         <input type="checkbox" checked={semi} onChange={(e) => setSemi(e.target.checked)} aria-label="Also train on the unlabeled images" />
-        also train on the data set's other images, unlabeled (label propagation over the frozen foundation)</label>
+        also train on the data set's other images, unlabeled (label propagation over the frozen foundation)</label>}
       {error && <div className="error-box small" role="alert">{error}</div>}
       <div><button className="primary" type="submit" disabled={busy || !dataChoice}>{busy ? "Queuing…" : "Start training"}</button></div>
     </form>

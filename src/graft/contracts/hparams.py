@@ -69,6 +69,9 @@ class TrainHparams(Strict):
     precision: Precision = Field("auto", description="auto (bfloat16 autocast on CUDA, and on a CPU where the "
                                  "calibration measured it faster: graft doctor), bf16 or fp32")
     device: Device = Field("auto", description="auto (CUDA when present), cpu or cuda")
+    val_fraction: float = Field(0.0, ge=0, lt=1, description="hold out this fraction of the training data "
+                                "(a fixed-seed draw) and report validation loss and accuracy each epoch; 0: none, "
+                                "the fastest")
     augment: list[AugmentOp] = Field(default_factory=list, max_length=20, examples=[[{"flip": True}, {"rotate": 10}]],
                                      description="augmentations of the training batches, in order, seeded by "
                                      "`seed`: " + ", ".join(AUGMENT_OPS))

@@ -26,7 +26,10 @@ class ModelRecord(OpenRecord):
     data_stats: Optional[dict[str, Any]] = None
     hparams: Optional[dict[str, Any]] = None
     metrics: dict[str, Any] = {}
-    accuracy: Optional[float] = Field(default=None, description="validation accuracy, else training accuracy")
+    accuracy: Optional[float] = Field(default=None, description="test accuracy of the newest evaluation on a test "
+                                      "split, else validation accuracy, else the training epoch mean")
+    accuracy_source: Optional[Literal["test", "validation", "train"]] = Field(
+        default=None, description="which of the three `accuracy` is")
     versions: Optional[dict[str, str]] = None
     block_sha256: Optional[dict[str, str]] = None
     weights_sha256: Optional[str] = None
@@ -186,6 +189,7 @@ class LineageNode(BaseModel):
     weights_sha256: Optional[str] = None
     created_at: Optional[str] = None
     accuracy: Optional[float] = None
+    accuracy_source: Optional[Literal["test", "validation", "train"]] = None
 
 
 class LineageEdge(BaseModel):

@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from .allocator import tune_allocator
 from .cancel import check
@@ -15,7 +16,7 @@ from .data import StreamedImages, batches_of, has_conv, normalization_of, pick_d
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normalization: dict | None = None,
              device: str | None = "auto", should_stop: Callable[[], bool] | None = None,
-             stream: Any = "auto") -> dict[str, Any]:
+             stream: Any = "auto", progress: bool = False) -> dict[str, Any]:
     """Run `model` over `ds` in eval mode.
 
     Inputs are normalized with `normalization`, else the model's own (set by engine.train), else the data
@@ -32,14 +33,19 @@ def evaluate(model: torch.nn.Module, ds: Any, batch_size: int = 256, *, normaliz
     x = batches_of(ds, normalization_of(ds, norm), dev, channels_last, stream)
     streamed = isinstance(x, StreamedImages)
     preds, confs = [], []
-    for i in range(0, len(x), batch_size):
-        check(should_stop)
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            logits = model(x.slice(i, i + batch_size) if streamed else x[i:i + batch_size])
-        probs = torch.softmax(logits.float(), dim=1)
-        conf, pred = probs.max(dim=1)
-        preds.append(pred.cpu())
-        confs.append(conf.cpu())
+    bar = tqdm(total=len(x), desc="evaluating", unit="image", leave=True, disable=None if progress else True)
+    try:
+        for i in range(0, len(x), batch_size):
+            check(should_stop)
+            bar.update(min(batch_size, len(x) - i))
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+                logits = model(x.slice(i, i + batch_size) if streamed else x[i:i + batch_size])
+            probs = torch.softmax(logits.float(), dim=1)
+            conf, pred = probs.max(dim=1)
+            preds.append(pred.cpu())
+            confs.append(conf.cpu())
+    finally:
+        bar.close()
     labels = np.asarray(ds.labels, dtype=np.int64)
     pred_arr = torch.cat(preds).numpy() if preds else np.zeros(0, np.int64)
     conf_arr = torch.cat(confs).numpy() if confs else np.zeros(0, np.float32)

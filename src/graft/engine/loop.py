@@ -51,13 +51,16 @@ def run_epochs(task: Task, opt: torch.optim.Optimizer, sched: Any, *, epochs: in
                should_stop: Callable[[], bool] | None = None, progress: bool = False) -> float:
     """Train epochs `start`..`epochs`-1 in place; returns the seconds spent in them. Raises Cancelled."""
     bs, steps, train_s, next_report = batch_size, task.steps_per_epoch, 0.0, 0.0
-    for epoch in range(start, epochs):
-        task.begin_epoch()
-        perm = permutation(task.n, seed, epoch).to(device)
-        e0 = time.perf_counter()
-        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=False,
-                   disable=None if progress else True)
-        try:
+    # one bar over the whole run that stays on screen (time left for all epochs); callers print epoch rows
+    # above it with tqdm.write (graft.cli_progress)
+    bar = tqdm(total=steps * max(epochs - start, 0), desc="training", unit="batch", leave=True, dynamic_ncols=True,
+               disable=None if progress else True)
+    try:
+        for epoch in range(start, epochs):
+            task.begin_epoch()
+            perm = permutation(task.n, seed, epoch).to(device)
+            e0 = time.perf_counter()
+            bar.set_description(f"epoch {epoch + 1}/{epochs}")
             for step in range(steps):
                 check(should_stop)
                 idx = perm[step * bs:(step + 1) * bs]
@@ -76,12 +79,12 @@ def run_epochs(task: Task, opt: torch.optim.Optimizer, sched: Any, *, epochs: in
                     next_report = time.perf_counter() + 1 / REPORTS_PER_SECOND
                     on_step({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps,
                              **task.step_info(step, e0)})
-        finally:
-            bar.close()
-        train_s += time.perf_counter() - e0
-        row = task.end_epoch(epoch, e0)
-        history.append(row)
-        task.saved(epoch + 1, history)
-        if on_epoch is not None:
-            on_epoch(dict(row))
+            train_s += time.perf_counter() - e0
+            row = task.end_epoch(epoch, e0)
+            history.append(row)
+            task.saved(epoch + 1, history)
+            if on_epoch is not None:
+                on_epoch(dict(row))
+    finally:
+        bar.close()
     return train_s

@@ -153,7 +153,7 @@ class PretrainResult:
 
 def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any] | None = None, *,
              on_epoch: Callable[[dict], None] | None = None, on_step: Callable[[dict], None] | None = None,
-             should_stop: Callable[[], bool] | None = None) -> PretrainResult:
+             should_stop: Callable[[], bool] | None = None, progress: bool = False) -> PretrainResult:
     """Train `encoder` in place on the images of `ds` (labels unused), in engine.loop's training loop.
     Raises TrainingDiverged on NaN/inf, engine.cancel.Cancelled when `should_stop` says so (checked per batch)."""
     h = resolve(objective, hparams)
@@ -178,7 +178,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
     t0 = time.perf_counter()
     task = _Pretext(obj, x_all, gen, device, bf16, steps)
     run_epochs(task, opt, sched, epochs=h["epochs"], seed=h["seed"], batch_size=bs, device=device,
-               history=history, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop)
+               history=history, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop, progress=progress)
     seconds = time.perf_counter() - t0
     encoder.eval()
     return PretrainResult(history, seconds, norm, str(device), steps * bs * h["epochs"] / max(seconds, 1e-9))

@@ -8,22 +8,24 @@ from .models import load_model
 
 
 def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256,
-                   should_stop=None) -> dict:
+                   should_stop=None, progress_bar: bool = False) -> dict:
     """Evaluate; returns the flat evaluation: id, total, hit, accuracy, per_class, confusion, classes, ...
     `should_stop` (engine.cancel) is checked per batch; a cancelled evaluation registers nothing."""
     from ..engine.evaluate import evaluate
 
     ref = data_ref(data)
     split = split or ref.get("split") or "test"
+    require_classifier(ws.get_model(model_id))
     record, _, module = load_model(ws, model_id)
     trained_with = (record.get("dataset") or {}).get("convert") if isinstance(record.get("dataset"), dict) else None
     if trained_with and "convert" not in ref:
         ref["convert"] = trained_with       # the channel conversion the model was trained with, unless told
     ds = load_split(ws, ref, split)
+    require_classifier(record, ds.classes, ref.get("dataset"))
     shape = record.get("input_shape") or []
     if shape and all(isinstance(d, int) and d > 0 for d in shape):
         check_input(ds, record["input_shape"], ref)
-    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop)
+    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop, progress=progress_bar)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),
                    "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
@@ -31,6 +33,23 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     ev = ws.evaluations.add({"model_id": record["id"], "data": {**ref, "split": split},
                             "data_fingerprint": ds.fingerprint, "summary": summary}, predictions=predictions)
     return flat_evaluation(ev)
+
+
+def require_classifier(record: dict, classes: list | None = None, data_name: str | None = None) -> None:
+    """Refuse what is not a classifier of `classes`: a foundation (a feature extractor), or a network whose
+    output is not one score per class. Raises ValueError naming what was given and what is expected."""
+    name = f"{record['id']} ({record.get('name', '')})"
+    shape = record.get("output_shape")
+    if record.get("kind") == "foundation":
+        raise ValueError(f"evaluate: {name} is a foundation, a feature extractor with output shape {shape}, not a "
+                         "classifier; expected a model that outputs one score per class: graft a head on it "
+                         "and train that")
+    if shape is not None and len(shape) != 1:
+        raise ValueError(f"evaluate: {name} outputs shape {shape}; expected a classifier's scores, a vector of "
+                         "one score per class")
+    if classes is not None and shape is not None and shape[0] != len(classes):
+        raise ValueError(f"evaluate: {name} outputs {shape[0]} scores but data set {data_name or ''} has "
+                         f"{len(classes)} classes; expected a model trained on these classes")
 
 
 def flat_evaluation(ev: dict) -> dict:

@@ -21,7 +21,8 @@ def pretrain_foundation(ws, network: Any, data: Any = _DEFAULT["data"].default,
                         hparams: dict | None = None, name: str | None = None, description: str = "",
                         on_epoch: Callable | None = None, should_stop: Callable | None = None,
                         workflow_hash: str | None = None, run_id: str | None = None,
-                        on_step: Callable | None = None, progress: RunProgress | None = None) -> dict:
+                        on_step: Callable | None = None, progress: RunProgress | None = None,
+                        progress_bar: bool = False) -> dict:
     """Pretrain `network` (the encoder) with a self-supervised `objective`; returns the foundation record.
 
     A run of kind `pretrain` records it (created here unless `run_id` names one, as a server job does).
@@ -51,7 +52,8 @@ def pretrain_foundation(ws, network: Any, data: Any = _DEFAULT["data"].default,
         ds = load_split(ws, ref, "train")
         torch.manual_seed(int(h["seed"]))      # the encoder's initial weights are part of the run too
         encoder = compile_network(spec)
-        result = pretrain(encoder, ds, objective, h, on_epoch=on_epoch, on_step=on_step, should_stop=should_stop)
+        result = pretrain(encoder, ds, objective, h, on_epoch=on_epoch, on_step=on_step, should_stop=should_stop,
+                          progress=progress_bar)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         digest = tensors_sha256(state)
         final = result.history[-1] if result.history else {}

@@ -54,7 +54,8 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     run's progress and epoch rows (ops.progress; a worker passes its own, else one is made here).
     """
     hp = {**DEFAULT_HPARAMS, **(hparams or {})}
-    request = {"network": network_document(network), "data": data_ref(data), "hparams": hp, "name": name,
+    ref = with_validation(data_ref(data), hp.pop("val_fraction", 0.0))
+    request = {"network": network_document(network), "data": ref, "hparams": hp, "name": name,
                "description": description}
     if semi_supervised:
         request["semi_supervised"] = semi_supervised_request(semi_supervised)
@@ -82,6 +83,16 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
         raise
     ws.runs.update(run_id, status="done", model_id=record["id"])
     return record
+
+
+def with_validation(ref: dict, val_fraction) -> dict:
+    """The data reference a run trains on: hparams.val_fraction carves its validation split (engine: val_ds)."""
+    if not val_fraction:
+        return ref
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
+        raise ValueError(f"hparams.val_fraction: expected a fraction from 0 up to (not including) 1, "
+                         f"found {val_fraction!r}")
+    return {**ref, "val_fraction": float(val_fraction)}
 
 
 def _checkpointed_history(ws, run_id: str) -> list[dict]:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..data.errors import DataError
 from ..spec.issues import SpecError
+from ..spec.schema_issues import plain_error
 
 log = logging.getLogger("graft.server")
 
@@ -36,8 +37,9 @@ def _validation_issues(errors: list[dict[str, Any]]) -> list[dict]:
     issues = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ())]
-        issues.append({"code": "invalid_request", "message": e.get("msg", "invalid value"),
-                       "field": ".".join(loc), "expected": e.get("type"),
+        message, expected = plain_error(e) if "type" in e else (e.get("msg", "invalid value"), None)
+        issues.append({"code": "invalid_request", "message": message,
+                       "field": ".".join(loc), "expected": expected,
                        "found": _short(e.get("input"))})
     return issues
 

@@ -254,7 +254,10 @@ def _check_count(n: _Node, lo: int, hi: int | None, issues: list[Issue]) -> None
     count = len(n.spec.inputs)
     if count < lo or (hi is not None and count > hi):
         want = str(lo) if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
-        issues.append(Issue("input_count", f"{n.spec.type} takes {want} input(s)", node=n.key, field="inputs",
+        got = ", ".join(n.spec.inputs) or "none"
+        noun = "input" if want == "1" else "inputs"
+        issues.append(Issue("input_count", f"node {n.key} ({n.spec.type}) takes {want} {noun}; it has {count} "
+                            f"({got})", node=n.key, field="inputs",
                             expected=want, found=count))
         n.broken = True
 

@@ -58,16 +58,40 @@ def jsonable(value: Any, limit: int = 200) -> Any:
 _UNION_TAGS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "function-after"}
 
 
+# pydantic's error types as a person would say what was expected (the rest: pydantic's own words, trimmed)
+_PLAIN = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+          "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
+          "bool_type": "true or false", "string_type": "text", "tuple_type": "a list", "list_type": "a list",
+          "dict_type": "a mapping", "none_required": "nothing"}
+_BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"), "less_than_equal": ("le", "<="),
+           "less_than": ("lt", "<")}
+
+
 def _expected(err: dict, model: type[BaseModel] | None) -> Any:
     if err["type"] == "extra_forbidden" and model is not None:
         return sorted(model.model_fields)
     if err["type"] == "missing":
         return "a value"
+    if err["type"] in _PLAIN:
+        return _PLAIN[err["type"]]
+    if err["type"] in _BOUNDS:
+        key, sign = _BOUNDS[err["type"]]
+        return f"a number {sign} {(err.get('ctx') or {}).get(key)}"
     msg = err.get("msg", "")
     for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
     return msg.split(", unable to")[0]
+
+
+def plain_error(err: dict) -> tuple[str, Any]:
+    """(`expected ..., found ...` in plain words, the expectation) for one pydantic error."""
+    expected = _expected(err, None)
+    found = err.get("input")
+    if err["type"] == "missing":
+        return "a value is required", expected
+    shown = f"'{found}'" if isinstance(found, str) else json.dumps(jsonable(found), default=str)
+    return f"expected {expected}, found {shown}", expected
 
 
 def pydantic_issues(exc: ValidationError, *, node: str | None, code: str, field_prefix: str = "",
@@ -90,7 +114,10 @@ def pydantic_issues(exc: ValidationError, *, node: str | None, code: str, field_
             msg = f"unknown field '{key.split('.')[-1]}'"
         elif first["type"] == "missing":
             msg = f"'{key}' is required"
+        elif key:   # "stride: expected a whole number or a list, found 'ab'"
+            shown = f"'{found}'" if isinstance(found, str) else json.dumps(found, default=str)
+            msg = f"{key}: expected {expected}, found {shown}"
         else:
-            msg = f"'{key}' is invalid: {first.get('msg', '')}" if key else first.get("msg", "invalid")
+            msg = first.get("msg", "invalid")
         issues.append(Issue(code, msg, node=node, field=field, expected=expected, found=found))
     return issues

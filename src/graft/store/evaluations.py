@@ -50,6 +50,20 @@ class Evaluations:
             return self.db.list(evaluations)
         return self.db.list(evaluations, evaluations.c.model_id == check_id(model_id, "model", ("mdl", "fnd")))
 
+    def latest_test_accuracy(self) -> dict[str, float]:
+        """{model id: accuracy of its newest evaluation on a test split}, reading two JSON fields, not summaries."""
+        from sqlalchemy import select
+
+        t = evaluations
+        query = select(t.c.model_id, t.c.summary["accuracy"].as_float(), t.c.data["split"].as_string()) \
+            .order_by(t.c.created_at.desc(), t.c.id)
+        out: dict[str, float] = {}
+        with self.db.read() as conn:
+            for model_id, accuracy, split in conn.execute(query):
+                if model_id not in out and accuracy is not None and split in (None, "test"):
+                    out[model_id] = accuracy
+        return out
+
     def path(self, id: str, name: str) -> Path:
         self.get(id)
         return self.layout.artifact_file("evaluation", id, name, ("ev",))

@@ -83,7 +83,7 @@ class WorkflowRun:
             params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
         if isinstance(step, TrainStep):
             for field, default in (("semi_supervised", None), ("precision", "auto"), ("device", "auto"),
-                                   ("augment", [])):
+                                   ("augment", []), ("val_fraction", 0.0)):
                 if params[field] == default:    # likewise for train steps that leave these as they were
                     params.pop(field)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}

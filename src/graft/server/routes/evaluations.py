@@ -6,7 +6,7 @@ import io
 import json
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Optional
+from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import Response
@@ -15,6 +15,7 @@ from ...data.dataset import parse_ref
 from ...data.render import image_png
 from ...ops import view_rows
 from ...ops.data_refs import load_split
+from ...ops.evaluate import require_classifier
 from ...store.ids import NotFound
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError
@@ -23,9 +24,13 @@ from ..schemas import EvaluationRecord, EvaluationRequest, Page, Run, iso, run_o
 router = APIRouter(tags=["evaluations"])
 
 
-def evaluation_out(rec: dict) -> dict:
+LIST_DROPS = ("predictions", "per_class", "confusion", "classes")   # a list shows figures; one record has the tables
+
+
+def evaluation_out(rec: dict, listed: bool = False) -> dict:
     summary = rec.get("summary") or {}
-    return {**{k: v for k, v in summary.items() if k != "predictions"}, "id": rec["id"],
+    drop = LIST_DROPS if listed else ("predictions",)
+    return {**{k: v for k, v in summary.items() if k not in drop}, "id": rec["id"],
             "model_id": rec.get("model_id"), "data": rec.get("data"), "name": summary.get("model_name", ""),
             "created_at": iso(rec.get("created_at"))}
 
@@ -36,13 +41,15 @@ def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depen
         records = ws.list_evaluations(model_id=model)
     except NotFound:  # filtering by a model that is not there finds nothing
         records = []
-    return [evaluation_out(r) for r in records]
+    return [evaluation_out(r, listed=True) for r in records]
 
 
 @router.post("/evaluations", response_model=Run, status_code=202, responses=error_responses(404, 422))
 def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
     """Queue the evaluation; the run's `evaluation_id` names the result once it is done."""
     model = ws.get_model(body.model)
+    with user_errors():
+        require_classifier(model)
     data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
     with user_errors():
         parse_ref(data)
@@ -55,11 +62,18 @@ def get_evaluation(id: str, ws=Depends(ws_of)) -> dict:
     return evaluation_out(ws.get_evaluation(id))
 
 
-def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Optional[int]) -> dict:
+SampleOrder = Literal["index", "confidence", "-confidence"]
+
+
+def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Optional[int], wrong: bool = False,
+          sort: str = "index") -> dict:
     ws.get_evaluation(id)
     with user_errors():  # one evaluation is at most a test set (10k rows): slicing the whole list is cheap
-        everything = view_rows(ws, {"evaluation": id}, 0, 10**9, label=label, pred=pred)
-    rows = everything["rows"][offset:offset + limit]
+        everything = view_rows(ws, {"evaluation": id}, 0, 10**9, label=label, pred=pred, wrong=wrong)
+    ordered = everything["rows"]
+    if sort != "index":   # a stable sort: equal confidences keep the data set's order
+        ordered = sorted(ordered, key=lambda r: r["confidence"], reverse=sort == "-confidence")
+    rows = ordered[offset:offset + limit]
     total = everything["total"]
     return {"rows": rows, "offset": offset, "limit": limit, "total": total, "eof": offset + len(rows) >= total}
 
@@ -67,8 +81,11 @@ def _page(ws, id: str, offset: int, limit: int, label: Optional[int], pred: Opti
 @router.get("/evaluations/{id}/samples", response_model=Page, responses=error_responses(404))
 def samples(id: str, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=1000),
             label: Optional[int] = Query(None, ge=0), pred: Optional[int] = Query(None, ge=0),
+            wrong: bool = Query(False, description="only the mistakes (prediction is not the label)"),
+            sort: SampleOrder = Query("index", description="index (the data's order), confidence (least sure "
+                                      "first) or -confidence (most sure first)"),
             ws=Depends(ws_of)) -> dict:
-    return _page(ws, id, offset, limit, label, pred)
+    return _page(ws, id, offset, limit, label, pred, wrong, sort)
 
 
 @router.get("/evaluations/{id}/samples.csv", response_class=Response, responses={

@@ -14,24 +14,40 @@ from ..schemas import FoundationRecord, ModelDetail, ModelRecord, SliceRequest, 
 router = APIRouter(tags=["models"])
 
 
-def model_out(rec: dict, full: bool = False) -> dict:
+def model_out(rec: dict, full: bool = False, tested: dict[str, float] | None = None) -> dict:
+    """`tested`: ws.evaluations.latest_test_accuracy(); a model evaluated on a test split shows that accuracy."""
     out = {k: iso(v) if k.endswith("_at") else v for k, v in rec.items() if full or k != "spec"}
     metrics = rec.get("metrics") or {}
     out["metrics"] = metrics if full else {k: v for k, v in metrics.items() if k != "history"}
-    out["accuracy"] = metrics.get("val_accuracy", metrics.get("train_accuracy"))
+    out["accuracy"], out["accuracy_source"] = accuracy_of(rec, tested or {})
     return out
+
+
+def accuracy_of(rec: dict, tested: dict[str, float]) -> tuple[float | None, str | None]:
+    """One meaning of a model's accuracy: test when evaluated, else validation, else the training epoch mean."""
+    metrics = rec.get("metrics") or {}
+    if rec.get("kind") == "foundation":
+        return None, None
+    if rec.get("id") in tested:
+        return tested[rec["id"]], "test"
+    if metrics.get("val_accuracy") is not None:
+        return metrics["val_accuracy"], "validation"
+    if metrics.get("train_accuracy") is not None:
+        return metrics["train_accuracy"], "train"
+    return None, None
 
 
 @router.get("/models", response_model=list[ModelRecord])
 def list_models(kind: Optional[str] = Query(None, pattern="^(model|foundation)$"), ws=Depends(ws_of)) -> list[dict]:
-    return [model_out(r) for r in ws.list_models(kind=kind)]
+    tested = ws.evaluations.latest_test_accuracy()
+    return [model_out(r, tested=tested) for r in ws.list_models(kind=kind)]
 
 
 @router.get("/models/{id}", response_model=ModelDetail, responses=error_responses(404))
 def get_model(id: str, ws=Depends(ws_of)) -> dict:
     rec = ws.get_model(id)
     analysis = analyze(rec["spec"])
-    return {**model_out(rec, full=True), "analysis": analysis.to_dict(), "cut_points": cut_points(analysis)}
+    return {**model_out(rec, full=True, tested=ws.evaluations.latest_test_accuracy()), "analysis": analysis.to_dict(), "cut_points": cut_points(analysis)}
 
 
 @router.post("/models/{id}/slice", response_model=FoundationRecord, status_code=201,

@@ -149,7 +149,10 @@ def lineage_graph(ws, id: str) -> dict:
     found = model_lineage(ws, id)
     summaries = [found["model"], *found["ancestors"], *found["descendants"], *found["used_by"]]
     records = {s["id"]: s for s in summaries}
-    nodes = [{**dated(s), "accuracy": model_out(ws.get_model(i))["accuracy"]} for i, s in records.items()]
+    tested = ws.evaluations.latest_test_accuracy()
+    outs = {i: model_out(ws.get_model(i), tested=tested) for i in records}
+    nodes = [{**dated(s), "accuracy": outs[i]["accuracy"], "accuracy_source": outs[i]["accuracy_source"]}
+             for i, s in records.items()]
     edges = []
     for r in records.values():
         if r.get("parent_id") in records:
