@@ -51,7 +51,7 @@ export default function Palette({ layers, foundations, error, onAdd }: Props) {
   );
   return (
     <aside className="palette" aria-label="Layer palette">
-      <input type="search" placeholder="Search layers… (Enter adds the first)" value={q} onChange={(e) => setQ(e.target.value)}
+      <input type="search" placeholder="Search layers…" value={q} onChange={(e) => setQ(e.target.value)}
              aria-label="Search layers"
              onKeyDown={(e) => {
                if (e.key !== "Enter" || !searching) return;
@@ -61,7 +61,7 @@ export default function Palette({ layers, foundations, error, onAdd }: Props) {
                else if (fnds[0]) onAdd("Foundation", fnds[0]);
              }} />
       {error && <div className="error-box small">Layers could not be loaded: {error}</div>}
-      <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection.</p>
+      <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection. Enter in the search adds the first match.</p>
       {fnds.length > 0 && foundationList}
       {groups.map(([cat, ls]) => (
         <section key={cat}>

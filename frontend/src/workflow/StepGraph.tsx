@@ -126,7 +126,7 @@ export default function StepGraph({ steps, statuses, busy, onRun, onOpen }: {
   }, [steps, statuses, busy, onRun, onOpen, measured]);
   return (
     <div className="card" style={{ height: 300, padding: 0 }} aria-label="Workflow graph">
-      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} onNodesChange={onMeasured} fitView proOptions={{ hideAttribution: true }}>
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} onNodesChange={onMeasured} fitView fitViewOptions={{ maxZoom: 1.2 }} proOptions={{ hideAttribution: true }}>
         <Background gap={20} /><Controls showInteractive={false} />
       </ReactFlow>
     </div>
