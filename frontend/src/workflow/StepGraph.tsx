@@ -74,9 +74,8 @@ function StepNode({ data }: NodeProps<Node<StepData>>) {
             <div style={{ width: `${Math.round((fraction ?? 0) * 100)}%` }} />
           </div>
           <span className="gnode-meta">
-            {fraction !== null && `${Math.round(fraction * 100)} %`}
-            {s?.epoch !== undefined && s.epochs ? ` · epoch ${s.epoch}/${s.epochs}` : ""}
-            {elapsed !== null && ` · ${fmtElapsed(elapsed)}`}
+            {[fraction !== null && `${Math.round(fraction * 100)} %`, s?.epoch !== undefined && s.epochs && `epoch ${s.epoch}/${s.epochs}`,
+              elapsed !== null && fmtElapsed(elapsed)].filter(Boolean).join(" · ")}
           </span>
         </div>
       )}
