@@ -61,7 +61,8 @@ function StepNode({ data }: NodeProps<Node<StepData>>) {
   const st = s?.status ?? "pending";
   const running = st === "running";
   const elapsed = useElapsed(s?.started_at, running);
-  const fraction = running && typeof s?.fraction === "number" ? s.fraction : null;
+  // below 1 % (the first batch) the bar stays indeterminate rather than reading "0 %"
+  const fraction = running && typeof s?.fraction === "number" && s.fraction >= 0.01 ? s.fraction : null;
   return (
     <div className={`gnode step-node ${st === "failed" ? "has-issue" : ""}`} data-testid={`step-${name}`}>
       <Handle type="target" position={Position.Left} />
