@@ -71,3 +71,20 @@ def test_one_step_runs_with_what_it_needs(tmp_path, workflow):
     report = run_workflow(ws, workflow, only="foundation", progress_bar=False)
     assert statuses(report) == {"base": "done", "foundation": "done"}
     assert len(ws.list_models()) == 2
+
+
+def test_a_running_training_step_reports_when_it_started_and_how_far_it_is(tmp_path, tiny_cnn, tiny_data):
+    """The Workflow page shows a running step's elapsed time and progress from these events."""
+    import time
+
+    events = []
+    before = time.time()
+    run_workflow(Workspace(tmp_path / "ws"), {"name": "live", "steps": [
+        {"name": "base", "kind": "train", "network": tiny_cnn, "data": tiny_data, "epochs": 2, "batch_size": 16}]},
+        progress_bar=False, on_event=events.append)
+    running = [e for e in events if e["status"] == "running"]
+    assert running and before <= running[0]["started_at"] <= time.time()
+    fractions = [e["fraction"] for e in running if "fraction" in e]
+    assert fractions and all(0 < f <= 1 for f in fractions) and fractions == sorted(fractions)
+    assert all(e["epochs"] == 2 and e["started_at"] == running[0]["started_at"] for e in running if "fraction" in e)
+    assert events[-1]["status"] == "done"

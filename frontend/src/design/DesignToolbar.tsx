@@ -1,7 +1,8 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { api, call, type Analysis } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { fmtCount, fmtShape, type Drawing, type NetworkSpec } from "./convert";
+import { planSave } from "./saving";
 import { fetchSaved, fetchTemplate } from "./useDesignerData";
 
 interface Props {
@@ -22,6 +23,8 @@ interface Props {
   onLoad: (doc: NetworkSpec, id: string | null) => void;
   onSaved: (id: string) => void;
   onNew: () => void;
+  /** false when the user would rather keep unsaved work than replace the drawing */
+  confirmDrop: () => boolean;
   onMessage: (m: string | null) => void;
   onTrain: () => void;
 }
@@ -30,14 +33,22 @@ interface Props {
 export default function DesignToolbar(p: Props) {
   const saved = useApi((signal) => api.GET("/api/networks", { signal }), []);
 
+  const [trusted, setTrusted] = useState<string | null>(null);
   const save = async () => {
     try {
-      const body = { name: p.doc.name ?? "", network: { ...p.doc } };
-      const rec = await call(p.savedId
-        ? api.PUT("/api/networks/{id}", { params: { path: { id: p.savedId } }, body })
+      const name = p.doc.name ?? "";
+      const plan = planSave(name, p.savedId, trusted, saved.data ?? [], p.analysis);
+      if (plan.question && !window.confirm(plan.question)) {
+        p.onMessage("Not saved.");
+        return;
+      }
+      const body = { name, network: { ...p.doc } };
+      const rec = await call(plan.target
+        ? api.PUT("/api/networks/{id}", { params: { path: { id: plan.target } }, body })
         : api.POST("/api/networks", { body }));
+      setTrusted(rec.id);
       p.onSaved(rec.id);
-      p.onMessage(`Saved “${p.doc.name}”.`);
+      p.onMessage(`Saved “${name}”.`);
       saved.reload();
     } catch (e) {
       p.onMessage(`Save failed: ${(e as Error).message}`);
@@ -53,10 +64,12 @@ export default function DesignToolbar(p: Props) {
   });
 
   const open = async (id: string) => {
+    if (!p.confirmDrop()) return;
     try { p.onLoad(await fetchSaved(id), id); p.onMessage(null); }
     catch (e) { p.onMessage(`Open failed: ${(e as Error).message}`); }
   };
   const template = async (name: string) => {
+    if (!p.confirmDrop()) return;
     try { p.onLoad({ ...(await fetchTemplate(name)) }, null); p.onMessage(null); }
     catch (e) { p.onMessage(`Template ${name}: ${(e as Error).message}`); }
   };
@@ -66,7 +79,7 @@ export default function DesignToolbar(p: Props) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Network tools">
       <input aria-label="Network name" value={p.drawing.doc.name ?? ""} onChange={(e) => p.onRename(e.target.value)} style={{ width: 130 }} />
-      <button onClick={p.onNew} title="Start an empty network">New</button>
+      <button onClick={() => p.confirmDrop() && p.onNew()} title="Start an empty network">New</button>
       <select aria-label="Start from template" value="" style={{ maxWidth: 120 }} onChange={(e) => e.target.value && void template(e.target.value)}>
         <option value="">Template…</option>
         {p.templates.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}

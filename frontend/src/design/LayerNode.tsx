@@ -17,7 +17,7 @@ export default function LayerNode({ data, selected, id }: NodeProps<Node<GNodeDa
     <div className={cls} data-testid={`node-${id}`}>
       {!isInput && <Handle type="target" position={into} />}
       <div className="gnode-title">
-        <span className="gnode-name" title={data.label ? id : undefined}>{isInput ? "input" : data.label ?? id}</span>
+        <span className="gnode-name" title={isInput ? "input" : id}>{isInput ? "input" : data.label ?? id}</span>
         {isFoundation && <span className={`badge ${frozen ? "" : "ok"}`} title={frozen ? "its weights are not trained"
           : `trained with lr × ${String(p.lr_multiplier ?? 1)}`}>{frozen ? "frozen" : "trainable"}</span>}
       </div>
@@ -36,9 +36,11 @@ export default function LayerNode({ data, selected, id }: NodeProps<Node<GNodeDa
           {isFoundation && !frozen && ` · lr ×${String(p.lr_multiplier ?? 1)}`}
         </div>
       )}
-      {data.issues.slice(0, 2).map((i, k) => (
-        <div className="gnode-issue" key={k} role="alert">{i.message}</div>
-      ))}
+      {data.issues.length > 0 && (
+        <div className="gnode-issue" role="alert" title={data.issues.map((i) => i.message).join("\n")}>
+          {data.issues[0].message}{data.issues.length > 1 && ` (+${data.issues.length - 1} more)`}
+        </div>
+      )}
       <Handle type="source" position={out} />
     </div>
   );

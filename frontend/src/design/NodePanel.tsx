@@ -8,7 +8,9 @@ interface Props {
   selectedId: string | null;
   layers: LayerSchema[];
   analysis: Analysis | null;
-  onEdit: (f: (d: Drawing) => Drawing) => void;
+  /** `group` names the field being typed in: its keystrokes are one undo step, until `onEditDone` (blur) */
+  onEdit: (f: (d: Drawing) => Drawing, group?: string) => void;
+  onEditDone: () => void;
   onRename: (from: string, to: string) => void;
   onSelect: (id: string) => void;
 }
@@ -78,7 +80,7 @@ function Summary({ analysis, drawing, onSelect }: { analysis: Analysis | null; d
 }
 
 /** The right-hand side panel: the selected node's id and parameters, or the network summary. */
-export default function NodePanel({ drawing, selectedId, layers, analysis, onEdit, onRename, onSelect }: Props) {
+export default function NodePanel({ drawing, selectedId, layers, analysis, onEdit, onEditDone, onRename, onSelect }: Props) {
   const node = drawing.doc.nodes.find((n) => n.id === selectedId);
   const nodeIssues = (analysis?.issues ?? []).filter((i) => i.node === selectedId);
   if (selectedId === INPUT_ID) {
@@ -95,8 +97,9 @@ export default function NodePanel({ drawing, selectedId, layers, analysis, onEdi
   }
   const layer = layers.find((l) => l.type === node.type);
   const params = (node.params ?? {}) as Record<string, unknown>;
-  const setParams = (p: Record<string, unknown>) =>
-    onEdit((d) => ({ ...d, doc: { ...d.doc, nodes: d.doc.nodes.map((n) => (n.id === node.id ? { ...n, params: p } : n)) } }));
+  const setParams = (p: Record<string, unknown>, field?: string) =>
+    onEdit((d) => ({ ...d, doc: { ...d.doc, nodes: d.doc.nodes.map((n) => (n.id === node.id ? { ...n, params: p } : n)) } }),
+      field === undefined ? undefined : `${node.id}.${field}`);
   return (
     <aside className="side-panel" aria-label="Properties">
       <h2>{node.type}</h2>
@@ -115,11 +118,13 @@ export default function NodePanel({ drawing, selectedId, layers, analysis, onEdi
           </label>
           <label className="field"><span>Learning-rate multiplier</span>
             <input type="number" step="0.1" min="0" value={String(params.lr_multiplier ?? 1)} disabled={params.frozen !== false}
-                   onChange={(e) => setParams({ ...params, lr_multiplier: Number(e.target.value) })} />
+                   onChange={(e) => setParams({ ...params, lr_multiplier: Number(e.target.value) }, "lr_multiplier")}
+                   onBlur={onEditDone} />
           </label>
         </>
       ) : layer ? (
-        <ParamsForm schema={layer.params as JsonSchema} values={params} issues={nodeIssues} onChange={setParams} />
+        <ParamsForm schema={layer.params as JsonSchema} values={params} issues={nodeIssues} onChange={setParams}
+                    onEditDone={onEditDone} />
       ) : (
         <div className="error-box small">Unknown layer type “{node.type}”.</div>
       )}

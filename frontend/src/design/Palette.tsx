@@ -1,5 +1,6 @@
 import { useMemo, useState } from "react";
 import type { LayerSchema, ModelRecord } from "../api/client";
+import { rankLayers } from "./search";
 
 export const DND_TYPE = "application/x-graft-layer";
 
@@ -13,16 +14,18 @@ interface Props {
 /** Searchable list of layer types (grouped by category) and foundations; drag onto the canvas or press Enter. */
 export default function Palette({ layers, foundations, error, onAdd }: Props) {
   const [q, setQ] = useState("");
+  const searching = q.trim() !== "";
+  // while searching: one list, best match first (Enter adds it); else the layers by category
   const groups = useMemo(() => {
-    const needle = q.trim().toLowerCase();
-    const m = new Map<string, LayerSchema[]>();
-    for (const l of layers) {
-      if (l.type === "Foundation") continue;
-      if (needle && !`${l.type} ${l.category} ${l.doc}`.toLowerCase().includes(needle)) continue;
-      m.set(l.category, [...(m.get(l.category) ?? []), l]);
+    const usable = layers.filter((l) => l.type !== "Foundation");
+    if (searching) {
+      const hits = rankLayers(usable, q);
+      return hits.length ? [["Matches", hits] as [string, LayerSchema[]]] : [];
     }
+    const m = new Map<string, LayerSchema[]>();
+    for (const l of usable) m.set(l.category, [...(m.get(l.category) ?? []), l]);
     return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
-  }, [layers, q]);
+  }, [layers, q, searching]);
   const fnds = foundations.filter((f) => !q || f.name.toLowerCase().includes(q.toLowerCase()));
 
   const item = (key: string, label: string, title: string, payload: string, add: () => void, cls = "") => (
@@ -49,14 +52,22 @@ export default function Palette({ layers, foundations, error, onAdd }: Props) {
   return (
     <aside className="palette" aria-label="Layer palette">
       <input type="search" placeholder="Search layers…" value={q} onChange={(e) => setQ(e.target.value)}
-             aria-label="Search layers" />
+             aria-label="Search layers"
+             onKeyDown={(e) => {
+               if (e.key !== "Enter" || !searching) return;
+               e.preventDefault();
+               const top = groups[0]?.[1][0];
+               if (top) onAdd(top.type);
+               else if (fnds[0]) onAdd("Foundation", fnds[0]);
+             }} />
       {error && <div className="error-box small">Layers could not be loaded: {error}</div>}
-      <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection.</p>
+      <p className="muted small" style={{ marginTop: 0 }}>Drag onto the canvas, or double-click to append after the selection. Enter in the search adds the first match.</p>
       {fnds.length > 0 && foundationList}
       {groups.map(([cat, ls]) => (
         <section key={cat}>
           <h3>{cat}</h3>
-          {ls.map((l) => item(l.type, l.type, l.doc || l.type, JSON.stringify({ type: l.type }), () => onAdd(l.type)))}
+          {ls.map((l, i) => item(l.type, l.type, l.doc || l.type, JSON.stringify({ type: l.type }), () => onAdd(l.type),
+            searching && i === 0 ? "top-hit" : ""))}
         </section>
       ))}
       {groups.length === 0 && !error && <div className="muted small">No layer matches “{q}”.</div>}

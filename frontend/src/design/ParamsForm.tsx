@@ -23,7 +23,9 @@ interface Props {
   schema: JsonSchema;
   values: Record<string, unknown>;
   issues: Issue[];
-  onChange: (values: Record<string, unknown>) => void;
+  /** `field`: the text field being typed in (its keystrokes make one undo step); none for a click or a pick */
+  onChange: (values: Record<string, unknown>, field?: string) => void;
+  onEditDone?: () => void;
 }
 
 type Kind = "integer" | "number" | "boolean" | "string" | "enum" | "json";
@@ -47,9 +49,9 @@ function kindOf(s: JsonSchema, root: JsonSchema): { kind: Kind; nullable: boolea
   return { kind: "json", nullable: false };
 }
 
-function Field({ name, schema, root, value, required, issue, onChange }: {
+function Field({ name, schema, root, value, required, issue, onChange, onEditDone }: {
   name: string; schema: JsonSchema; root: JsonSchema; value: unknown; required: boolean; issue?: Issue;
-  onChange: (v: unknown) => void;
+  onChange: (v: unknown, typing?: boolean) => void; onEditDone?: () => void;
 }) {
   const { kind, nullable, enumValues } = kindOf(schema, root);
   const shown = value === undefined ? schema.default : value;
@@ -84,15 +86,15 @@ function Field({ name, schema, root, value, required, issue, onChange }: {
   }
   const commit = (raw: string) => {
     setText(raw);
-    if (raw.trim() === "") return onChange(nullable || !required ? undefined : raw);
+    if (raw.trim() === "") return onChange(nullable || !required ? undefined : raw, true);
     if (kind === "integer" || kind === "number") {
       const n = Number(raw);
-      return onChange(Number.isFinite(n) ? n : raw); // a non-number goes to the analyser, which names it
+      return onChange(Number.isFinite(n) ? n : raw, true); // a non-number goes to the analyser, which names it
     }
     if (kind === "json") {
-      try { return onChange(JSON.parse(raw)); } catch { return onChange(raw); }
+      try { return onChange(JSON.parse(raw), true); } catch { return onChange(raw, true); }
     }
-    onChange(raw);
+    onChange(raw, true);
   };
   return (
     <label className="field">{label}
@@ -100,7 +102,7 @@ function Field({ name, schema, root, value, required, issue, onChange }: {
         name={name} value={text} aria-invalid={issue ? true : undefined}
         inputMode={kind === "integer" || kind === "number" ? "decimal" : undefined}
         placeholder={nullable ? (schema.description ? `none: ${schema.description}` : "none") : kind === "json" ? "e.g. 3 or [3, 3]" : undefined}
-        onChange={(e) => commit(e.target.value)}
+        onChange={(e) => commit(e.target.value)} onBlur={onEditDone}
         style={issue ? { borderColor: "var(--danger)" } : undefined}
       />{err}
     </label>
@@ -108,7 +110,7 @@ function Field({ name, schema, root, value, required, issue, onChange }: {
 }
 
 /** A form generated from a layer's params JSON schema (pydantic model_json_schema). */
-export default function ParamsForm({ schema, values, issues, onChange }: Props) {
+export default function ParamsForm({ schema, values, issues, onChange, onEditDone }: Props) {
   const props = Object.entries(schema.properties ?? {});
   if (props.length === 0) return <p className="muted small">This layer has no parameters.</p>;
   const required = new Set(schema.required ?? []);
@@ -118,11 +120,12 @@ export default function ParamsForm({ schema, values, issues, onChange }: Props) 
         <Field
           key={name} name={name} schema={s} root={schema} value={values[name]} required={required.has(name)}
           issue={issues.find((i) => i.field === name || i.field === `params.${name}`)}
-          onChange={(v) => {
+          onEditDone={onEditDone}
+          onChange={(v, typing) => {
             const next = { ...values };
             if (v === undefined) delete next[name];
             else next[name] = v;
-            onChange(next);
+            onChange(next, typing ? name : undefined);
           }}
         />
       ))}

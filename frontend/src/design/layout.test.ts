@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { branches, chain } from "../test/fixtures";
-import { autoLayout, isChain, rowLayout } from "./layout";
+import { appendPosition, autoLayout, isChain, NODE_SIZE, rowLayout } from "./layout";
 
 describe("layout", () => {
   it("lays a chain out top to bottom, every node placed, the input first", () => {
@@ -30,5 +30,34 @@ describe("layout", () => {
     expect(pos[1].y).toBeGreaterThan(0);       // relu1 starts the second row
     expect(pos[1].x).toBe(0);
     expect(pos[3].y).toBeGreaterThan(pos[1].y);
+  });
+});
+
+describe("appending a node", () => {
+  const placed = () => autoLayout(chain());
+
+  it("goes below a node that feeds nothing yet", () => {
+    const l = placed();
+    const fc = l.nodes.find((n) => n.id === "fc")!.position!;
+    expect(appendPosition(l, l.inputPosition, "fc")).toEqual({ x: fc.x, y: fc.y + NODE_SIZE.height + 50 });
+  });
+
+  it("after a node that already has a successor, lands beside that successor, overlapping no node", () => {
+    const l = placed();
+    const relu = l.nodes.find((n) => n.id === "relu1")!.position!;
+    const at = appendPosition(l, l.inputPosition, "conv1");
+    expect(at.y).toBe(relu.y);
+    expect(at.x).toBeGreaterThanOrEqual(relu.x + NODE_SIZE.width);
+    for (const n of l.nodes) {
+      const p = n.position!;
+      const apart = Math.abs(p.x - at.x) >= NODE_SIZE.width || Math.abs(p.y - at.y) >= NODE_SIZE.height;
+      expect(apart).toBe(true);
+    }
+  });
+
+  it("takes a taller measured node into account", () => {
+    const l = placed();
+    const fc = l.nodes.find((n) => n.id === "fc")!.position!;
+    expect(appendPosition(l, l.inputPosition, "fc", { fc: { width: 190, height: 120 } }).y).toBe(fc.y + 170);
   });
 });

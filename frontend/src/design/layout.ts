@@ -36,3 +36,24 @@ export function rowLayout(doc: NetworkSpec, perRow = 4): NetworkSpec & { inputPo
   const at = (i: number) => ({ x: (i % perRow) * (NODE_W + 60), y: Math.floor(i / perRow) * (NODE_H + 50) });
   return { ...doc, nodes: doc.nodes.map((n, i) => ({ ...n, position: at(i + 1) })), inputPosition: at(0) };
 }
+
+export const NODE_SIZE = { width: NODE_W, height: NODE_H };
+const GAP_X = 40;
+const GAP_Y = 50;
+
+type Box = { x: number; y: number; width: number; height: number };
+const overlaps = (a: Box, b: Box) =>
+  a.x < b.x + b.width + 10 && b.x < a.x + a.width + 10 && a.y < b.y + b.height + 10 && b.y < a.y + a.height + 10;
+
+/** Where a node appended after `after` goes: below it, or, when `after` already feeds a node, beside that
+ * node (a new branch), moved right until it overlaps no node. `sizes`: the nodes' measured sizes. */
+export function appendPosition(doc: NetworkSpec, inputPosition: { x: number; y: number }, after: string,
+                               sizes: Record<string, { width: number; height: number }> = {}): { x: number; y: number } {
+  const posOf = (id: string) => (id === INPUT_ID ? inputPosition : doc.nodes.find((n) => n.id === id)?.position) ?? { x: 0, y: 0 };
+  const box = (id: string): Box => ({ ...posOf(id), ...NODE_SIZE, ...sizes[id] });
+  const a = box(after);
+  let at = { x: a.x, y: a.y + a.height + GAP_Y };
+  const boxes = [box(INPUT_ID), ...doc.nodes.map((n) => box(n.id))];
+  for (let i = 0; i < 200 && boxes.some((b) => overlaps(b, { ...at, ...NODE_SIZE })); i++) at = { x: at.x + NODE_W + GAP_X, y: at.y };
+  return at;
+}

@@ -1,14 +1,14 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow,
-  type Connection, type EdgeChange, type NodeChange,
+  type Connection, type Edge, type EdgeChange, type Node, type NodeChange,
 } from "@xyflow/react";
 import type { ModelRecord } from "../api/client";
 import {
   emptyDrawing, fromDocument, freshId, INPUT_ID, removeEdges, removeNodes, renameNode, toDocument, toFlow,
   type Drawing, type NodeSpec,
 } from "../design/convert";
-import { autoLayout } from "../design/layout";
+import { appendPosition, autoLayout, NODE_SIZE } from "../design/layout";
 import LayerNode from "../design/LayerNode";
 import NodePanel from "../design/NodePanel";
 import Palette, { DND_TYPE } from "../design/Palette";
@@ -46,8 +46,19 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
   const { analysis, error: analyzeError, pending } = useAnalysis(doc);
   const flow = useReactFlow();
   const [measured, onMeasured] = useMeasured();
+  // The drawing as last saved or opened (null: never, so any layer is unsaved work): New, Template and Open ask first.
+  const clean = useRef<Drawing | null>(null);
+  const confirmDrop = useCallback(() => {
+    const dirty = drawing.doc.nodes.length > 0 && drawing !== clean.current;
+    return !dirty || window.confirm(`“${drawing.doc.name ?? "untitled"}” has unsaved changes. Drop them?`);
+  }, [drawing]);
 
   useEffect(() => localStorage.setItem(DRAFT_KEY, JSON.stringify(drawing)), [drawing]);
+  // a loaded document counts as saved once it is the present drawing
+  const pendingClean = useRef(false);
+  useEffect(() => {
+    if (pendingClean.current) { clean.current = drawing; pendingClean.current = false; }
+  }, [drawing]);
 
   const { nodes, edges } = useMemo(() => toFlow(drawing, analysis, selected, { measured }), [drawing, analysis, selected, measured]);
   const selectedNode = selected.size === 1 ? [...selected][0] : null;
@@ -61,12 +72,11 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
       const id = freshId(foundation ? "base" : type, d.doc.nodes.map((n) => n.id));
       const after = [...selected].find((s) => s === INPUT_ID || d.doc.nodes.some((n) => n.id === s))
         ?? d.doc.nodes[d.doc.nodes.length - 1]?.id ?? INPUT_ID;
-      const anchor = after === INPUT_ID ? d.inputPosition : d.doc.nodes.find((n) => n.id === after)?.position;
       const node: NodeSpec = {
         id, type,
         params: foundation ? { ref: foundation.id, frozen: true, lr_multiplier: 1 } : {},
         inputs: at ? [] : [after],
-        position: at ?? { x: anchor?.x ?? 0, y: (anchor?.y ?? 0) + (measured[after]?.height ?? 70) + 50 },
+        position: at ?? appendPosition(d.doc, d.inputPosition, after, measured),
         ...(network ? { network } : {}),
       };
       setSelected(new Set([id]));
@@ -78,10 +88,8 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     onMeasured(changes);
-    const removed = new Set<string>();
     let sel: Set<string> | null = null;
     for (const c of changes) {
-      if (c.type === "remove" && c.id !== INPUT_ID) removed.add(c.id);
       if (c.type === "select") {
         sel = sel ?? new Set(selected);
         if (c.selected) sel.add(c.id); else sel.delete(c.id);
@@ -92,13 +100,19 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
           : { ...d, doc: { ...d.doc, nodes: d.doc.nodes.map((n) => (n.id === c.id ? { ...n, position: pos } : n)) } });
       }
     }
-    if (removed.size) h.set((d) => removeNodes(d, removed));
     if (sel) setSelected(sel);
   }, [h, selected, onMeasured]);
 
+  // Deleting is one undo step: the nodes and every edge going with them (onNodesChange and onEdgesChange would
+  // each report their half, two steps)
+  const onDelete = useCallback(({ nodes: ns, edges: es }: { nodes: Node[]; edges: Edge[] }) => {
+    const nodeIds = new Set(ns.map((n) => n.id).filter((id) => id !== INPUT_ID));
+    const edgeIds = new Set(es.map((e) => e.id));
+    if (nodeIds.size || edgeIds.size) h.set((d) => removeNodes(removeEdges(d, edgeIds), nodeIds));
+    setSelected((s) => new Set([...s].filter((id) => !nodeIds.has(id) && !edgeIds.has(id))));
+  }, [h]);
+
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    const removed = new Set(changes.filter((c) => c.type === "remove").map((c) => c.id));
-    if (removed.size) h.set((d) => removeEdges(d, removed));
     const sel = changes.filter((c) => c.type === "select");
     if (sel.length) setSelected((s) => {
       const n = new Set(s);
@@ -125,6 +139,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
     h.set(hasPositions ? fromDocument(docIn) : laidOut(docIn));
     setSavedId(id);
     setSelected(new Set());
+    pendingClean.current = true;
     window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   }, [h, flow]);
 
@@ -146,7 +161,8 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
     if (!raw) return;
     e.preventDefault();
     const { type, id } = JSON.parse(raw) as { type: string; id?: string };
-    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    const at = { x: Math.round(p.x - NODE_SIZE.width / 2), y: Math.round(p.y - NODE_SIZE.height / 2) }; // centred at the cursor
     const f = id ? catalog.foundations.find((m) => m.id === id) : undefined;
     void addNode(type, f, at);
   }, [flow, addNode, catalog.foundations]);
@@ -157,7 +173,8 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
         drawing={drawing} doc={doc} savedId={savedId} templates={catalog.templates}
         canUndo={h.canUndo} canRedo={h.canRedo} onUndo={h.undo} onRedo={h.redo} onLayout={layout}
         onRename={(name) => h.set((d) => ({ ...d, doc: { ...d.doc, name } }))}
-        onLoad={load} onSaved={setSavedId} onNew={() => load(emptyDrawing().doc, null)}
+        onLoad={load} onSaved={(id) => { setSavedId(id); clean.current = drawing; }} onNew={() => load(emptyDrawing().doc, null)}
+        confirmDrop={confirmDrop}
         onMessage={setMessage} onTrain={() => navigate("train", savedId ?? undefined)}
         analysis={analysis} pending={pending} analyzeError={analyzeError} message={message}
       />
@@ -167,7 +184,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
         <div className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
           <ReactFlow
             nodes={nodes} edges={edges} nodeTypes={nodeTypes}
-            onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect}
+            onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect} onDelete={onDelete}
             onNodeDragStart={() => h.checkpoint()} deleteKeyCode={["Delete", "Backspace"]}
             multiSelectionKeyCode={["Shift", "Meta", "Control"]}
             fitView fitViewOptions={{ padding: 0.2, maxZoom: 1, minZoom: 0.5 }} proOptions={{ hideAttribution: true }}
@@ -187,7 +204,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
           )}
         </div>
         <NodePanel drawing={drawing} selectedId={selectedNode} layers={catalog.layers} analysis={analysis}
-                   onEdit={h.set} onRename={(from, to) => { h.set((d) => renameNode(d, from, to)); setSelected(new Set([to])); }}
+                   onEdit={h.set} onEditDone={h.seal} onRename={(from, to) => { h.set((d) => renameNode(d, from, to)); setSelected(new Set([to])); }}
                    onSelect={(id) => setSelected(new Set([id]))} />
       </div>
     </div>

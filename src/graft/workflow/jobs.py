@@ -124,7 +124,7 @@ OWN_RUN = ("train", "pretrain")
 
 def run_job(ws, kind: str, request: dict, *, should_stop: Callable[[], bool] | None = None,
             progress: Any = None, run_id: str | None = None, progress_bar: bool = False,
-            workflow_hash: str | None = None) -> dict:
+            workflow_hash: str | None = None, on_step: Callable | None = None) -> dict:
     """Carry out one job; returns its record (model, evaluation, report, view or workflow report).
     Raises Cancelled when `should_stop` says so, before or during the work."""
     if kind not in JOB_KINDS:
@@ -132,5 +132,5 @@ def run_job(ws, kind: str, request: dict, *, should_stop: Callable[[], bool] | N
     check(should_stop)
     ctx: dict[str, Any] = {"should_stop": should_stop, "progress": progress, "progress_bar": progress_bar}
     if kind in OWN_RUN:
-        ctx.update(run_id=run_id, workflow_hash=workflow_hash)
+        ctx.update(run_id=run_id, workflow_hash=workflow_hash, on_step=on_step)
     return JOB_KINDS[kind](ws, request, ctx)

@@ -123,9 +123,11 @@ class WorkflowRun:
             key = self.keys[name] = self.cache_key(step)
             started = time.perf_counter()
             cached = None if (force and (only is None or only == name)) else self.cached(key)
-            self.on_event({"step": name, "status": "cached" if cached else "running"})
+            # the wall-clock start lets a page show the step's elapsed time while it runs
+            running = {"step": name, "status": "cached" if cached else "running", "started_at": round(time.time(), 3)}
+            self.on_event(running)
             try:
-                result = cached if cached is not None else self.execute(step)
+                result = cached if cached is not None else self.execute(step, running)
             except Cancelled:
                 self.on_event({"step": name, "status": "cancelled"})
                 raise
@@ -192,12 +194,29 @@ class WorkflowRun:
                             "pages": step.pages, "wrong": step.wrong, "label": step.label}
         raise TypeError(step.kind)
 
-    def execute(self, step) -> dict:
+    def step_progress(self, running: dict, epochs: int, every_s: float = 1.0) -> Callable:
+        """An on_step callback for a training step: its fraction done as a `running` event, at most once a second."""
+        last = [0.0]
+
+        def on_step(info: dict, *_args, **_kw) -> None:
+            epoch, step, per = (info.get(k) for k in ("epoch", "step", "steps_per_epoch"))
+            now = time.monotonic()
+            if not all(isinstance(v, (int, float)) for v in (epoch, step, per)) or not per or now - last[0] < every_s:
+                return
+            last[0] = now
+            fraction = min(1.0, ((epoch - 1) + step / per) / max(1, epochs))
+            self.on_event({**running, "fraction": round(fraction, 4), "epoch": epoch, "epochs": epochs})
+        return on_step
+
+    def execute(self, step, running: dict | None = None) -> dict:
         from .jobs import run_job
 
         kind, request = self.job(step)
+        on_step = None
+        if kind in ("train", "pretrain") and running is not None:
+            on_step = self.step_progress(running, int((request.get("hparams") or {}).get("epochs") or 1))
         record = run_job(self.ws, kind, request, should_stop=self.should_stop, progress_bar=self.progress_bar,
-                         workflow_hash=self.hash)
+                         workflow_hash=self.hash, on_step=on_step)
         if kind in ("train", "pretrain", "import_model", "slice"):
             return model_result(record)
         if kind == "import_dataset":
