@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .cancel import check
 from .import_graph import GraphBuilder, ImportFailed
 from .onnx_ops import BATCH, FOLD, HANDLERS, Ctx, attrs
 
@@ -123,9 +124,11 @@ def _hint(node, index: int) -> str:
 
 
 def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
+                  limits: Limits = DEFAULT_LIMITS, should_stop=None
+                  ) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
     """(network document, {node-scoped state-dict key: array}, info) for the ONNX file at `path`.
-    `display_name` is how messages call the file (what the user uploaded; default: the path)."""
+    `display_name` is how messages call the file (what the user uploaded; default: the path). Raises Cancelled
+    between nodes when `should_stop` says so."""
     from onnx import numpy_helper
 
     shown = display_name or str(path)
@@ -138,6 +141,7 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
     folded, mapped = 0, {}
     for index, node in enumerate(graph.node):
+        check(should_stop)
         where = f"{node.name or '#' + str(index)} ({node.op_type})"
         inputs = [i for i in node.input]
         # a Shape is known from the input size even when its input is computed

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .cancel import check
 from .import_graph import GraphBuilder, ImportFailed, batch_norm, conv, reshape
 
 ALIASES = {"dropout", "dropout_", "alias", "clone", "contiguous", "detach", "detach_", "identity", "feature_dropout"}
@@ -201,7 +202,8 @@ def _hint(node) -> str:
     return list(stack.values())[-1][0] if stack else node.name
 
 
-def from_torch(module, example_input, name: str | None = None) -> tuple[dict, dict[str, np.ndarray], dict]:
+def from_torch(module, example_input, name: str | None = None, should_stop=None
+               ) -> tuple[dict, dict[str, np.ndarray], dict]:
     """(network document, {node-scoped state-dict key: array}, info) for `module` run on `example_input`
     (a batch: [N, *input_shape]). The module is exported in eval mode and left in the mode it was in."""
     import torch
@@ -227,6 +229,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
     outputs: list[str] = []
     mapped: dict[str, int] = {}
     for node in ep.graph.nodes:
+        check(should_stop)
         if node.op == "placeholder":
             if node.name in named:
                 t.values[node] = state[named[node.name]]

@@ -73,7 +73,7 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
         if nproc > 1:
             from .distributed import train_distributed
 
-            record = train_distributed(ws, request, run_id, nproc)
+            record = train_distributed(ws, request, run_id, nproc, should_stop=should_stop)
         else:
             record = _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
     except BaseException as err:
