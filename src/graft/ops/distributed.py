@@ -5,7 +5,8 @@
 every global batch (engine.ddp); rank 0 alone writes checkpoints, records progress on the run and registers the
 model; the other ranks exit when training ends. An error on any rank makes torchrun stop them all, and the run
 fails with that rank's message. A cancel (`should_stop`) writes the job folder's `cancel` file, which every rank
-checks once per batch (engine.loop) and stops at; ranks that do not stop within CANCEL_GRACE_S are terminated.
+checks once per batch (engine.loop) and stops at; torchrun and the ranks (their own process group) are terminated
+when they have not ended within CANCEL_GRACE_S (a rank can be waiting in a collective for a peer that stopped).
 Nothing is registered unless rank 0 got past its last check, in which case the run is done.
 
 One machine: a free loopback port is the rendezvous. Several machines: run the same command on each with
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +30,8 @@ from pathlib import Path
 from .cancel import Cancelled
 
 REQUEST, RESULT, CANCEL = "request.json", "result.json", "cancel"
-CANCEL_GRACE_S = 1.0      # then torchrun is terminated (it stops the ranks); a cancel takes effect within 2 s
+CANCEL_GRACE_S = 0.5      # then torchrun and the ranks (one process group) are terminated, and killed 0.5 s later:
+STOP_GRACE_S = 0.5        # a cancel takes effect within 2 s
 POLL_S = 0.1
 
 
@@ -80,7 +83,8 @@ def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | 
     log = job / "torchrun.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(launch_command(ws, run_id, job, nproc, nnodes, rdzv_endpoint),
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
         try:
             code = _wait(proc, job, should_stop)
         except BaseException:
@@ -112,17 +116,26 @@ def _wait(proc: subprocess.Popen, job: Path, should_stop) -> int | None:
             try:
                 proc.wait(CANCEL_GRACE_S)
             except subprocess.TimeoutExpired:
-                _stop(proc, 5)
+                _stop(proc, STOP_GRACE_S)
             return None
 
 
 def _stop(proc: subprocess.Popen, timeout: float) -> None:
-    proc.terminate()     # torchrun passes it on to the ranks
+    """End torchrun and every rank: its process group, terminated, then killed after `timeout`."""
+    _signal_group(proc, signal.SIGTERM)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        pass
+    _signal_group(proc, signal.SIGKILL)    # the ranks too, even where torchrun has already gone
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _failure(job: Path, log: Path, code: int) -> str:

@@ -92,6 +92,18 @@ class Watchdog(threading.Thread):
                 os._exit(0)
 
 
+def guard(ws, run_id: str, p: Progress) -> Watchdog:
+    """Route the cancel signals to `p.cancel` and start the watchdog (call from the main thread)."""
+    watchdog = Watchdog(ws, run_id, p)
+
+    def on_signal(signum, frame):  # never raise here: an exception raised at a random bytecode can be swallowed
+        watchdog.cancel("cancelled" if signum == CANCEL_SIGNAL else "interrupted")
+    for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
+        signal.signal(sig, on_signal)
+    watchdog.start()
+    return watchdog
+
+
 def _model(rec: dict) -> dict:
     return {"model_id": rec["id"], "result": {"model_id": rec["id"], "kind": rec["kind"]}}
 
@@ -110,17 +122,11 @@ def execute(ws, run_id: str) -> int:
     if run["status"] != "queued":
         return 0  # cancelled before it started, or started by someone else
     p = Progress(ws, run_id)
-    watchdog = Watchdog(ws, run_id, p)
-
-    def on_signal(signum, frame):  # never raise here: an exception raised at a random bytecode can be swallowed
-        watchdog.cancel("cancelled" if signum == CANCEL_SIGNAL else "interrupted")
-    for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
-        signal.signal(sig, on_signal)
     resume = run.get("started_at") is not None   # queued again after an interruption: from its checkpoint
     if resume:
         p.history = list(run.get("history") or [])
     ws.runs.update(run_id, status="running", pid=os.getpid(), progress=p.state)
-    watchdog.start()
+    watchdog = guard(ws, run_id, p)
     status, code, fields = _carry_out(ws, run, p, resume)
     with watchdog.finishing:
         return finish(ws, run_id, p, status, code, **fields)
