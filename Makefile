@@ -6,7 +6,7 @@ WS      ?= graft-workspace
 PORT    ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install web run demo test test-web test-fast bench bench-gpu clean openapi
+.PHONY: install web run demo test test-web test-fast test-stress bench bench-gpu clean openapi
 
 install: $(STAMP)
 
@@ -43,7 +43,16 @@ test-web: web
 	cd frontend && npx vitest run
 
 test-fast: install
-	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not browser and not stress" $(PYTEST_ARGS)
+
+# The timing-sensitive tests, 20 times each: the `stress` ones (cancels of every kind at seeded moments under
+# load from a second process) and the existing tests that once failed only under load.
+STRESS_REPEATED := tests/ops/test_distributed.py::test_one_ddp_step_on_two_processes_equals_one_step_on_one \
+	tests/server/test_reports.py::test_pretrain_then_report_through_the_worker \
+	tests/server/test_restarts.py
+test-stress: install
+	$(PY) -m pytest -q -m stress $(PYTEST_ARGS)
+	for i in $$(seq 20); do $(PY) -m pytest -q $(STRESS_REPEATED) $(PYTEST_ARGS) || exit 1; done
 
 bench: install
 	$(PY) -m bench.run

@@ -28,12 +28,12 @@ PY_EXTRA = {
     # how the call runs, not what it does: run bookkeeping, callbacks, processes
     "train": {"run_id", "on_epoch", "on_step", "should_stop", "progress_bar", "nproc", "resume", "workflow_hash",
               "progress"},
-    "import_dataset": {"filename"},   # the name an upload had (the server's temporary file has another)
-    "import_model": {"filename"},
+    "import_dataset": {"filename", "should_stop"},   # the name an upload had (the server's temporary file has
+    "import_model": {"filename", "should_stop"},     # another); the job's cancellation
 }
 HTTP_LACKS = {"export": {"output"}}                              # HTTP: the response is the file
 HTTP_NAMES = {"file": "path"}                                    # an upload's file is the path the others read
-HTTP_ID = {"slice": "model", "export": "model", "lineage": "model", "cancel": "run"}   # /{id} in the path
+HTTP_ID = {"slice": "model", "export": "model", "lineage": "model", "cancel": "run", "resume": "run"}   # /{id} in the path
 FLATTENED = ("hparams",)                                         # the CLI offers each hyperparameter as an option
 # defaults a face states differently on purpose (the CLI's evaluate has always read the test split)
 CLI_DEFAULTS_DIFFER = {("evaluate", "split")}

@@ -25,6 +25,7 @@ _LAZY = {
     "lineage": ("graft.ops.faces", "lineage"),
     "runs": ("graft.ops.faces", "runs"),
     "cancel": ("graft.ops.faces", "cancel"),
+    "resume": ("graft.ops.resume", "resume"),
     "view": ("graft.ops", "view_rows"),
     "load_model": ("graft.ops", "load_model"),
     "load_dataset": ("graft.data", "load_dataset"),

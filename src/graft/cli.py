@@ -214,14 +214,14 @@ def view(source: str = typer.Argument(..., help="An evaluation id (ev-...) or a 
 
 
 @app.command()
-def resume(run_id: str = typer.Argument(..., help="An interrupted training run (run-...)."),
+def resume(run: str = typer.Argument(..., help="An interrupted, failed or cancelled training run (run-...)."),
            workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
-    """Resume an interrupted training run from its last checkpoint."""
+    """Resume an interrupted training run from its last checkpoint (here, in this process)."""
     from .ops.resume import resume_run
 
     ws = open_workspace(workspace, db_url)
-    rec = guarded(lambda: resume_run(ws, run_id, progress_bar=not as_json), as_json)
-    emit(rec, as_json, f"run {run_id} finished: registered {rec['kind']} {rec['id']} ({rec['name']})")
+    rec = guarded(lambda: resume_run(ws, run, progress_bar=not as_json), as_json)
+    emit(rec, as_json, f"run {run} finished: registered {rec['kind']} {rec['id']} ({rec['name']})")
 
 
 @app.command()

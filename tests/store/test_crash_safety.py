@@ -100,8 +100,8 @@ def test_stale_runs_are_marked_interrupted(ws, db_url):
     gone = ws.create_run("train", {}, pid=dead_pid())
     running_gone = ws.create_run("train", {}, status="running", pid=dead_pid())
     mine = ws.create_run("train", {})
-    reused = ws.create_run("train", {})
-    elsewhere = ws.create_run("train", {}, pid=dead_pid())
+    reused = ws.create_run("train", {}, status="running")
+    elsewhere = ws.create_run("train", {}, status="running", pid=dead_pid())
     finished = ws.create_run("train", {}, pid=dead_pid())
     ws.update_run(finished["id"], status="done")
     with ws.engine.begin() as conn:  # same pid, another process start time: the pid was reused
@@ -110,10 +110,11 @@ def test_stale_runs_are_marked_interrupted(ws, db_url):
     ws.close()
     with Workspace(ws.root, db_url=db_url) as again:
         status = {r["id"]: r["status"] for r in again.list_runs()}
-        assert status == {gone["id"]: "interrupted", running_gone["id"]: "interrupted", mine["id"]: "queued",
-                          reused["id"]: "interrupted", elsewhere["id"]: "queued", finished["id"]: "done"}
-        record = again.get_run(gone["id"])
-        assert f"pid {gone['pid']}" in record["error"] and record["finished_at"]
+        # a queued run of a dead server stays queued: the next server runs it
+        assert status == {gone["id"]: "queued", running_gone["id"]: "interrupted", mine["id"]: "queued",
+                          reused["id"]: "interrupted", elsewhere["id"]: "running", finished["id"]: "done"}
+        record = again.get_run(running_gone["id"])
+        assert f"pid {running_gone['pid']}" in record["error"] and record["finished_at"]
         assert again.mark_stale_runs() == []
 
 

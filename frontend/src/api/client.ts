@@ -77,3 +77,6 @@ export async function waitForRun(id: string, everyMs = 500) {
 
 /** Cancel a run; the caller reloads either way (a run that just ended cannot be cancelled, and says so). */
 export const cancelRun = (id: string) => call(api.POST("/api/runs/{id}/cancel", { params: { path: { id } } }));
+
+/** Queue an interrupted (or failed, cancelled) training run again; its worker goes on from the last checkpoint. */
+export const resumeRun = (id: string) => call(api.POST("/api/runs/{id}/resume", { params: { path: { id } } }));

@@ -1,4 +1,4 @@
-import { api, cancelRun, type RunRecord } from "../api/client";
+import { api, cancelRun, resumeRun, type RunRecord } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
 import Curves, { type MetricPoint } from "./Curves";
@@ -9,10 +9,12 @@ export function fmtEta(s: number | null | undefined): string {
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s left`;
 }
 
-/** One run: status, progress with time left, live curves, cancel, and a link to its model. */
+/** One run: status, progress with time left, live curves, cancel or resume, and a link to its model. */
 export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord; onChanged: () => void; navigate: Navigate }) {
   const active = run.status === "queued" || run.status === "running";
   const foundation = run.kind === "pretrain";
+  // a training run stopped before its end goes on from its last checkpoint (POST /api/runs/{id}/resume)
+  const resumable = run.kind === "train" && ["interrupted", "failed", "cancelled"].includes(run.status) && !run.model_id;
   const epochs = (run.history as MetricPoint[]).map((p) => ({
     ...p, loss: p.loss ?? p.train_loss, accuracy: p.accuracy ?? p.train_accuracy,
   }));
@@ -33,6 +35,8 @@ export default function RunDetail({ run, onChanged, navigate }: { run: RunRecord
         <span className="muted small mono">{run.id}</span>
         <div className="grow" />
         {active && <button className="danger" onClick={() => cancelRun(run.id).then(onChanged, onChanged)}>Cancel run</button>}
+        {resumable && <button className="primary" onClick={() => resumeRun(run.id).then(onChanged, onChanged)}
+          title="Go on from the last checkpoint">Resume</button>}
         {run.model_id && <button onClick={() => navigate("models", run.model_id!)}>{foundation ? "Open foundation →" : "Open model →"}</button>}
         {run.model_id && !foundation && <button onClick={() => navigate("evaluate", run.model_id!)}>Evaluate →</button>}
         {run.model_id && foundation && <button onClick={() => navigate("reports", `new:${run.model_id}`)}>Transfer report →</button>}

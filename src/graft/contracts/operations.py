@@ -35,4 +35,5 @@ OPERATIONS: dict[str, Operation] = {
     "lineage": Operation(r.LineageRequest, ("lineage",), "lineage", ("get", "/api/models/{id}/lineage")),
     "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),
     "cancel": Operation(r.CancelRequest, ("cancel",), "cancel", ("post", "/api/runs/{id}/cancel")),
+    "resume": Operation(r.ResumeRequest, ("resume",), "resume", ("post", "/api/runs/{id}/resume")),
 }

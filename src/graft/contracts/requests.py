@@ -133,3 +133,9 @@ class RunsRequest(Strict):
 
 class CancelRequest(Strict):
     run: str = Field(min_length=1, max_length=64, description="a run id (run-...)")
+
+
+class ResumeRequest(Strict):
+    run: str = Field(min_length=1, max_length=64,
+                     description="an interrupted, failed or cancelled training run (run-...): it goes on from its "
+                                 "last checkpoint")

@@ -228,8 +228,10 @@ def fit_array(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def decode_entries(entries: list[Entry], display: str, limits: Limits,
-                   resize: bool | Sequence[int] | None = None) -> tuple[dict, list[dict], list[str]]:
-    """Decode every image -> ({split: (images [N,C,H,W], labels)}, preprocessing, warnings).
+                   resize: bool | Sequence[int] | None = None, each: Callable[[], None] | None = None
+                   ) -> tuple[dict, list[dict], list[str]]:
+    """Decode every image -> ({split: (images [N,C,H,W], labels)}, preprocessing, warnings). `each` is called
+    before each image (a cancel check: it raises to stop).
 
     One size is needed: the images' own when they share it, else `resize` (H, W): each image scaled to cover
     it and centre-cropped (`resize=True`: the first image's size). Grey and colour mixed: all become RGB.
@@ -240,6 +242,8 @@ def decode_entries(entries: list[Entry], display: str, limits: Limits,
     arrays, sizes, first_at = [], Counter(), {}
     budget = limits.max_total_bytes
     for e in entries:
+        if each is not None:
+            each()
         arr = decode(e.read(), e.where, limits, target)
         if resize is True and target is None:
             target = arr.shape[:2]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -112,12 +112,14 @@ def read_arrays(path: Any, kind: str, limits: Limits, display: str, classes: Seq
 
 def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None = None,
                  classes: Sequence[str] | None = None, resize: Any = None, label_column: Any = None,
-                 shape: Sequence[int] | None = None, limits: Limits | None = None) -> Found:
+                 shape: Sequence[int] | None = None, limits: Limits | None = None,
+                 each: Callable[[], None] | None = None) -> Found:
     """Read and validate one input into a Found: its splits, classes, label column and why, preprocessing.
 
     `display_name` is how messages call the input (what the user uploaded or typed; default: the path).
     `resize`: None (native size; mixed sizes are refused, naming them), (H, W) / "H,W" (scale each image to
-    cover H x W, crop the centre) or True (the first image's size).
+    cover H x W, crop the centre) or True (the first image's size). `each` is called before each image file is
+    decoded and before staging (a cancel check: it raises to stop).
     """
     limits = limits or Limits()
     display = display_of(path, display_name)
@@ -128,7 +130,7 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
     enc = encoded_images(path, kind, limits, display, label_column)
     if enc is not None:
         entries, found_classes, info = enc
-        splits, pre, warns = decode_entries(entries, display, limits, resize)
+        splits, pre, warns = decode_entries(entries, display, limits, resize, each)
         found = Found("hf" if kind in ("hf", "folder") and info else kind, splits, found_classes, info, pre,
                       warns, display)
     else:
@@ -238,8 +240,8 @@ def write_stored(staging_dir: Path, name: str, kind: str, source: str, images: n
 def import_dataset(path: Any, kind: str | None = None, name: str | None = None, staging_dir: Any = None, *,
                    classes: Sequence[str] | None = None, test_fraction: float = 0.0, resize: Any = None,
                    label_column: int | str | None = None, shape: Sequence[int] | None = None,
-                   limits: Limits | None = None, display_name: str | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                   limits: Limits | None = None, display_name: str | None = None,
+                   each: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read `path` (kind sniffed when None) and, with `staging_dir`, stage it there in graft's stored form.
 
     Returns (images, labels, classes) of every split together (train, val, test order). `test_fraction`
@@ -249,8 +251,10 @@ def import_dataset(path: Any, kind: str | None = None, name: str | None = None, 
     if not 0.0 <= test_fraction < 1.0:
         raise DataError("test_fraction", f"expected a number from 0 up to (not including) 1, found {test_fraction}")
     found = read_dataset(path, kind, display_name=display_name, classes=classes, resize=resize,
-                         label_column=label_column, shape=shape, limits=limits)
+                         label_column=label_column, shape=shape, limits=limits, each=each)
     if staging_dir is not None:
+        if each is not None:
+            each()
         stage_found(found, path, staging_dir, name, test_fraction, display_name)
     return (*found.all_arrays(), found.classes)
 
@@ -264,11 +268,14 @@ def stage_found(found: Found, path: Any, staging_dir: Any, name: str | None, tes
 
 def import_to(path: Any, staging_dir: Any, kind: str | None = None, name: str | None = None, *,
               test_fraction: float = 0.0, resize: Any = None, label_column: int | str | None = None,
-              display_name: str | None = None, limits: Limits | None = None) -> dict:
+              display_name: str | None = None, limits: Limits | None = None,
+              each: Callable[[], None] | None = None) -> dict:
     """Read `path` and stage it in `staging_dir` (as import_dataset), returning the dataset.json content and
     no arrays: nothing is joined or copied whole, so raw IDX input streams from its memory map to the store."""
     if not 0.0 <= test_fraction < 1.0:
         raise DataError("test_fraction", f"expected a number from 0 up to (not including) 1, found {test_fraction}")
     found = read_dataset(path, kind, display_name=display_name, resize=resize, label_column=label_column,
-                         limits=limits)
+                         limits=limits, each=each)
+    if each is not None:
+        each()
     return stage_found(found, path, staging_dir, name, test_fraction, display_name)

@@ -37,6 +37,13 @@ def init(timeout_s: float = 600.0) -> torch.device:
     return device
 
 
+def barrier() -> None:
+    """Wait for every rank (no-op alone): training ends together, so that no rank tears down its connections
+    while a peer is still inside a collective (a gloo peer that loses its connection mid-operation aborts)."""
+    if topology()[1] > 1:
+        dist.barrier()
+
+
 def close() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -148,7 +148,8 @@ class _Batches:
         mine = {fid: to_tensor(f).cpu() for fid, f in self.features.items()}
         n_classes = int(self.labels.max()) + 1
         found = pseudo_labels(torch.cat([mine[f].flatten(1) for f in mine], 1), self.labels.cpu(),
-                              torch.cat([extra[f].flatten(1) for f in extra], 1), n_classes, options)
+                              torch.cat([extra[f].flatten(1) for f in extra], 1), n_classes, options,
+                              should_stop=self.should_stop)
         self.features = {fid: torch.cat([mine[fid], extra[fid].to(mine[fid].dtype)]).to(self.device) for fid in mine}
         self.weights = torch.cat([torch.ones(self.n), found.weights]).to(self.device)
         self.labels = torch.cat([self.labels, found.labels.to(self.device)])
@@ -308,6 +309,7 @@ def _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch,
                          shard=(lambda idx: ddp.shard(idx, rank, world)) if world > 1 else None,
                          on_step=on_step, on_epoch=on_epoch, should_stop=should_stop, progress=h["progress"])
     result.samples_per_s = task.seen / train_s if train_s else 0.0
+    ddp.barrier()
     model.eval()
     return result
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from ..contracts.requests import DatasetImportRequest as Request
+from .cancel import check
 
 _DEFAULT = {k: f.get_default() for k, f in Request.model_fields.items() if k != "path"}
 
@@ -20,11 +22,13 @@ def column_of(text: Any) -> int | str | None:
 def import_dataset(ws, path: Any, name: str | None = _DEFAULT["name"], kind: str | None = _DEFAULT["kind"],
                    test_fraction: float = _DEFAULT["test_fraction"], label_column: int | str | None =
                    _DEFAULT["label_column"], resize: str | list[int] | None = _DEFAULT["resize"],
-                   dry_run: bool = _DEFAULT["dry_run"], *, filename: str | None = None) -> dict:
+                   dry_run: bool = _DEFAULT["dry_run"], *, filename: str | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> dict:
     """Read `path` (a zip or folder of class folders, a CSV, an NPZ, IDX files or a `datasets` folder; `kind`
     sniffed when None), store it in graft's form and register it; returns the dataset record. With `dry_run`,
     registers nothing and returns what the import would find (graft.data.inspect_dataset). `filename` is the
-    name the user knows the file by (an upload's): messages, the default name and the record's source use it."""
+    name the user knows the file by (an upload's): messages, the default name and the record's source use it.
+    Raises Cancelled (before each image file, and before registering) when `should_stop` says so."""
     from ..data import import_to, inspect_dataset
 
     display = filename or str(path)     # as the user called it: the upload's name, or the path as typed
@@ -35,9 +39,10 @@ def import_dataset(ws, path: Any, name: str | None = _DEFAULT["name"], kind: str
     with ws.scratch("dataset") as staging:
         meta = import_to(path, staging, kind=kind, name=name or filename.rsplit(".", 1)[0],
                          test_fraction=test_fraction, label_column=label_column, resize=resize,
-                         display_name=display)
+                         display_name=display, each=partial(check, should_stop))
         files = {p.name: p for p in staging.iterdir() if p.is_file()}
         record = {"name": meta["name"], "kind": meta["kind"], "classes": meta["classes"],
                   "sizes": {k: v.get("count") for k, v in meta["splits"].items()},
                   "shape": meta["shape"], "fingerprint": meta["sha256"], "source": {"file": filename}}
+        check(should_stop)
         return ws.add_dataset(record, files)

@@ -4,7 +4,10 @@
 `python -m torch.distributed.run ... -m graft.ops.distributed` and waits. Each rank trains on its stride of
 every global batch (engine.ddp); rank 0 alone writes checkpoints, records progress on the run and registers the
 model; the other ranks exit when training ends. An error on any rank makes torchrun stop them all, and the run
-fails with that rank's message.
+fails with that rank's message. A cancel (`should_stop`) writes the job folder's `cancel` file, which every rank
+checks once per batch (engine.loop) and stops at; torchrun and the ranks (their own process group) are terminated
+when they have not ended within CANCEL_GRACE_S (a rank can be waiting in a collective for a peer that stopped).
+Nothing is registered unless rank 0 got past its last check, in which case the run is done.
 
 One machine: a free loopback port is the rendezvous. Several machines: run the same command on each with
 GRAFT_NNODES=M and GRAFT_RDZV_ENDPOINT=HOST:PORT (a reachable address of one of them); every machine must see
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +27,12 @@ import time
 import traceback
 from pathlib import Path
 
-REQUEST, RESULT = "request.json", "result.json"
+from .cancel import Cancelled
+
+REQUEST, RESULT, CANCEL = "request.json", "result.json", "cancel"
+CANCEL_GRACE_S = 0.5      # then torchrun and the ranks (one process group) are terminated, and killed 0.5 s later:
+STOP_GRACE_S = 0.5        # a cancel takes effect within 2 s
+POLL_S = 0.1
 
 
 class DistributedTrainingFailed(RuntimeError):
@@ -50,9 +59,9 @@ def launch_command(ws, run_id: str, job: Path, nproc: int, nnodes: int, endpoint
 
 
 def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | None = None,
-                      rdzv_endpoint: str | None = None) -> dict:
+                      rdzv_endpoint: str | None = None, should_stop=None) -> dict:
     """Train `request` ({network, data, hparams, name, description}) on `nproc` processes per machine;
-    returns the registry record of the model rank 0 registered."""
+    returns the registry record of the model rank 0 registered. Raises Cancelled when `should_stop` says so."""
     nnodes = int(nnodes or os.environ.get("GRAFT_NNODES") or 1)
     rdzv_endpoint = rdzv_endpoint or os.environ.get("GRAFT_RDZV_ENDPOINT") or None
     if nproc < 1 or nnodes < 1:
@@ -61,8 +70,8 @@ def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | 
         raise ValueError("GRAFT_RDZV_ENDPOINT: expected HOST:PORT of the rendezvous when GRAFT_NNODES > 1")
     job = ws.run_dir(run_id) / "ddp"
     job.mkdir(parents=True, exist_ok=True)
-    for old in job.glob("*.json"):
-        old.unlink()
+    for old in [*job.glob("*.json"), job / CANCEL]:
+        old.unlink(missing_ok=True)
     (job / REQUEST).write_text(json.dumps({**request, "progress": sys.stderr.isatty()}))
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])  # the ranks import this very graft
@@ -74,16 +83,18 @@ def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | 
     log = job / "torchrun.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(launch_command(ws, run_id, job, nproc, nnodes, rdzv_endpoint),
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
         try:
-            code = proc.wait()
+            code = _wait(proc, job, should_stop)
         except BaseException:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc, 10)
             raise
+    if code is None:   # cancelled; rank 0 may have passed its last check and registered: then the run is done
+        made = [m for m in ws.list_models() if m.get("run_id") == run_id]
+        if made:
+            return made[0]
+        raise Cancelled(getattr(should_stop, "reason", "cancelled"))
     if code != 0:
         raise DistributedTrainingFailed(_failure(job, log, code))
     result = json.loads((job / RESULT).read_text()) if (job / RESULT).exists() else None
@@ -91,6 +102,40 @@ def train_distributed(ws, request: dict, run_id: str, nproc: int, nnodes: int | 
         raise DistributedTrainingFailed(f"{job / RESULT}: rank 0 ended without registering a model "
                                         f"(log: {_tail(log)})")
     return ws.get_model(result["model_id"])
+
+
+def _wait(proc: subprocess.Popen, job: Path, should_stop) -> int | None:
+    """torchrun's exit code, or None when cancelled (the ranks are stopped by then)."""
+    while True:
+        try:
+            return proc.wait(POLL_S)
+        except subprocess.TimeoutExpired:
+            pass
+        if should_stop is not None and should_stop():
+            (job / CANCEL).write_text("cancelled")
+            try:
+                proc.wait(CANCEL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                _stop(proc, STOP_GRACE_S)
+            return None
+
+
+def _stop(proc: subprocess.Popen, timeout: float) -> None:
+    """End torchrun and every rank: its process group, terminated, then killed after `timeout`."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(proc, signal.SIGKILL)    # the ranks too, even where torchrun has already gone
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _failure(job: Path, log: Path, code: int) -> str:
@@ -114,14 +159,15 @@ def _tail(log: Path, limit: int = 800) -> str:
 
 
 # -- one rank ---------------------------------------------------------------------------------------------------
-def _follow(ws, request: dict) -> None:
+def _follow(ws, request: dict, should_stop) -> None:
     """A rank other than 0: the same network, data and hyperparameters as ops.train._train, no registry writes.
     Weights need not match rank 0's here: DDP broadcasts rank 0's before the first step."""
     from ..engine.train import train
     from .train import feature_cache, prepare_training
 
     _, _, _, hp, train_ds, val_ds, model, _ = prepare_training(ws, request)
-    train(model, train_ds, val_ds, {**hp, "progress": False}, feature_cache=feature_cache(ws))
+    train(model, train_ds, val_ds, {**hp, "progress": False}, feature_cache=feature_cache(ws),
+          should_stop=should_stop)
 
 
 def _rank_main(argv: list[str] | None = None) -> int:
@@ -142,13 +188,18 @@ def _rank_main(argv: list[str] | None = None) -> int:
 
         ws = Workspace(args.workspace, db_url=args.db_url)
         request = json.loads((job / REQUEST).read_text())
+        cancel_file = job / CANCEL
+
+        def should_stop() -> bool:   # one stat per batch
+            return cancel_file.exists()
         if rank == 0:   # the rank that writes the registry records the run's progress
             progress = RunProgress(ws, args.run_id, int(request["hparams"].get("epochs", 1)))
             on_step, on_epoch = recording(progress, None, None)
-            record = _train(ws, request, args.run_id, on_epoch, on_step, None, bool(request.get("progress")), False)
+            record = _train(ws, request, args.run_id, on_epoch, on_step, should_stop, bool(request.get("progress")),
+                            False)
             (job / RESULT).write_text(json.dumps({"model_id": record["id"]}))
         else:
-            _follow(ws, request)
+            _follow(ws, request, should_stop)
     except BaseException as err:
         message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
         (job / f"rank-{rank}.error.json").write_text(json.dumps(

@@ -63,11 +63,11 @@ def import_weights(ws, path: str | Path, spec: Any, name: str, kind: str = _d(rq
 
 
 def import_model(ws, path: Any, name: str, input_shape: Sequence[int] | None = None,
-                 filename: str | None = None) -> dict:
+                 filename: str | None = None, should_stop=None) -> dict:
     """Register a pretrained network (an ONNX file, a Hugging Face folder or hf:ORG/NAME[@REVISION]; also an
     nn.Module with input_shape) as a model; returns its record. `filename` is how messages call the file (an upload's own name). See also graft.from_torch."""
     from .import_model import import_model as imp
-    return imp(ws, path, name, input_shape=input_shape, filename=filename)
+    return imp(ws, path, name, input_shape=input_shape, filename=filename, should_stop=should_stop)
 
 
 EXPORT_SUFFIXES = {".graft": "graft", ".onnx": "onnx", ".py": "python"}

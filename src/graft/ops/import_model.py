@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .cancel import check
 from .import_graph import ImportFailed
 from .import_hf import from_hf, is_hf_source
 from .import_onnx import DEFAULT_LIMITS, Limits, onnx_to_graft
@@ -35,7 +36,7 @@ def _is_module(source: Any) -> bool:
     return hasattr(source, "state_dict") and hasattr(source, "forward")
 
 
-def _from_module(module, example_input, input_shape, name: str):
+def _from_module(module, example_input, input_shape, name: str, should_stop=None):
     import torch
 
     from .import_torch import from_torch
@@ -44,7 +45,7 @@ def _from_module(module, example_input, input_shape, name: str):
         if input_shape is None:
             raise ImportFailed(f"{name}: a torch module needs example_input (a batch) or input_shape (C, H, W)")
         example_input = torch.randn(2, *(int(n) for n in input_shape), generator=torch.Generator().manual_seed(0))
-    doc, weights, info = from_torch(module, example_input, name=name)
+    doc, weights, info = from_torch(module, example_input, name=name, should_stop=should_stop)
     hf = getattr(getattr(module, "config", None), "model_type", None)
     if hf:   # transformers' vision models are trained on ImageNet-normalised RGB
         info["source"] = f"transformers {type(module).__name__} ({hf})"
@@ -53,22 +54,23 @@ def _from_module(module, example_input, input_shape, name: str):
 
 def import_model(ws, source: Any, name: str, *, input_shape=None, example_input=None,
                  preprocessing: dict | None = None, limits: Limits = DEFAULT_LIMITS,
-                 filename: str | None = None) -> dict:
+                 filename: str | None = None, should_stop=None) -> dict:
     """Register `source` (an .onnx path, a Hugging Face folder or hf:ORG/NAME[@REVISION], or an nn.Module with
     example_input/input_shape) as a model; returns the record. Nothing is written unless the whole model imports
     and its weights load strictly. `filename` is how messages call the file (an upload's own name, not the
-    server's temporary path)."""
+    server's temporary path). Raises Cancelled between nodes and before registering when `should_stop` says so."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name: expected a non-empty name, found {name!r}")
     if _is_module(source):
-        doc, weights, info, norm = _from_module(source, example_input, input_shape, name)
+        doc, weights, info, norm = _from_module(source, example_input, input_shape, name, should_stop)
         provenance = {"source": info.get("source", f"torch module {info['module']}"), "importer": info}
     elif is_hf_source(source):
         module, example, norm, provenance = from_hf(source, name, input_shape, shown=filename)
-        doc, weights, info, _ = _from_module(module, example, None, name)
+        doc, weights, info, _ = _from_module(module, example, None, name, should_stop)
         provenance["importer"] = info
     elif isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".onnx":
-        doc, weights, info = onnx_to_graft(source, input_shape=input_shape, display_name=filename, limits=limits)
+        doc, weights, info = onnx_to_graft(source, input_shape=input_shape, display_name=filename, limits=limits,
+                                           should_stop=should_stop)
         norm = None
         provenance = {"source": f"ONNX file {info['file']}", "file": info["file"], "sha256": info["sha256"],
                       "importer": info}
@@ -79,6 +81,7 @@ def import_model(ws, source: Any, name: str, *, input_shape=None, example_input=
     prep = {"input_shape": shape, "channels": shape[0], "layout": "NCHW float32", **(norm or {}),
             **(preprocessing or {})}
     doc["name"] = name
+    check(should_stop)
     return _register(ws, doc, weights, name, prep, provenance)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import onnx_ops, onnx_vit
+from .cancel import check
 from .import_graph import GraphBuilder, ImportFailed, fuse_moved_norms
 from .onnx_ops import BATCH, Ctx, attrs
 from .onnx_patterns import plan
@@ -140,9 +141,11 @@ def _group(node) -> str | None:
 
 
 def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
+                  limits: Limits = DEFAULT_LIMITS, should_stop=None
+                  ) -> tuple[dict, dict[str, np.ndarray], dict[str, Any]]:
     """(network document, {node-scoped state-dict key: array}, info) for the ONNX file at `path`.
-    `display_name` is how messages call the file (what the user uploaded; default: the path)."""
+    `display_name` is how messages call the file (what the user uploaded; default: the path). Raises Cancelled
+    between nodes when `should_stop` says so."""
     from onnx import numpy_helper
 
     shown = display_name or str(path)
@@ -157,6 +160,7 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     fusion = plan(graph, consts)
     fused, inside = onnx_vit.find(model, consts, in_name, shape, ctx.opset)
     for index, node in enumerate(graph.node):
+        check(should_stop)
         if index in fusion.skip:
             continue
         if index in fusion.at:   # a pattern imported as one node (onnx_patterns), where its first node stands

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import torch_vit
+from .cancel import check
 from .import_graph import (GraphBuilder, ImportFailed, batch_norm, conv, fuse_moved_norms, layer_norm, linear,
                            reshape, scale)
 
@@ -253,7 +254,8 @@ def _group(node) -> str | None:
     return list(stack.values())[-1][0] if stack else None
 
 
-def from_torch(module, example_input, name: str | None = None) -> tuple[dict, dict[str, np.ndarray], dict]:
+def from_torch(module, example_input, name: str | None = None, should_stop=None
+               ) -> tuple[dict, dict[str, np.ndarray], dict]:
     """(network document, {node-scoped state-dict key: array}, info) for `module` run on `example_input`
     (a batch: [N, *input_shape]). The module is exported in eval mode and left in the mode it was in."""
     import torch
@@ -280,6 +282,7 @@ def from_torch(module, example_input, name: str | None = None) -> tuple[dict, di
     mapped: dict[str, int] = {}
     fused, inside = torch_vit.find(ep.graph, set(named), _op_name)
     for node in ep.graph.nodes:
+        check(should_stop)
         if node.op == "placeholder":
             if node.name in named:
                 t.values[node] = state[named[node.name]]

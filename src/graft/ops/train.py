@@ -74,11 +74,13 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
         if nproc > 1:
             from .distributed import train_distributed
 
-            record = train_distributed(ws, request, run_id, nproc)
+            record = train_distributed(ws, request, run_id, nproc, should_stop=should_stop)
         else:
             record = _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
     except BaseException as err:
-        status = "cancelled" if isinstance(err, Cancelled) else "failed"
+        # a Cancelled says why: the user's cancel, or the process being stopped ("interrupted": resumable)
+        status = (("interrupted" if str(err) == "interrupted" else "cancelled") if isinstance(err, Cancelled)
+                  else "failed")
         ws.runs.update(run_id, status=status, error=str(err) or type(err).__name__)
         raise
     ws.runs.update(run_id, status="done", model_id=record["id"])

@@ -23,6 +23,18 @@ ACTIVE = ("queued", "running")
 CANCEL_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)
 
 
+def exit_reason(code: int) -> str:
+    """How a worker ended, as a user reads it: a signal by name (SIGKILL from nowhere is the kernel's OOM killer)."""
+    if code >= 0:
+        return f"worker exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = "unknown signal"
+    hint = ": out of memory?" if -code == signal.SIGKILL else ""
+    return f"worker killed by signal {-code} ({name}){hint}"
+
+
 class JobRunner:
     def __init__(self, ws, workers: int = 1, poll_s: float = 0.5):
         self.ws, self.workers, self.poll_s = ws, max(1, int(workers)), poll_s
@@ -81,6 +93,13 @@ class JobRunner:
             proc.send_signal(CANCEL_SIGNAL)
         return run
 
+    def resume(self, run_id: str) -> dict:
+        from ..ops.resume import requeue
+
+        run = requeue(self.ws, run_id)
+        self.wake.set()
+        return run
+
     def running(self) -> list[str]:
         with self.lock:
             return [rid for rid, p in self.procs.items() if p.poll() is None]
@@ -115,7 +134,9 @@ class JobRunner:
         src = str(Path(__file__).resolve().parents[2])  # so the worker imports this very graft
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
         with open(log_path, "ab") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            # its own process group: a worker that must stop by force ends everything it started (torchrun)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                    start_new_session=True)
         with self.lock:
             self.procs[run_id] = proc
         log.info("run %s: worker pid %d", run_id, proc.pid)
@@ -130,8 +151,7 @@ class JobRunner:
             run = self.ws.get_run(rid)
             if run["status"] in ACTIVE:  # the worker died without recording an outcome
                 status = "cancelled" if rid in self.cancelled else "failed"
-                self.ws.update_run(rid, status=status,
-                                   error=f"worker exited with code {proc.returncode}: {self._tail(rid)}")
+                self.ws.update_run(rid, status=status, error=f"{exit_reason(proc.returncode)}: {self._tail(rid)}")
 
     def _tail(self, run_id: str, limit: int = 600) -> str:
         try:

@@ -3,20 +3,33 @@
 It reads the run's request from the registry, carries it out through workflow.jobs.run_job (the dispatcher the
 workflow runner uses too), writes progress to the run's row at most a few times a second, and records the
 outcome. A signal only sets the run's CancelToken: SIGUSR1 (a user's cancel) ends the run "cancelled",
-SIGTERM/SIGINT (the server stopping) "interrupted"; the work raises Cancelled at its next batch.
+SIGTERM/SIGINT (the server stopping) "interrupted"; the work raises Cancelled at its next check.
+
+The signal is seen by a watchdog thread (through signal.set_wakeup_fd, so even while the main thread is inside
+one long C call, where Python's handlers wait): it sets the token at once and, should the work not stop within
+FORCE_AFTER_S (a single torch.export, a huge matrix product), records the outcome itself and ends the worker's
+process group (the worker and anything it started, e.g. torchrun). Registration is last and crash-safe
+(store.files), so nothing half-registered is left. The same thread notices a server killed outright (the
+worker's parent changes) and interrupts the run, so a restarted server finds it `interrupted`, resumable.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
+import socket
 import sys
+import threading
+import time
 import traceback
 
 from ..ops.cancel import Cancelled, CancelToken
 from ..ops.progress import RunProgress
 
 CANCEL_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)  # the same as jobs.CANCEL_SIGNAL
+FORCE_AFTER_S = 1.5      # a cancel takes effect within 2 s whatever the work is doing
+WATCH_S = 0.1
 
 
 class Progress(RunProgress):
@@ -28,6 +41,67 @@ class Progress(RunProgress):
 
     def should_stop(self) -> bool:
         return self.cancel.is_set()
+
+
+class Watchdog(threading.Thread):
+    """Sees the worker's signals (and its parent's death) at once; forces the outcome when the work is stuck."""
+
+    def __init__(self, ws, run_id: str, p: Progress):
+        super().__init__(name="graft-watchdog", daemon=True)
+        self.ws, self.run_id, self.p = ws, run_id, p
+        self.finishing = threading.Lock()   # held by whoever records the outcome
+        self.deadline: float | None = None
+        self.parent = os.getppid()
+        self.reader, writer = socket.socketpair()
+        self.reader.setblocking(False)
+        writer.setblocking(False)
+        self._writer = writer
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def cancel(self, reason: str) -> None:
+        if not self.p.cancel.is_set():
+            self.p.cancel.cancel(reason)
+            self.deadline = time.monotonic() + FORCE_AFTER_S
+
+    def run(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.reader], [], [], WATCH_S)
+            if ready:
+                for signum in self.reader.recv(64):
+                    if signum in (CANCEL_SIGNAL, signal.SIGTERM, signal.SIGINT):
+                        self.cancel("cancelled" if signum == CANCEL_SIGNAL else "interrupted")
+            if os.getppid() != self.parent:    # the server was killed outright
+                self.cancel("interrupted")
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.force()
+                return
+
+    def force(self) -> None:
+        if not self.finishing.acquire(blocking=False):
+            return      # the work is recording its own outcome
+        try:
+            why = f"{self.p.cancel.reason} (the work did not reach a stop check within {FORCE_AFTER_S} s; stopped)"
+            self.ws.runs.update(self.run_id, status=self.p.cancel.reason, error=why, progress=dict(self.p.state),
+                                history=self.p.history)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            try:
+                os.killpg(os.getpgrp(), signal.SIGKILL) if os.getpgrp() == os.getpid() else None
+            finally:
+                os._exit(0)
+
+
+def guard(ws, run_id: str, p: Progress) -> Watchdog:
+    """Route the cancel signals to `p.cancel` and start the watchdog (call from the main thread)."""
+    watchdog = Watchdog(ws, run_id, p)
+
+    def on_signal(signum, frame):  # never raise here: an exception raised at a random bytecode can be swallowed
+        watchdog.cancel("cancelled" if signum == CANCEL_SIGNAL else "interrupted")
+    for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
+        signal.signal(sig, on_signal)
+    watchdog.start()
+    return watchdog
 
 
 def _model(rec: dict) -> dict:
@@ -44,21 +118,25 @@ OUTCOMES = {
 
 
 def execute(ws, run_id: str) -> int:
-    from ..data.errors import DataError
-    from ..workflow.jobs import run_job
-    from ..spec.issues import SpecError
-    from ..workflow import WorkflowFailed
-
     run = ws.runs.get(run_id)
     if run["status"] != "queued":
         return 0  # cancelled before it started, or started by someone else
     p = Progress(ws, run_id)
-
-    def on_signal(signum, frame):  # never raise here: an exception raised at a random bytecode can be swallowed
-        p.cancel.cancel("cancelled" if signum == CANCEL_SIGNAL else "interrupted")
-    for sig in {signal.SIGTERM, signal.SIGINT, CANCEL_SIGNAL}:
-        signal.signal(sig, on_signal)
+    resume = run.get("started_at") is not None   # queued again after an interruption: from its checkpoint
+    if resume:
+        p.history = list(run.get("history") or [])
     ws.runs.update(run_id, status="running", pid=os.getpid(), progress=p.state)
+    watchdog = guard(ws, run_id, p)
+    status, code, fields = _carry_out(ws, run, p, resume)
+    with watchdog.finishing:
+        return finish(ws, run_id, p, status, code, **fields)
+
+
+def _carry_out(ws, run: dict, p: Progress, resume: bool) -> tuple[str, int, dict]:
+    from ..data.errors import DataError
+    from ..workflow.jobs import run_job
+    from ..spec.issues import SpecError
+    from ..workflow import WorkflowFailed
 
     req, kind = run["request"], run["kind"]
     if kind in ("train", "pretrain"):
@@ -66,21 +144,21 @@ def execute(ws, run_id: str) -> int:
     try:
         if kind not in OUTCOMES:
             raise ValueError(f"run kind: expected one of {', '.join(OUTCOMES)}, found {kind!r:.40}")
-        record = run_job(ws, kind, req, should_stop=p.cancel, progress=p, run_id=run_id)
+        record = run_job(ws, kind, req, should_stop=p.cancel, progress=p, run_id=run["id"], resume=resume)
     except Cancelled:
-        return finish(ws, run_id, p, p.cancel.reason if p.cancel.is_set() else "cancelled", error="cancelled")
+        return (p.cancel.reason if p.cancel.is_set() else "cancelled"), 0, {"error": "cancelled"}
     except WorkflowFailed as err:
-        return finish(ws, run_id, p, "failed", error=str(err))
+        return "failed", 0, {"error": str(err)}
     except (SpecError, DataError, ValueError, KeyError) as err:  # the request could not be carried out
-        return finish(ws, run_id, p, "failed", error=_message(err))
+        return "failed", 0, {"error": _message(err)}
     except Exception as err:
         traceback.print_exc()
-        return finish(ws, run_id, p, "failed", error=f"{type(err).__name__}: {err}", code=1)
+        return "failed", 1, {"error": f"{type(err).__name__}: {err}"}
     # done, even if a cancel came after the last check: what was made is registered whole
     p.state.update(fraction=1.0, eta=0)
     if kind == "report":
         p.state["stage"] = "done"
-    return finish(ws, run_id, p, "done", **OUTCOMES[kind](record))
+    return "done", 0, OUTCOMES[kind](record)
 
 
 def _message(err: Exception) -> str:

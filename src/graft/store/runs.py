@@ -1,7 +1,8 @@
 """Runs (training and other jobs): queued -> running -> done | failed | cancelled | interrupted.
 
 A run records the process that owns it: the one that queued it (the server) until a worker sets its own pid.
-`mark_stale_runs` turns queued/running runs whose owner process is gone into `interrupted`. The owner is
+`mark_stale_runs` turns running runs whose owner process is gone into `interrupted` (resumable); queued runs
+stay queued whoever queued them, so that the next server to start carries them out. The owner is
 identified by host, pid and the process's start time, so a pid reused after a restart does not keep a dead
 run alive. Runs owned by another host are left alone (only that host can tell).
 """
@@ -144,11 +145,12 @@ class Runs:
         return self.layout.checkpoints(id)
 
     def mark_stale(self) -> list[str]:
-        """Mark queued/running runs of this host whose owner process is gone as interrupted; return their ids."""
+        """Mark running runs of this host whose owner process is gone as interrupted; return their ids.
+        Queued runs are left for the next server's dispatcher (a server killed with runs queued loses none)."""
         host = socket.gethostname()
         with self.db.read() as conn:
             active = conn.execute(select(runs.c.id, runs.c.pid, runs.c.host, runs.c.proc_start)
-                                  .where(runs.c.status.in_(ACTIVE))).all()
+                                  .where(runs.c.status == "running")).all()
         stale = [r for r in active
                  if r.pid is None or (r.host == host and not process_alive(r.pid, r.proc_start))]
         marked = []
@@ -157,7 +159,7 @@ class Runs:
             who = f"the process (pid {r.pid}) that owned it is gone" if r.pid else "no process owned it"
             with self.db.write() as conn:
                 # the status guard keeps a run that finished meanwhile as it is
-                done = conn.execute(update(runs).where(runs.c.id == r.id, runs.c.status.in_(ACTIVE))
+                done = conn.execute(update(runs).where(runs.c.id == r.id, runs.c.status == "running")
                                     .values(status="interrupted", error=f"interrupted: {who}",
                                             finished_at=now, updated_at=now)).rowcount
             if done:

@@ -40,7 +40,8 @@ def _slice(ws, req: dict, ctx: dict) -> dict:
 def _import_model(ws, req: dict, ctx: dict) -> dict:
     from ..ops.faces import import_model
 
-    return import_model(ws, req["path"], req["name"], input_shape=req.get("input_shape"))
+    return import_model(ws, req["path"], req["name"], input_shape=req.get("input_shape"),
+                        should_stop=ctx["should_stop"])
 
 
 def _import_dataset(ws, req: dict, ctx: dict) -> dict:
@@ -48,7 +49,7 @@ def _import_dataset(ws, req: dict, ctx: dict) -> dict:
 
     return import_dataset(ws, req["path"], req.get("name"), label_column=req.get("label_column"),
                           test_fraction=float(req.get("test_fraction") or 0.0), resize=req.get("resize"),
-                          filename=req.get("filename"))
+                          filename=req.get("filename"), should_stop=ctx["should_stop"])
 
 
 def _evaluate(ws, req: dict, ctx: dict) -> dict:
@@ -124,13 +125,16 @@ OWN_RUN = ("train", "pretrain")
 
 def run_job(ws, kind: str, request: dict, *, should_stop: Callable[[], bool] | None = None,
             progress: Any = None, run_id: str | None = None, progress_bar: bool = False,
-            workflow_hash: str | None = None, on_step: Callable | None = None) -> dict:
+            workflow_hash: str | None = None, on_step: Callable | None = None, resume: bool = False) -> dict:
     """Carry out one job; returns its record (model, evaluation, report, view or workflow report).
-    Raises Cancelled when `should_stop` says so, before or during the work."""
+    Raises Cancelled when `should_stop` says so, before or during the work. `resume`: a training run goes on
+    from its last checkpoint (when it has one)."""
     if kind not in JOB_KINDS:
         raise ValueError(f"job kind: expected one of {', '.join(JOB_KINDS)}, found {kind!r:.40}")
     check(should_stop)
     ctx: dict[str, Any] = {"should_stop": should_stop, "progress": progress, "progress_bar": progress_bar}
     if kind in OWN_RUN:
         ctx.update(run_id=run_id, workflow_hash=workflow_hash, on_step=on_step)
+    if kind == "train" and resume:
+        ctx["resume"] = True
     return JOB_KINDS[kind](ws, request, ctx)

@@ -1,4 +1,5 @@
-"""Runs: queue a training run, follow it, cancel it. Work happens in worker processes (graft.server.jobs)."""
+"""Runs: queue a training run, follow it, cancel it, resume it. Work happens in worker processes
+(graft.server.jobs)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -47,3 +48,11 @@ def get_run(id: str, ws=Depends(ws_of)) -> dict:
 def cancel_run(id: str, jobs=Depends(jobs_of)) -> dict:
     """Queued: cancelled at once. Running: the worker stops at its next step and records 'cancelled'."""
     return run_out(jobs.cancel(id))
+
+
+@router.post("/runs/{id}/resume", response_model=Run, status_code=202, responses=error_responses(404, 422))
+def resume_run(id: str, jobs=Depends(jobs_of)) -> dict:
+    """An interrupted (or failed, cancelled) training run is queued again; its worker goes on from the last
+    checkpoint. 422 when the run is not a training run or is still active."""
+    with user_errors():
+        return run_out(jobs.resume(id))
