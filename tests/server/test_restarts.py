@@ -1,5 +1,6 @@
 """Restarts and crashes lose nothing, with real processes: a server (python -m graft.server, as `graft ui`)
-killed with SIGKILL while runs are queued and running, and a worker killed alone (as the OOM killer would)."""
+killed with SIGKILL while runs are queued and running, a worker killed alone (as the OOM killer would), and
+runs stopped part-way (cancelled, or their server killed) resumed to the end."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graft.server.jobs import ACTIVE, JobRunner
 from graft.store import Workspace
 from graft.store.runs import process_alive
 
@@ -21,6 +23,9 @@ LONG = {"network": {"template": "mlp"}, "name": "long", "data": {"dataset": "mni
         "hparams": {"epochs": 30, "batch_size": 32, "seed": 0}}
 TINY = {"network": {"template": "mlp"}, "name": "tiny", "data": {"dataset": "mnist", "transforms": [{"limit": 200}]},
         "hparams": {"epochs": 1, "batch_size": 100, "seed": 0}}
+EPOCHS = 10
+SMALL = {"network": {"template": "mlp"}, "name": "small", "data": {"dataset": "mnist", "transforms": [{"limit": 600}]},
+         "hparams": {"epochs": EPOCHS, "batch_size": 20, "seed": 0}}
 
 
 def free_port() -> int:
@@ -130,3 +135,52 @@ def test_a_worker_killed_by_sigkill_fails_its_run_with_the_reason(tmp_path, serv
     next_id = server.post("/api/runs", TINY).json()["id"]
     done = until("the next run is done", lambda: (r := server.run(next_id))["status"] in ("done", "failed") and r)
     assert done["status"] == "done", done["error"]
+
+
+def assert_trained_on(final: dict, stopped: dict, ws: Workspace) -> None:
+    """Done, with the model registered, after all the epochs asked for; the epochs kept from before the stop
+    were not trained again (their rows are those of the first attempt)."""
+    assert final["status"] == "done", final["error"]
+    assert [h["epoch"] for h in final["history"]] == list(range(1, EPOCHS + 1))
+    assert final["history"][:len(stopped["history"])] == stopped["history"]
+    model = ws.get_model(final["model_id"])
+    assert model["run_id"] == final["id"] and len(model["metrics"]["history"]) == EPOCHS
+
+
+@pytest.mark.slow
+def test_a_cancelled_run_resumed_at_once_trains_on_from_its_checkpoint_and_ends_done(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    # the dispatcher wakes only when asked (submit, resume): the cancelled worker's exit is not yet seen when the
+    # user resumes, as on a loaded machine
+    runner = JobRunner(ws, workers=1, poll_s=WAIT_S)
+    runner.start()
+    try:
+        run_id = runner.submit("train", SMALL)["id"]
+        until("a first checkpoint", lambda: ws.get_run(run_id)["checkpoint"])
+        runner.cancel(run_id)
+        stopped = until("the run stops", lambda: (r := ws.get_run(run_id))["status"] not in ACTIVE and r)
+        assert stopped["status"] == "cancelled" and 1 <= len(stopped["history"]) < EPOCHS
+        assert runner.resume(run_id)["status"] == "queued"
+        final = until("the resumed run ends", lambda: (r := ws.get_run(run_id))["status"] not in ACTIVE and r)
+        assert_trained_on(final, stopped, ws)
+    finally:
+        runner.stop()
+
+
+@pytest.mark.slow
+def test_a_run_whose_server_was_killed_resumes_on_the_next_server_and_ends_done(tmp_path, servers):
+    root = tmp_path / "ws"
+    first = servers(root)
+    run_id = first.post("/api/runs", SMALL).json()["id"]
+    until("a first checkpoint", lambda: row(root, run_id)["checkpoint"])
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(30)
+    stopped = until("the orphaned worker records the run", lambda: (r := row(root, run_id))["status"] not in
+                    ACTIVE and r, 30)
+    assert stopped["status"] == "interrupted" and len(stopped["history"]) < EPOCHS
+
+    second = servers(root)
+    assert second.post(f"/api/runs/{run_id}/resume").status_code == 202
+    until("the resumed run ends", lambda: second.run(run_id)["status"] not in ACTIVE)
+    with Workspace(root) as ws:
+        assert_trained_on(ws.runs.get(run_id), stopped, ws)

@@ -40,6 +40,9 @@ class JobRunner:
         self.ws, self.workers, self.poll_s = ws, max(1, int(workers)), poll_s
         self.procs: dict[str, subprocess.Popen] = {}
         self.lock = threading.Lock()
+        # held while a worker's exit is judged (did it record an outcome?) and while a run is queued again, so the
+        # exit of a resumed run's earlier worker is never taken for the new attempt's
+        self.settling = threading.Lock()
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
@@ -93,10 +96,26 @@ class JobRunner:
             proc.send_signal(CANCEL_SIGNAL)
         return run
 
-    def resume(self, run_id: str) -> dict:
-        from ..ops.resume import requeue
+    def resume(self, run_id: str, wait_s: float = 30.0) -> dict:
+        """Queue a finished training run again. Its earlier worker has recorded its outcome but may still be
+        exiting: it is waited for and forgotten first, so that its exit (and its last write) are not the new
+        attempt's; ValueError when it does not exit within `wait_s`."""
+        from ..ops.resume import requeue, resumable
 
-        run = requeue(self.ws, run_id)
+        with self.settling:
+            resumable(self.ws, run_id)
+            with self.lock:
+                earlier = self.procs.get(run_id)
+            if earlier is not None:
+                try:
+                    earlier.wait(wait_s)
+                except subprocess.TimeoutExpired:
+                    raise ValueError(f"run {run_id}: its earlier worker (pid {earlier.pid}) is still stopping; "
+                                     "resume it in a moment") from None
+                with self.lock:
+                    del self.procs[run_id]
+                    self.cancelled.discard(run_id)
+            run = requeue(self.ws, run_id)
         self.wake.set()
         return run
 
@@ -142,16 +161,18 @@ class JobRunner:
         log.info("run %s: worker pid %d", run_id, proc.pid)
 
     def _reap(self) -> None:
-        with self.lock:
-            ended = [(rid, p) for rid, p in self.procs.items() if p.poll() is not None]
-            for rid, _ in ended:
-                del self.procs[rid]
-                self.cancelled.discard(rid)
-        for rid, proc in ended:
-            run = self.ws.get_run(rid)
-            if run["status"] in ACTIVE:  # the worker died without recording an outcome
-                status = "cancelled" if rid in self.cancelled else "failed"
-                self.ws.update_run(rid, status=status, error=f"{exit_reason(proc.returncode)}: {self._tail(rid)}")
+        with self.settling:
+            with self.lock:
+                ended = [(rid, p, rid in self.cancelled) for rid, p in self.procs.items() if p.poll() is not None]
+                for rid, _, _ in ended:
+                    del self.procs[rid]
+                    self.cancelled.discard(rid)
+            for rid, proc, cancelled in ended:
+                run = self.ws.get_run(rid)
+                if run["status"] in ACTIVE:  # the worker died without recording an outcome
+                    status = "cancelled" if cancelled else "failed"
+                    self.ws.update_run(rid, status=status,
+                                       error=f"{exit_reason(proc.returncode)}: {self._tail(rid)}")
 
     def _tail(self, run_id: str, limit: int = 600) -> str:
         try:
