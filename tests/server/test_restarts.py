@@ -139,10 +139,11 @@ def test_a_worker_killed_by_sigkill_fails_its_run_with_the_reason(tmp_path, serv
 
 def assert_trained_on(final: dict, stopped: dict, ws: Workspace) -> None:
     """Done, with the model registered, after all the epochs asked for; the epochs kept from before the stop
-    were not trained again (their rows are those of the first attempt)."""
+    were not trained again (their rows are those of the first attempt), and the curve keeps them."""
     assert final["status"] == "done", final["error"]
     assert [h["epoch"] for h in final["history"]] == list(range(1, EPOCHS + 1))
     assert final["history"][:len(stopped["history"])] == stopped["history"]
+    assert final["progress"]["curve"][0]["epoch"] <= 1      # the live curve still shows the first epochs
     model = ws.get_model(final["model_id"])
     assert model["run_id"] == final["id"] and len(model["metrics"]["history"]) == EPOCHS
 

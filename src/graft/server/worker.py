@@ -125,6 +125,9 @@ def execute(ws, run_id: str) -> int:
     resume = run.get("started_at") is not None   # queued again after an interruption: from its checkpoint
     if resume:
         p.history = list(run.get("history") or [])
+        # the live curve goes on too, from the last epoch kept (what came after it is trained again)
+        earlier = run.get("progress") if isinstance(run.get("progress"), dict) else {}
+        p.state["curve"] = [pt for pt in earlier.get("curve") or [] if pt.get("epoch", 0) <= len(p.history)]
     ws.runs.update(run_id, status="running", pid=os.getpid(), progress=p.state)
     watchdog = guard(ws, run_id, p)
     status, code, fields = _carry_out(ws, run, p, resume)
