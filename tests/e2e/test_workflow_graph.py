@@ -79,10 +79,14 @@ def test_the_seed_graph_stays_on_screen_after_run_all(page):
 
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/#/workflow")
+    seed = page.request.get("/api/examples/mnist_transfer").json()["yaml"]
+    known = {w["id"] for w in page.request.get("/api/workflows").json()}
     page.get_by_role("button", name="New from seed").click()
+    # in a shared workspace an earlier workflow may be open: wait until the new one is, with the seed's text
+    page.wait_for_url(lambda url: "/workflow/wf-" in url and url.rsplit("/", 1)[-1] not in known)
     editor = page.get_by_label("Workflow YAML")
-    editor.wait_for()
-    editor.fill(reduced(editor.input_value()))
+    page.wait_for_function("s => document.querySelector('[aria-label=\"Workflow YAML\"]')?.value === s", arg=seed)
+    editor.fill(reduced(seed))
     page.get_by_role("button", name="Save").click()
     page.wait_for_function("[...document.querySelectorAll('button')].some(b => b.innerText === 'Save' && b.disabled)")
     page.get_by_role("button", name="▶ Run all").click()
