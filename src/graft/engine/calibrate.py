@@ -158,7 +158,7 @@ def _why(best: str, rows: dict[str, Any]) -> str:
         others = [f"{n} {r['speedup_vs_fp32']:.2f}x" + ("" if r["loss_agrees"] else " (losses disagree)")
                   for n, r in rows.items() if n != best]
         return f"float32 channels-last ({ref} ms a step); no candidate was {MARGIN}x faster: " + ", ".join(others)
-    return (f"{best} ran a training step in {rows[best]['step_ms']} ms against {ref} ms in float32 "
+    return (f"{best} ran a training step in {rows[best]['step_ms']} ms against {ref} ms in float32 channels-last "
             f"({rows[best]['speedup_vs_fp32']:.2f}x) with losses within {int(LOSS_TOLERANCE * 100)} %")
 
 
