@@ -4,7 +4,6 @@ to ONNX and to Python code with the same outputs."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import warnings
 
 import numpy as np
@@ -176,8 +175,6 @@ def test_node_ids_follow_the_module_hierarchy():
     assert doc["nodes"][-1]["type"] == "Linear"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("onnxscript") is None,
-                    reason="torch's dynamo ONNX exporter needs onnxscript, which is not installed")
 @pytest.mark.parametrize("name", ["resnet18-like"])
 def test_dynamo_exported_onnx_imports(name, tmp_path):
     model = MODELS[name]

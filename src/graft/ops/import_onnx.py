@@ -128,6 +128,13 @@ def _hint(node, index: int) -> str:
     return "_".join(parts) if parts else f"{node.op_type.lower()}_{index}"
 
 
+def _static_batch(graph, in_name: str) -> int | None:
+    """The input's batch size when the exporter fixed it (torch's dynamo exporter does by default)."""
+    inp = next(i for i in graph.input if i.name == in_name)
+    dim = inp.type.tensor_type.shape.dim[0]
+    return dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else None
+
+
 def _group(node) -> str | None:
     """The module path in the exporter's scope name: `/resnet/encoder/stages.0/layers.1/Add` -> resnet.encoder.
     stages.0.layers.1. A container's child repeats its parent's name (`/layer/layer.0/`), which is dropped."""
@@ -155,7 +162,7 @@ def onnx_to_graft(path: str | Path, *, input_shape=None, display_name: str | Non
     name = Path(shown).stem
     b = GraphBuilder(shown, name, shape)
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model))
+    ctx = Ctx(b, {in_name: "input"}, consts, _consumers(graph), _opset(model), static_batch=_static_batch(graph, in_name))
     folded, mapped = 0, {}
     fusion = plan(graph, consts)
     fused, inside = onnx_vit.find(model, consts, in_name, shape, ctx.opset)

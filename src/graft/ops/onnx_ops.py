@@ -37,6 +37,7 @@ class Ctx:
     hint: str = ""
     node: Any = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    static_batch: int | None = None       # an exporter that fixed the batch size writes it into reshape targets
 
     def fail(self, problem: str) -> ImportFailed:
         return self.b.fail(self.where, problem)
@@ -376,6 +377,9 @@ def _reshape(ctx, ins):
     full = (BATCH, *ctx.shape(x))
     target = [full[i] if (n is not BATCH and n == 0 and i < len(full)) else n for i, n in enumerate(target)]
     first, rest = target[0], [int(n) for n in target[1:] if n is not BATCH]
+    if (ctx.static_batch and first is not BATCH and first == ctx.static_batch and len(rest) == len(target) - 1
+            and -1 not in rest and int(np.prod(rest)) == int(np.prod(ctx.shape(x)))):
+        first = BATCH      # the fixed batch size of the export, each sample's numbers kept together
     if len(rest) != len(target) - 1 or not (first is BATCH or first == -1 and -1 not in rest):
         raise ctx.fail(f"Reshape to {target} would mix the batch with the other dimensions")
     return reshape(ctx.b, ctx.where, x, tuple(rest), ctx.hint)
