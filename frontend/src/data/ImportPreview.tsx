@@ -26,7 +26,7 @@ function Summary({ r }: { r: DatasetInspection }) {
       ))}
       <tr><td>Classes</td><td>{r.classes.length}: {r.classes.join(", ")}</td></tr>
       <tr><td>Image sizes</td><td>{sizesText(r) || "—"} <span className="muted small">(height x width)</span></td></tr>
-      <tr><td>Channels</td><td>{Object.entries(r.channels ?? {}).map(([c, n]) => `${n} with ${c}`).join(" · ")}</td></tr>
+      <tr><td>Channels</td><td>{Object.entries(r.channels ?? {}).map(([c, n]) => `${c === "1" ? "1 (grayscale)" : c === "3" ? "3 (RGB)" : c === "4" ? "4 (RGBA)" : c}: ${n} image${n === 1 ? "" : "s"}`).join(" · ")}</td></tr>
       {r.shape && <tr><td>Stored as</td><td className="num">{shapeText(r.shape)}</td></tr>}
       {r.label_column && <tr><td>Label column</td><td className="small">column {String(r.label_column.column)}
         {r.label_column.name ? ` (${String(r.label_column.name)})` : ""}: {String(r.label_column.evidence ?? r.label_column.by ?? "")}</td></tr>}
