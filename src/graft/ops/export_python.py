@@ -98,7 +98,7 @@ FOOTER = '''
 
 def preprocess(images):
     """uint8 images [N, C, H, W] -> the (channel-converted) normalized float32 input the model was trained on."""
-    x = torch.as_tensor(images)
+    x = images if isinstance(images, torch.Tensor) else torch.tensor(images)   # a copy: arrays may be read-only
     if CONVERT == "rgb" and x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     elif CONVERT == "gray" and x.shape[1] == 3:
