@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data_refs import check_input, data_ref, load_split
-from .models import load_model
+from .models import convert_of, load_model
 
 
 def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256,
@@ -17,7 +17,7 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     split = split or ref.get("split") or "test"
     require_classifier(ws.get_model(model_id))
     record, _, module = load_model(ws, model_id)
-    trained_with = (record.get("dataset") or {}).get("convert") if isinstance(record.get("dataset"), dict) else None
+    trained_with = convert_of(record)
     if trained_with and "convert" not in ref:
         ref["convert"] = trained_with       # the channel conversion the model was trained with, unless told
     ds = load_split(ws, ref, split)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .export_python import convert_of
-from .models import load_model
+from .models import convert_of, load_model
 
 OPSET = 17
 TOLERANCE = 1e-4

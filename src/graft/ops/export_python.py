@@ -19,6 +19,7 @@ from typing import Any
 
 from ..spec.analyze import require_valid
 from ..spec.layers import OPS, Recipe
+from .models import convert_of
 
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORD = re.compile(r"[a-z_]{1,16}")
@@ -209,12 +210,6 @@ def _helper_source(op: str) -> str:
 
     from ..engine import modules, modules_vit
     return inspect.getsource(getattr(modules, op, None) or modules_vit.MODULES[op]) + "\n"
-
-
-def convert_of(record: dict) -> str | None:
-    """The channel conversion a model was trained with (its training data reference's `convert`)."""
-    data = record.get("dataset")
-    return data.get("convert") if isinstance(data, dict) else None
 
 
 def export_python(ws, model_id: str, path: str | Path) -> dict:

@@ -5,6 +5,12 @@ from ..spec.network import NetworkSpec
 from .weights import load_exact
 
 
+def convert_of(record: dict) -> str | None:
+    """The channel conversion a model was trained with (its training data reference's `convert`)."""
+    data = record.get("dataset")
+    return data.get("convert") if isinstance(data, dict) else None
+
+
 def model_spec(record: dict) -> NetworkSpec:
     return NetworkSpec.model_validate(record["spec"])
 
