@@ -21,6 +21,7 @@ OPERATIONS: dict[str, Operation] = {
     "pretrain": Operation(r.PretrainRequest, ("pretrain",), "pretrain", ("post", "/api/pretrain")),
     "slice": Operation(r.SliceRequest, ("slice",), "slice", ("post", "/api/models/{id}/slice")),
     "evaluate": Operation(r.EvaluateRequest, ("evaluate",), "evaluate", ("post", "/api/evaluations")),
+    "embed": Operation(r.EmbedRequest, ("embed",), "embed", ("post", "/api/embeddings")),
     "transfer_report": Operation(r.ReportRequest, ("report", "transfer"), "transfer_report",
                                  ("post", "/api/reports")),
     "import_dataset": Operation(r.DatasetImportRequest, ("datasets", "import"), "import_dataset",

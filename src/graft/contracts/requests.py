@@ -60,6 +60,20 @@ class EvaluateRequest(Strict):
     split: Optional[Split] = Field(default=None, description="default: the data's own split, else test")
 
 
+EMBED_MAX = 5000          # t-SNE is quadratic in memory and slow past this on a CPU; a map of more is unreadable
+
+
+class EmbedRequest(Strict):
+    """A 2-D map of what a model or foundation outputs on a data set (a classifier: its last Linear layer's input)."""
+    model: str = ModelId
+    data: Data = "mnist"
+    split: Optional[Split] = Field(default=None, description="default: the data's own split, else test")
+    limit: int = Field(2000, ge=10, le=EMBED_MAX, description=f"images to map (a seeded sample when the split has "
+                       f"more), at most {EMBED_MAX}")
+    method: Literal["pca", "tsne"] = Field("pca", description="pca (linear, instant) or tsne (neighbourhoods, slower)")
+    seed: int = seed_field(description="which images are sampled, and t-SNE's start")
+
+
 class ReportRequest(Strict):
     """A transfer report: per label budget, a head on the frozen foundation against the network from scratch."""
     foundation: str = Field(min_length=1, max_length=64, description="a foundation id (fnd-...)")

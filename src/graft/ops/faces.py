@@ -125,3 +125,11 @@ def cancel(ws, run: str) -> dict:
                          "stop that process (Ctrl-C) to cancel it")
     os.kill(pid, CANCEL_SIGNAL)
     return rec
+
+
+def embed(ws, model: str, data: Any = _d(rq.EmbedRequest, "data"), split: str | None = None,
+          limit: int = _d(rq.EmbedRequest, "limit"), method: str = _d(rq.EmbedRequest, "method"),
+          seed: int = _d(rq.EmbedRequest, "seed")) -> dict:
+    """A 2-D map (PCA or t-SNE) of what `model` sees on a data set; the same request reopens the stored map."""
+    from .embed import embed_model
+    return embed_model(ws, model, data, split=split, limit=limit, method=method, seed=seed)

@@ -5,6 +5,7 @@
     cache/features/        frozen-foundation outputs (engine.features)
     runs/<run-id>/         a run's worker.log and checkpoints/
     reports/<rep-id>.json  transfer reports, with their plot <rep-id>.png
+    embeddings/<emb-id>.json  2-D maps of a model's features on a data set
     registry.db            the registry (SQLite, unless a database URL is given)
 
 Operations ask for paths here (ws.layout) and never join workspace paths themselves.
@@ -66,6 +67,17 @@ class Layout:
     def report_file(self, report_id: str, suffix: str = ".json") -> Path:
         """reports/<id><suffix> for an id already checked by store.reports."""
         return self.reports_dir(create=False) / f"{report_id}{suffix}"
+
+    # -- embedding maps
+    def embeddings_dir(self, create: bool = True) -> Path:
+        path = self.root / "embeddings"
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def embedding_file(self, emb_id: str) -> Path:
+        """embeddings/<id>.json for an id already checked by store.embeddings (the folder is made)."""
+        return self.embeddings_dir() / f"{emb_id}.json"
 
     # -- caches
     def feature_cache(self) -> Path:

@@ -6,6 +6,7 @@ repositories, each owning its table and its files:
     ws.datasets      imported data sets                                   (store.datasets)
     ws.evaluations   evaluations and their per-sample predictions         (store.evaluations)
     ws.reports       transfer reports (JSON and plot)                     (store.reports)
+    ws.embeddings    2-D maps of a model's features on a data set         (store.embeddings)
     ws.layout        where every file goes                                (store.layout)
 
 Workflows, saved networks and the step cache are methods of the workspace itself (store.records). The older
@@ -31,6 +32,7 @@ from .layout import Layout
 from .models import Models
 from .records import RecordsMixin
 from .registry import Registry, parse_time  # noqa: F401  (parse_time: imported from here by older callers)
+from .embeddings import Embeddings
 from .reports import Reports
 from .runs import Runs
 from .tables import datasets, evaluations, models
@@ -65,6 +67,7 @@ class Workspace(RecordsMixin):
         self.datasets = Datasets(self.db)
         self.evaluations = Evaluations(self.db, self.models.get)
         self.reports = Reports(self.layout)
+        self.embeddings = Embeddings(self.layout)
         try:
             migrate(self.engine)
             _files.sweep(self.tmp)
