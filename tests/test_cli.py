@@ -76,3 +76,20 @@ def test_train_takes_precision_and_device_and_refuses_a_device_this_machine_lack
                      check=False)
         assert proc.returncode != 0 and "no CUDA" in proc.stdout + proc.stderr
         assert len(json.loads(graft("models", "list", "--workspace", ws, "--json").stdout)) == 1
+
+
+def test_graft_embed_prints_a_map_writes_its_picture_and_reopens_it(tmp_path, tiny_cnn):
+    net = tmp_path / "net.yaml"
+    net.write_text(yaml.safe_dump(tiny_cnn))
+    ws = str(tmp_path / "ws")
+    model = json.loads(graft("train", str(net), "--limit", "256", "--workspace", ws, "--json").stdout)["id"]
+    done = graft("embed", model, "--dataset", "mnist", "--limit", "50", "--method", "tsne", "--png",
+                 str(tmp_path / "map.png"), "--workspace", ws, "--json")
+    doc = json.loads(done.stdout)
+    assert doc["method"] == "tsne" and len(doc["points"]) == 50 and len(doc["preds"]) == 50
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    text = graft("embed", model, "--limit", "50", "--method", "tsne", "--workspace", ws).stdout
+    assert text.startswith(f"embedding {doc['id']}: TSNE of 50 of 10000 images of mnist (test)")
+    assert "right " in text
+    refused = graft("embed", model, "--limit", "100000", "--workspace", ws, check=False)
+    assert refused.returncode == 1 and "limit: expected" in refused.stderr and "Traceback" not in refused.stderr

@@ -749,6 +749,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Embeddings
+         * @description Newest first; only one model's with `model`.
+         */
+        get: operations["list_embeddings_api_embeddings_get"];
+        put?: never;
+        /**
+         * Start Embedding
+         * @description Queue the map; the run's `result.embedding_id` names it once it is done (at once when it is stored).
+         */
+        post: operations["start_embedding_api_embeddings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Embedding */
+        get: operations["get_embedding_api_embeddings__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{id}/images/{point}.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Point Image
+         * @description The image behind point `point` of a map (its position in `points`).
+         */
+        get: operations["point_image_api_embeddings__id__images__point__png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -1057,6 +1118,181 @@ export interface components {
              * @default []
              */
             warnings: string[];
+        };
+        /**
+         * EmbedRequest
+         * @description A 2-D map of what a model or foundation outputs on a data set (a classifier: its last Linear layer's input).
+         */
+        EmbedRequest: {
+            /**
+             * Model
+             * @description a model or foundation id (mdl-/fnd-...)
+             */
+            model: string;
+            /**
+             * Data
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Split
+             * @description default: the data's own split, else test
+             */
+            split?: ("train" | "val" | "test") | null;
+            /**
+             * Limit
+             * @description images to map (a seeded sample when the split has more), at most 5000
+             * @default 2000
+             */
+            limit: number;
+            /**
+             * Method
+             * @description pca (linear, instant) or tsne (neighbourhoods, slower)
+             * @default pca
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @description which images are sampled, and t-SNE's start
+             * @default 0
+             */
+            seed: number;
+        };
+        /**
+         * EmbeddingRecord
+         * @description The map: point i is image indices[i] of the data, at points[i], with labels[i] (and a classifier's preds[i]).
+         */
+        EmbeddingRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default embedding
+             */
+            kind: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Model Name
+             * @default
+             */
+            model_name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /** Limit */
+            limit: number;
+            /** N */
+            n: number;
+            /**
+             * Feature
+             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
+             */
+            feature: string;
+            /** Feature Dim */
+            feature_dim: number;
+            /** Model Kind */
+            model_kind?: string | null;
+            /** Classifier */
+            classifier: boolean;
+            /**
+             * Total
+             * @description images in the split the points were sampled from
+             */
+            total: number;
+            /** Classes */
+            classes: string[];
+            /**
+             * Explained
+             * @description PCA: the variance share of each axis
+             */
+            explained?: number[] | null;
+            /** Points */
+            points: number[][];
+            /** Labels */
+            labels: number[];
+            /** Preds */
+            preds?: number[] | null;
+            /** Indices */
+            indices: number[];
+            /**
+             * Seconds
+             * @default {}
+             */
+            seconds: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * EmbeddingSummary
+         * @description A stored 2-D map of a model's features on a data set (without its points).
+         */
+        EmbeddingSummary: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default embedding
+             */
+            kind: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Model Name
+             * @default
+             */
+            model_name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /** Limit */
+            limit: number;
+            /** N */
+            n: number;
+            /**
+             * Feature
+             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
+             */
+            feature: string;
+            /** Feature Dim */
+            feature_dim: number;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -4365,6 +4601,171 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_embeddings_api_embeddings_get: {
+        parameters: {
+            query?: {
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_embedding_api_embeddings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_embedding_api_embeddings__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingRecord"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_image_api_embeddings__id__images__point__png_get: {
+        parameters: {
+            query?: {
+                scale?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                point: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -218,3 +218,32 @@ class LineageRecord(BaseModel):
     used_by: list[LineageNode]
     foundation_checks: list[FoundationCheck]
     imported_from: Optional[str] = None
+
+
+class EmbeddingSummary(Record):
+    """A stored 2-D map of a model's features on a data set (without its points)."""
+    kind: str = "embedding"
+    model_id: str
+    model_name: str = ""
+    data: dict[str, Any]
+    method: Literal["pca", "tsne"]
+    seed: int = 0
+    limit: int
+    n: int
+    feature: str = Field(description="output (a foundation's, flattened) or input of <node> (a classifier's last "
+                                     "Linear layer)")
+    feature_dim: int
+
+
+class EmbeddingRecord(EmbeddingSummary):
+    """The map: point i is image indices[i] of the data, at points[i], with labels[i] (and a classifier's preds[i])."""
+    model_kind: Optional[str] = None
+    classifier: bool
+    total: int = Field(description="images in the split the points were sampled from")
+    classes: list[str]
+    explained: Optional[list[float]] = Field(default=None, description="PCA: the variance share of each axis")
+    points: list[list[float]]
+    labels: list[int]
+    preds: Optional[list[int]] = None
+    indices: list[int]
+    seconds: dict[str, float] = {}

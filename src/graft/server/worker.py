@@ -114,6 +114,7 @@ OUTCOMES = {
     "evaluate": lambda ev: {"result": {"evaluation_id": ev["id"], "accuracy": ev.get("accuracy")}},
     "workflow": lambda report: {"result": {"steps": report["steps"]}},
     "report": lambda rep: {"result": {"report_id": rep["id"], "foundation_id": rep["foundation_id"]}},
+    "embed": lambda emb: {"result": {"embedding_id": emb["id"], "model_id": emb["model_id"]}},
 }
 
 

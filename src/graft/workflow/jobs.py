@@ -101,6 +101,16 @@ def _report(ws, req: dict, ctx: dict) -> dict:
     return report
 
 
+def _embed(ws, req: dict, ctx: dict) -> dict:
+    from ..ops.embed import embed_model
+
+    progress = ctx["progress"]
+    stage = (lambda fraction, text: progress.set_fraction(fraction, stage=text)) if progress is not None else None
+    return embed_model(ws, req["model"], req["data"], split=req.get("split"), limit=int(req["limit"]),
+                       method=req["method"], seed=int(req.get("seed", 0)), should_stop=ctx["should_stop"],
+                       on_stage=stage)
+
+
 def _workflow(ws, req: dict, ctx: dict) -> dict:
     """The steps of a stored workflow (each step comes back here through the workflow runner)."""
     from ..spec.io import load_document
@@ -118,7 +128,8 @@ def _workflow(ws, req: dict, ctx: dict) -> dict:
 
 JOB_KINDS: dict[str, Callable[[Any, dict, dict], dict]] = {
     "train": _train, "pretrain": _pretrain, "import_model": _import_model, "import_dataset": _import_dataset,
-    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "workflow": _workflow}
+    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "embed": _embed,
+    "workflow": _workflow}
 # the kinds that make their own run when not given one (train_model / pretrain_foundation record it)
 OWN_RUN = ("train", "pretrain")
 
