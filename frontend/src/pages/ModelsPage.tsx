@@ -9,6 +9,7 @@ import ImportOnnx from "../models/ImportOnnx";
 import ModelGraph from "../models/ModelGraph";
 import ModelFacts from "../models/ModelFacts";
 import Markdown from "../lib/markdown";
+import EmbeddingView from "../embedding/EmbeddingView";
 import { accuracyLabel, isClassifier } from "../lib/models";
 
 function datasetOf(r: ModelRecord): string {
@@ -19,7 +20,9 @@ const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 1
 
 export default function ModelsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const models = useApi((signal) => api.GET("/api/models", { signal }), []);
-  const id = param ?? null;
+  // `#/models/ID/embedding` opens the model's embedding view in place of its network and lineage
+  const embedding = param?.endsWith("/embedding") ?? false;
+  const id = (embedding ? param!.slice(0, -"/embedding".length) : param) ?? null;
   const model = useApi(id ? (signal) => api.GET("/api/models/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const lineage = useApi(id ? (signal) => api.GET("/api/models/{id}/lineage", { params: { path: { id } }, signal }) : null, [id]);
   const [cardOf, setCardOf] = useState<string | null>(null);
@@ -71,6 +74,9 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
             <div className="grow" />
             {isClassifier(m) ? <button onClick={() => navigate("evaluate", m.id)}>Evaluate →</button>
               : <span className="muted small" title="evaluation needs one score per class">a foundation: graft a head on it to evaluate</span>}
+            {m.spec && (embedding ? <button onClick={() => navigate("models", m.id)}>← Network</button>
+              : <button onClick={() => navigate("models", `${m.id}/embedding`)}
+                  title="what it outputs on a data set, as a 2-D map (PCA or t-SNE)">Embedding →</button>)}
             <ExportButtons model={m} onCard={() => setCardOf(cardOf === m.id ? null : m.id)} />
           </div>
           {cardOf === m.id && (
@@ -81,11 +87,13 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
               <div style={{ maxHeight: 420, overflow: "auto" }}>{card.data ? <Markdown text={card.data} /> : "Loading…"}</div>
             </div>
           )}
+          {embedding ? <EmbeddingView key={m.id} model={m} /> : <>
           <ModelFacts model={m} />
           {m.spec ? <ModelGraph key={m.id} model={m} onSliced={opened} />
             : <div className="empty">This record carries no network.</div>}
           {lineage.error && <div className="error-box small">{lineage.error}</div>}
           {lineage.data?.model.id === m.id && <LineageGraph lineage={lineage.data} current={m.id} onOpen={(x) => navigate("models", x)} />}
+          </>}
         </>
       )}
     </div>
