@@ -79,6 +79,6 @@ def test_a_request_out_of_bounds_is_refused_naming_the_field(made, kw, field):
         graft.embed(made["ws"], made["fnd"]["id"], TEST, **kw)
 
 
-def test_images_of_another_shape_are_refused_naming_both(made, tmp_path):
+def test_images_of_another_shape_are_refused_naming_both(made):
     with pytest.raises(ValueError, match=r"28x28"):
         graft.embed(made["ws"], made["fnd"]["id"], {"dataset": "mnist", "convert": "rgb"}, limit=10)

@@ -1,5 +1,7 @@
 """Embedding maps over HTTP: queued as a run through the real worker, listed per model, read back with the image
 behind each point; requests out of bounds are 4xx naming the field, never a 500."""
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -61,3 +63,18 @@ def test_unknown_models_and_maps_are_404(client, detail):
     assert client.get("/api/embeddings/emb-000000000000").status_code == 404
     assert client.get("/api/embeddings/..%2F..%2Fregistry.db").status_code == 404
     assert "emb-" in detail(client.get("/api/embeddings/nope"))["message"]
+
+
+def test_a_cancel_during_t_sne_ends_the_run_cancelled_and_stores_nothing(client):
+    fnd = client.fnd["id"]
+    before = {e["id"] for e in client.get("/api/embeddings").json()}
+    resp = client.post("/api/embeddings", json={"model": fnd, "data": "mnist", "method": "tsne"})
+    run_id = resp.json()["id"]
+    deadline = time.monotonic() + 120
+    while "t-SNE" not in (client.get(f"/api/runs/{run_id}").json()["stage"] or ""):   # inside one long C call
+        assert time.monotonic() < deadline, client.get(f"/api/runs/{run_id}").json()
+        time.sleep(0.2)
+    assert client.post(f"/api/runs/{run_id}/cancel").status_code == 200
+    run = wait_for(client, run_id, ("done", "failed", "cancelled"), timeout=30)
+    assert run["status"] == "cancelled", run
+    assert {e["id"] for e in client.get("/api/embeddings").json()} == before
