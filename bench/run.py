@@ -2,6 +2,8 @@
 
 The machine may be shared: each section records the 1-minute load average when it started, next to its figures.
 BENCH_STREAM_GB sets the larger-than-memory row's size (default 4; bench/streamed.py).
+BENCH_LOAD_S sets how long 50 clients load the API while a run trains, and the unloaded run's window (default 60;
+bench/load.py).
 BENCH_FULL=1 runs the seed workflow exactly as shipped instead of with its base network trained for 1 epoch on
 6,400 images (the head step, on all 60,000, is the memory peak either way). BENCH_TRAIN_SAMPLES sets the subset.
 """
@@ -19,7 +21,7 @@ import torch
 
 from graft.engine.calibrate import cpu_name
 
-from . import imported, streamed, system, training
+from . import imported, load, streamed, system, training
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
@@ -109,12 +111,20 @@ def table(r: dict, loads: dict) -> str:
         ("api", "p95 ms list | detail; median ms", f"{get('api_p95_ms_list')} | {get('api_p95_ms_detail')}; "
                                                    f"{get('api_median_ms')}"),
         ("api", "live updates (SSE run events/s while training)", get("sse_events_per_s")),
+        ("load", f"{r.get('load_clients')} clients on loopback, {r.get('load_seconds')} s, read routes while a run "
+                 "trains: requests | 5xx | transport errors", f"{get('load_requests')} | {get('load_5xx')} | "
+                                                              f"{get('load_transport_errors')}"),
+        ("load", "p95 ms | median ms | requests/s", f"{get('load_p95_ms')} | {get('load_median_ms')} | "
+                                                    f"{get('load_requests_per_s')}"),
+        ("load", "training samples/s loaded / unloaded (same run, same window)",
+         f"{get('load_train_throughput_ratio', '{:.2f}x')} ({get('load_train_samples_per_s')} / "
+         f"{get('unloaded_train_samples_per_s')})"),
         ("start", "graft --help s", get("help_seconds")),
         ("start", "graft ui first response s", get("ui_first_response_seconds")),
     ]
     load_of = {"throughput": "throughput", "evaluate": "throughput", "frozen head": "frozen_head",
                "imported": "imported", "ddp": "ddp",
-               "memory": "seed_workflow", "streamed": "streamed", "api": "api", "start": "start"}
+               "memory": "seed_workflow", "streamed": "streamed", "api": "api", "load": "load", "start": "start"}
     width = max(len(r[1]) for r in rows)
     lines = [f"{'area':<12} {'measure':<{width}}  {'value':<24} load", "-" * (width + 48)]
     for area, what, value in rows:
@@ -141,6 +151,7 @@ def main() -> int:
     section(results, loads, "seed_workflow", lambda: system.seed_workflow_rss(os.environ.get("BENCH_FULL") == "1"))
     section(results, loads, "streamed", streamed.streamed)
     section(results, loads, "api", system.api_during_training)
+    section(results, loads, "load", load.api_under_load)
     section(results, loads, "start", lambda: {"help_seconds": system.help_seconds(),
                                               "ui_first_response_seconds": results.get("server_first_response_s")})
     results["load_average"] = loads

@@ -19,6 +19,10 @@ SPLITS = ("train", "val", "test")
 VAL_SEED = 0
 STORED_FORMAT = "graft.dataset/v1"
 DATASET_ID = re.compile(r"^ds-[0-9a-f]{12}$")
+# the ids of the registry's other records (store.ids), so a model id given as data is named for what it is
+_RECORD_ID = re.compile(r"([a-z]{2,3})-[0-9a-f]{12}")
+OTHER_RECORDS = {"mdl": "a model", "fnd": "a foundation", "run": "a run", "ev": "an evaluation",
+                 "wf": "a workflow", "net": "a saved network", "rep": "a report"}
 _REF_KEYS = {"dataset", "transforms", "val_fraction", "split", "convert"}
 CONVERSIONS = ("rgb", "gray")
 
@@ -76,6 +80,11 @@ def parse_ref(ref: dict | str) -> dict:
     name = ref.get("dataset")
     if not isinstance(name, str) or not name:
         raise DataError("data.dataset", f"expected a data set name or id, found {name!r}")
+    other = _RECORD_ID.fullmatch(name)
+    if other and other.group(1) in OTHER_RECORDS:
+        raise DataError("data.dataset", f"{name} is {OTHER_RECORDS[other.group(1)]} id; expected a data set: "
+                                        f"a built-in name ({', '.join(builtin.BUILTINS)}) or an imported data "
+                                        f"set's id (ds-…)")
     vf = ref.get("val_fraction", 0.0)
     if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.0 <= vf < 1.0:
         raise DataError("data.val_fraction", f"expected a number from 0 up to (not including) 1, found {vf!r}")
@@ -88,6 +97,18 @@ def parse_ref(ref: dict | str) -> dict:
     if "split" in ref:
         out["split"] = ref["split"]
     return out
+
+
+def require_dataset(ref: dict | str, workspace_root: Any) -> dict:
+    """parse_ref, and the data set must be there: a built-in, or an imported one in this workspace."""
+    parsed = parse_ref(ref)
+    name, root = parsed["dataset"], _workspace_root(workspace_root)
+    if DATASET_ID.match(name):
+        if root is None or not (root / "artifacts" / name).is_dir():
+            raise DataError("data.dataset", f"no imported data set with id {name} in this workspace")
+    else:
+        builtin.get_builtin(name)
+    return parsed
 
 
 def _workspace_root(workspace: Any) -> Path | None:
@@ -125,7 +146,7 @@ def _base_arrays(name: str, split: str, root: Path | None) -> tuple[np.ndarray, 
             raise DataError(name, "imported data sets need a workspace to load from")
         folder = root / "artifacts" / name
         if not folder.is_dir():
-            raise DataError(name, f"no such data set in the workspace {root}")
+            raise DataError(name, "no such data set in this workspace")
         return _load_stored(folder, split)
     b = builtin.get_builtin(name)
     images, labels = builtin.load_builtin(name, split)

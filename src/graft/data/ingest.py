@@ -30,8 +30,9 @@ SPLIT_SEED = 0
 MAX_CLASSES = 10_000
 
 
-def sniff_kind(path: Any) -> str:
-    """The import kind of a path (or an (images, labels) pair of paths), from its extension or first bytes."""
+def sniff_kind(path: Any, display_name: str | None = None) -> str:
+    """The import kind of a path (or an (images, labels) pair of paths), from its extension or first bytes.
+    Messages call the input `display_name` (an upload's name: never the server's staging path) when given."""
     if isinstance(path, (tuple, list)):
         return "idx"
     p = Path(path)
@@ -42,7 +43,7 @@ def sniff_kind(path: Any) -> str:
                       and idx.looks_like_idx(file_head(f)) for f in p.rglob("*"))
         return "idx" if has_idx else "folder"
     if not p.is_file():
-        raise DataError(p, "no such file or folder")
+        raise DataError(display_name or p, "no such file or folder")
     ext = p.suffix.lower()
     if ext in (".parquet", ".arrow"):
         return "hf"
@@ -52,11 +53,11 @@ def sniff_kind(path: Any) -> str:
     if head[:2] == b"PK" or ext == ".zip":
         return "npz" if _zip_has_npy(p) else "idx" if zip_holds_idx(p) else "zip"
     if idx.looks_like_idx(head):
-        raise DataError(p, "an IDX file alone has no labels: import the images and labels files together "
+        raise DataError(display_name or p, "an IDX file alone has no labels: import the images and labels files together "
                            "(a folder holding both, or a pair)")
     if ext in (".txt", ".tsv") or (head and all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512])):
         return "csv"
-    raise DataError(p, f"cannot tell the kind of data (expected one of {', '.join(KINDS)})")
+    raise DataError(display_name or p, f"cannot tell the kind of data (expected one of {', '.join(KINDS)})")
 
 
 def _zip_has_npy(p: Path) -> bool:
@@ -126,7 +127,7 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
     if kind is not None and kind not in KINDS:
         raise DataError(display, f"unknown import kind {kind!r} (expected one of {', '.join(KINDS)})")
     resize = parse_resize(resize, limits.max_pixels)
-    kind = kind or sniff_kind(path)
+    kind = kind or sniff_kind(path, display)
     enc = encoded_images(path, kind, limits, display, label_column)
     if enc is not None:
         entries, found_classes, info = enc

@@ -119,7 +119,7 @@ def inspect_dataset(path: Any, *, display_name: str | None = None, label_column:
     display = display_of(path, display_name)
     size = parse_resize(resize, limits.max_pixels)
     size = size if isinstance(size, tuple) else None
-    kind = kind or sniff_kind(path)
+    kind = kind or sniff_kind(path, display)
     tally = _Tally(sample, sample_format == "png")
     report: dict[str, Any] = {"display_name": display, "format": kind, "label_column": None,
                               "label_candidates": [], "preprocessing": [], "error": None}

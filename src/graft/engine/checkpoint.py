@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from ..contracts.errors import DiskFull, is_disk_full
 from .weights import load_weights, save_weights
 
 SIDECAR = "checkpoint.json"
@@ -55,18 +56,36 @@ def save_checkpoint(directory: str | Path, *, epoch: int, model: torch.nn.Module
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng.cuda.{i}"] = s
     name = f"epoch-{epoch:04d}.safetensors"
-    tmp = directory / f".{name}.tmp"
-    save_weights(tmp, tensors)
-    _fsync_replace(tmp, directory / name)
     sidecar = {"format": FORMAT, "epoch": epoch, "tensors": name, "optimizer": optim_meta,
                "scheduler": scheduler.state_dict() if scheduler is not None else None, **extra}
-    tmp = directory / f".{SIDECAR}.tmp"
-    tmp.write_text(json.dumps(sidecar))
-    _fsync_replace(tmp, directory / SIDECAR)
+    tensor_tmp, sidecar_tmp = directory / f".{name}.tmp", directory / f".{SIDECAR}.tmp"
+    try:
+        save_weights(tensor_tmp, tensors)
+        _fsync_replace(tensor_tmp, directory / name)
+        sidecar_tmp.write_text(json.dumps(sidecar))
+        _fsync_replace(sidecar_tmp, directory / SIDECAR)
+    except OSError as err:
+        # the sidecar still names the previous tensor file, which is untouched: drop only this epoch's pieces
+        for leftover in (tensor_tmp, sidecar_tmp):
+            leftover.unlink(missing_ok=True)
+        if _named_tensors(directory) != name:
+            (directory / name).unlink(missing_ok=True)
+        if is_disk_full(err):
+            kept = "the last complete checkpoint is kept" if _named_tensors(directory) else ""
+            raise DiskFull(f"the checkpoint of epoch {epoch}", kept) from err
+        raise
     for old in directory.glob("epoch-*.safetensors"):
         if old.name != name:
             old.unlink(missing_ok=True)
     return directory / SIDECAR
+
+
+def _named_tensors(directory: Path) -> str | None:
+    """The tensor file the current sidecar names (None without a readable one)."""
+    try:
+        return json.loads((directory / SIDECAR).read_text()).get("tensors")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _fsync_replace(tmp: Path, final: Path) -> None:

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..contracts.errors import DISK_FULL, disk_full_message, is_disk_full
 from ..data.errors import DataError
 from ..spec.issues import SpecError
 from ..spec.schema_issues import plain_error
@@ -69,6 +70,14 @@ def install_handlers(app: FastAPI) -> None:
     async def data_error(request: Request, err: DataError):
         return body(422, str(err), [{"code": "data_error", "message": err.problem, "field": err.file,
                                      **({"found": err.row} if err.row is not None else {})}])
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, err: OSError):
+        if not is_disk_full(err):
+            raise err   # any other OSError is a bug: the 500 below, with its traceback
+        # 507 Insufficient Storage: the request was fine, the disk is not
+        log.error("%s %s: %s", request.method, request.url.path, disk_full_message(err))
+        return body(507, disk_full_message(err), [{"code": "disk_full", "message": DISK_FULL}])
 
     @app.exception_handler(Exception)
     async def bug(request: Request, err: Exception):

@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 
+from ..contracts.errors import disk_full_message, is_disk_full
 from ..ops.cancel import Cancelled, CancelToken
 from ..ops.progress import RunProgress
 
@@ -156,6 +157,8 @@ def _carry_out(ws, run: dict, p: Progress, resume: bool) -> tuple[str, int, dict
     except (SpecError, DataError, ValueError, KeyError) as err:  # the request could not be carried out
         return "failed", 0, {"error": _message(err)}
     except Exception as err:
+        if is_disk_full(err):   # the user's to fix (free space), not a bug: no traceback, no server path
+            return "failed", 0, {"error": disk_full_message(err)}
         traceback.print_exc()
         return "failed", 1, {"error": f"{type(err).__name__}: {err}"}
     # done, even if a cancel came after the last check: what was made is registered whole

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..contracts.errors import DiskFull, is_disk_full
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; the sweep then only removes leftovers older than a day
@@ -140,19 +142,24 @@ def publish(tmp: Path, artifacts: Path, id: str, files: Mapping[str, bytes | Pat
     dest = artifacts / id
     if dest.exists():
         raise FileExistsError(f"{dest}: an artifact folder with this id already exists")
-    with locked_dir(tmp, id) as work:
-        try:
-            for name, source in names.items():
-                _write_file(work / name, source)
-            fsync_dir(work)
-            os.replace(work, dest)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        fsync_dir(artifacts)
-        try:
-            commit()
-        except BaseException:
-            shutil.rmtree(dest, ignore_errors=True)
-            raise
+    try:
+        with locked_dir(tmp, id) as work:
+            try:
+                for name, source in names.items():
+                    _write_file(work / name, source)
+                fsync_dir(work)
+                os.replace(work, dest)
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
+            fsync_dir(artifacts)
+            try:
+                commit()
+            except BaseException:
+                shutil.rmtree(dest, ignore_errors=True)
+                raise
+    except Exception as err:
+        if is_disk_full(err) and not isinstance(err, DiskFull):
+            raise DiskFull(f"{id}'s files and record", "nothing was registered") from err
+        raise
     return dest

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
+from ..contracts.errors import DiskFull, is_disk_full
 from . import files as _files
 from .ids import NotFound, check_id
 from .layout import Layout
@@ -58,10 +59,15 @@ class Registry:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         self._fork_check()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(graft_write=True)
-            with conn.begin():
-                yield conn
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(graft_write=True)
+                with conn.begin():
+                    yield conn
+        except Exception as err:
+            if is_disk_full(err) and not isinstance(err, DiskFull):
+                raise DiskFull("the registry database", "nothing was changed") from err
+            raise
 
     @staticmethod
     def record(row: Any) -> dict[str, Any]:

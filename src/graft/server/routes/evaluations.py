@@ -11,7 +11,7 @@ from typing import Literal, Optional
 from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import Response
 
-from ...data.dataset import parse_ref
+from ...data.dataset import require_dataset
 from ...data.render import image_png
 from ...ops import view_rows
 from ...ops.data_refs import load_split
@@ -52,7 +52,7 @@ def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jo
         require_classifier(model)
     data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
     with user_errors():
-        parse_ref(data)
+        require_dataset(data, ws.root)
     request = {"model": model["id"], "data": data, "split": body.split}
     return run_out(jobs.submit("evaluate", request, name=f"evaluate {model['name']}"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ...data.dataset import parse_ref
+from ...data.dataset import require_dataset
 from ...ops.networks import prepare_network
 from ...ops.report import REPORT_ID, list_reports, load_report, report_png, reports_dir
 from ...spec.graph import slice_network
@@ -16,10 +16,10 @@ from ..schemas import PretrainRequest, Report, ReportRequest, ReportSummary, Run
 router = APIRouter(tags=["reports"])
 
 
-def _data(value) -> dict | str:
+def _data(value, ws) -> dict | str:
     data = value if isinstance(value, str) else value.model_dump(exclude_none=True)
     with user_errors():
-        parse_ref(data)
+        require_dataset(data, ws.root)
     return data
 
 
@@ -36,7 +36,7 @@ def start_pretrain(body: PretrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_o
         raise ApiError(422, f"node {foundations[0]}: pretraining takes a plain encoder, found a Foundation node",
                        [{"code": "foundation_in_encoder", "message": "pretrain a network without Foundation nodes",
                          "node": foundations[0], "expected": "no Foundation node", "found": "Foundation"}])
-    data = _data(body.data)
+    data = _data(body.data, ws)
     name = body.name or f"{spec.name}-{body.objective}"
     request = {"network": spec.model_dump(mode="json", exclude_none=True), "data": data,
                "objective": body.objective, "hparams": body.hparams.model_dump(), "name": name,
@@ -58,11 +58,11 @@ def start_report(body: ReportRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) 
         raise ApiError(422, f"budgets: each budget once, found {', '.join(seen)}",
                        [{"code": "duplicate_budget", "message": "each budget once", "field": "budgets",
                          "found": seen}])
-    target = _data(body.target)
+    target = _data(body.target, ws)
     request = {"foundation": foundation["id"], "target": target, "budgets": list(body.budgets),
                "head": body.head, "epochs": body.epochs, "seed": body.seed}
     if body.unlabeled is not None:
-        request["unlabeled"] = _data(body.unlabeled)
+        request["unlabeled"] = _data(body.unlabeled, ws)
     label = target if isinstance(target, str) else target["dataset"]
     return run_out(jobs.submit("report", request, name=f"report {foundation['name']} → {label}"))
 

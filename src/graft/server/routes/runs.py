@@ -6,7 +6,7 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, Query
 
-from ...data.dataset import parse_ref
+from ...data.dataset import require_dataset
 from ...ops.networks import prepare_network
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ...contracts.records import RunStatus
@@ -28,13 +28,13 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
     data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
     with user_errors():
         spec, _ = prepare_network(ws, body.network)
-        parse_ref(data)
+        require_dataset(data, ws.root)
     request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
                "name": body.name, "description": body.description}
     if body.semi_supervised is not None:
         semi = body.semi_supervised.model_dump(exclude_none=True)
         with user_errors():
-            parse_ref(semi["unlabeled"])
+            require_dataset(semi["unlabeled"], ws.root)
         request["semi_supervised"] = semi
     return run_out(jobs.submit("train", request, name=body.name or spec.name))
 
