@@ -82,8 +82,8 @@ HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
     logits = model(preprocess(images))  # images: uint8 tensor or array [N, C, H, W] of INPUT_SHAPE's size
 """
 from pathlib import Path
-{numpy}
-import torch
+
+{numpy}import torch
 from safetensors.torch import load_file
 from torch import nn
 
@@ -106,15 +106,13 @@ def preprocess(images):
     elif CONVERT == "gray" and x.shape[1] == 3:
         weights = torch.tensor([299, 587, 114], dtype=torch.int64).view(1, 3, 1, 1)
         x = ((x.long() * weights).sum(1, keepdim=True) + 500).div(1000, rounding_mode="floor").to(torch.uint8)
-    if RESIZE:
-        x = torch.from_numpy(fit_images(x.cpu().numpy(), RESIZE["resize"], RESIZE["fit"]))
+    x = torch.from_numpy(fit_images(x.cpu().numpy(), RESIZE["resize"], RESIZE["fit"])) if RESIZE else x
     if tuple(x.shape[1:]) != INPUT_SHAPE:
         raise ValueError(f"images are {tuple(x.shape[1:])}; the model expects {INPUT_SHAPE} (CONVERT: {CONVERT})")
     x = x.float().div(255.0)
     if NORMALIZATION:
-        shape = (1, -1, 1, 1)
-        x = ((x - torch.tensor(NORMALIZATION["mean"], dtype=torch.float32).view(shape))
-             / torch.tensor(NORMALIZATION["std"], dtype=torch.float32).view(shape))
+        mean, std = (torch.tensor(NORMALIZATION[k], dtype=torch.float32).view(1, -1, 1, 1) for k in ("mean", "std"))
+        x = (x - mean) / std
     return x
 
 
@@ -214,7 +212,7 @@ def python_source(spec, model_id: str = "", name: str = "", normalization: dict 
                            weights=repr(str(weights_name)), convert=repr(convert),
                            resize="None" if fit is None else
                            f"{{'resize': {lit(fit['resize'])}, 'fit': {lit(fit['fit'])}}}",
-                           numpy="\nimport numpy as np" if fit else "")
+                           numpy="import numpy as np\n" if fit else "")
     helpers = [_helper_source(op) for op in HELPERS if op in writer.helpers]
     if fit is not None:
         import inspect
