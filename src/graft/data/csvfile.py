@@ -11,7 +11,6 @@ import contextlib
 import csv
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -23,7 +22,7 @@ from graft.data.images import Limits
 
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category")
 MAX_LABEL_VALUES = 1000
-_CHUNK = 4096
+_CHUNK_CELLS = 1 << 19   # cells parsed at a time: as Python strings a chunk takes ~40 MB, whatever the file's size
 
 
 class LabelColumnError(DataError):
@@ -170,7 +169,7 @@ def _read_rows(path, label_column, shape, where, keep):
                     if header is not None:
                         continue
                 chunk.append((reader.line_num, cells))
-                if len(chunk) == _CHUNK:
+                if len(chunk) * width >= _CHUNK_CELLS:
                     rows.take(chunk, end_cols, where)
                     chunk = []
             if chunk:
@@ -211,8 +210,10 @@ class _Rows:
         self.lines: list[np.ndarray] = []
         self.bodies: list[np.ndarray] = []
         self.seen = np.zeros((width, 256), dtype=bool)
-        folder = idx.spool_folder()
-        self.file = tempfile.NamedTemporaryFile(prefix=".spool-", dir=folder, delete=False) if folder else None
+        self.file = self.path = None
+        if idx.spool_folder() is not None:
+            fd, self.path = idx.spool_file()
+            self.file = os.fdopen(fd, "wb")
         # a label column given in the middle is left out as rows are written; an end one is cut off at the end
         self.drop = col if col is not None and 0 < col < width - 1 else None
 
@@ -237,9 +238,9 @@ class _Rows:
         self.file.close()
         try:
             written = self.width - (self.drop is not None)
-            mapped = np.memmap(self.file.name, dtype=np.uint8, mode="r", shape=(self.count, written))
+            mapped = np.memmap(self.path, dtype=np.uint8, mode="r", shape=(self.count, written))
         finally:
-            os.unlink(self.file.name)
+            os.unlink(self.path)
         if self.drop is not None:
             return mapped
         return mapped[:, 1:] if col == 0 else mapped[:, :-1] if col == self.width - 1 else \
@@ -249,7 +250,7 @@ class _Rows:
         if self.file is not None:
             self.file.close()
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.file.name)
+                os.unlink(self.path)
 
 
 def _shape(n_pixels: int, shape: Sequence[int] | None, where: str) -> tuple[int, int, int]:

@@ -105,13 +105,26 @@ SPOOL_CHUNK = 8 << 20
 
 @contextlib.contextmanager
 def spooling(folder: str | os.PathLike) -> Iterator[None]:
-    """While inside, compressed input is decompressed into files in `folder` (an import's staging folder)."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    token = _SPOOL.set(Path(folder))
+    """While inside, compressed input is decompressed into files in `folder` (an import's staging folder,
+    made when first needed; a refused import leaves none behind)."""
+    folder = Path(folder)
+    existed = folder.exists()
+    token = _SPOOL.set(folder)
     try:
         yield
+    except BaseException:
+        if not existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
     finally:
         _SPOOL.reset(token)
+
+
+def spool_file() -> tuple[int, str]:
+    """(fd, path) of a new file in the spool folder."""
+    folder = spool_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=".spool-", dir=folder)
 
 
 def spool_folder() -> Path | None:
@@ -121,7 +134,7 @@ def spool_folder() -> Path | None:
 def spooled(write, name: object) -> str:
     """The path of a new file in the spool folder that `write(file)` filled (removed if `write` fails). Callers
     map it and unlink it at once: the mapping keeps it while used, and nothing stays behind."""
-    fd, tmp = tempfile.mkstemp(prefix=".spool-", dir=spool_folder())
+    fd, tmp = spool_file()
     try:
         with os.fdopen(fd, "wb") as out:
             write(out)
