@@ -48,7 +48,7 @@ def test_grey_data_on_an_rgb_network_is_refused_naming_both_shapes(ws):
 def test_size_mismatch_names_the_resize_to_import_with(ws):
     small = {**RGB_NET, "input": {"shape": [1, 32, 32]}}
     with pytest.raises(ValueError, match=r"has images 1x28x28; network input expects 1x32x32; "
-                                         r"import the data with resize 32,32"):
+                                         r"set resize: \[32, 32\] on the data"):
         train_model(ws, small, GREY, HP, name="small", progress_bar=False)
 
 

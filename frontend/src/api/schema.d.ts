@@ -928,6 +928,39 @@ export interface components {
              * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
              */
             convert?: ("rgb" | "gray") | null;
+            /**
+             * Resize
+             * @description [H, W] the images are fitted to at train time (and the model keeps it: evaluation, exports)
+             * @example [
+             *       32,
+             *       32
+             *     ]
+             */
+            resize?: number[] | null;
+            /**
+             * Fit
+             * @description how resize fits: crop (the default: scale the shorter side, cut the centre) or pad (scale the longer side, letterbox with black)
+             */
+            fit?: ("crop" | "pad") | null;
+            /**
+             * Mean
+             * @description per-channel mean of pixels scaled to [0, 1], with std: replaces the data's own statistics
+             * @example [
+             *       0.485,
+             *       0.456,
+             *       0.406
+             *     ]
+             */
+            mean?: number[] | null;
+            /**
+             * Std
+             * @example [
+             *       0.229,
+             *       0.224,
+             *       0.225
+             *     ]
+             */
+            std?: number[] | null;
         };
         /**
          * DatasetInspection

@@ -60,7 +60,7 @@ export default function SampleTable({ evalId, classes, cell, initialWrong = fals
           {(data?.rows ?? []).map((s) => (
             <tr key={s.index} className={s.hit ? undefined : "miss"}>
               <td className="num">{s.index}</td>
-              <td><img className="sample" style={{ width: THUMB, height: THUMB, imageRendering: "pixelated" }}
+              <td><img className="sample" style={{ width: THUMB, height: THUMB, imageRendering: "pixelated", objectFit: "contain" }}
                        src={`/api/evaluations/${evalId}/images/${s.index}.png?scale=2`} alt={`sample ${s.index}`} loading="lazy" /></td>
               <td>{s.label}</td><td>{s.prediction}{s.hit ? "" : " ✗"}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
             </tr>

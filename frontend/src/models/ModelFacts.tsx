@@ -1,6 +1,7 @@
 import type { ModelDetail } from "../api/client";
 import { fmtCount } from "../design/convert";
 import { accuracyLabel, pct } from "../lib/models";
+import { preprocessingText } from "./preprocessing";
 
 interface SpecNode { id: string; type: string; params?: Record<string, unknown> }
 
@@ -18,6 +19,7 @@ export default function ModelFacts({ model: m }: { model: ModelDetail }) {
   const { total, frozen } = parameterSplit(m);
   const metrics = (m.metrics ?? {}) as Record<string, unknown>;
   const cache = metrics.feature_cache;
+  const prep = preprocessingText(m.dataset);
   return (
     <div className="row small" style={{ gap: 18, flexWrap: "wrap" }} aria-label="Model facts">
       {m.kind !== "foundation" && <span data-testid="model-accuracy">accuracy <strong>{pct(m.accuracy)}</strong>{" "}
@@ -29,6 +31,8 @@ export default function ModelFacts({ model: m }: { model: ModelDetail }) {
         <span>validation {pct(metrics.val_accuracy)}</span>}
       {(cache === "hit" || cache === "miss") && <span data-testid="cached-features" title="The frozen foundation ran once over the data; the head trained on its stored outputs">
         head trained on cached features of its frozen foundation{cache === "hit" ? " (from the cache)" : ""}</span>}
+      {prep && <span data-testid="model-preprocessing" title="Applied the same way by evaluation, the exports and the sample previews">
+        inputs: {prep}</span>}
     </div>
   );
 }

@@ -7,19 +7,22 @@ refused (the message lists them); a column with one value is never taken for one
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
+import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from graft.data import idx
 from graft.data.errors import DataError
 from graft.data.images import Limits
 
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category")
 MAX_LABEL_VALUES = 1000
-_CHUNK = 4096
+_CHUNK_CELLS = 1 << 19   # cells parsed at a time: as Python strings a chunk takes ~40 MB, whatever the file's size
 
 
 class LabelColumnError(DataError):
@@ -105,11 +108,13 @@ def _distinct(col: np.ndarray) -> int:
     return int(len(np.unique(col))) if col.dtype != np.uint8 else int((np.bincount(col, minlength=256) > 0).sum())
 
 
-def detect_label(body: np.ndarray, ends: np.ndarray, end_cols: list[int], header, where: str
+def detect_label(distinct, ends: np.ndarray, end_cols: list[int], header, where: str
                  ) -> tuple[int, str, str, list[str]]:
-    """(column, how, evidence, warnings) from the values: the first or last column, whichever looks like one."""
-    inner = [c for c in range(body.shape[1]) if c not in end_cols]
-    ref = float(np.median([_distinct(body[:, c]) for c in inner])) if inner else None
+    """(column, how, evidence, warnings) from the values: the first or last column, whichever looks like one.
+    `distinct(c)` is how many distinct values (pixel) column c holds."""
+    width = max(end_cols) + 1
+    inner = [c for c in range(width) if c not in end_cols]
+    ref = float(np.median([distinct(c) for c in inner])) if inner else None
     stats = [(c, _distinct(ends[:, k]), int(ends[:, k].max())) for k, c in enumerate(end_cols)]
     pixels = f"the other columns look like pixels (a median of {ref:g} distinct values)" if inner else ""
     cands = [_cand(c, header, f"the {'first' if c == 0 else 'last'} column (index {c}) holds {d} distinct whole "
@@ -131,11 +136,23 @@ def detect_label(body: np.ndarray, ends: np.ndarray, end_cols: list[int], header
 
 def read_csv(path: Path, limits: Limits, label_column: int | str | None = None,
              shape: Sequence[int] | None = None, display: str | None = None):
-    """-> (images uint8 [N, C, H, W], labels int64 [N], label info {column, name, by, evidence}, warnings)."""
+    """-> (images uint8 [N, C, H, W], labels int64 [N], label info {column, name, by, evidence}, warnings).
+    While an import is spooling (idx.spooling), the pixel rows go a chunk at a time into a file in its staging
+    folder and the images come back memory-mapped from it: memory holds a chunk, not the data set."""
     where = display or str(path)
     if path.stat().st_size > limits.max_total_bytes:
         raise DataError(where, f"file is over the limit of {limits.max_total_bytes} bytes")
-    bodies, ends, lines = [], [], []
+    rows_made: list[_Rows] = []
+    try:
+        return _read_rows(path, label_column, shape, where, lambda made: rows_made.append(made))
+    except BaseException:
+        for made in rows_made:
+            made.discard()
+        raise
+
+
+def _read_rows(path, label_column, shape, where, keep):
+    rows = None
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)
@@ -147,24 +164,26 @@ def read_csv(path: Path, limits: Limits, label_column: int | str | None = None,
                 if width is None:
                     width, header, col, how = _layout(cells, label_column, where, reader.line_num)
                     end_cols = [col] if col is not None else sorted({0, width - 1})
+                    rows = _Rows(width, col)
+                    keep(rows)
                     if header is not None:
                         continue
                 chunk.append((reader.line_num, cells))
-                if len(chunk) == _CHUNK:
-                    _take(chunk, width, end_cols, col is not None, where, bodies, ends, lines)
+                if len(chunk) * width >= _CHUNK_CELLS:
+                    rows.take(chunk, end_cols, where)
                     chunk = []
             if chunk:
-                _take(chunk, width, end_cols, col is not None, where, bodies, ends, lines)
+                rows.take(chunk, end_cols, where)
     except UnicodeDecodeError as e:
         raise DataError(where, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
         raise DataError(where, f"malformed CSV ({e})") from None
-    if not bodies:
+    if rows is None or not rows.count:
         raise DataError(where, "no data rows")
-    body, end_values, line_no = np.concatenate(bodies), np.concatenate(ends), np.concatenate(lines)
+    end_values, line_no = np.concatenate(rows.ends), np.concatenate(rows.lines)
     warns: list[str] = []
     if col is None:
-        col, how, evidence, warns = detect_label(body, end_values, end_cols, header, where)
+        col, how, evidence, warns = detect_label(rows.distinct, end_values, end_cols, header, where)
     else:
         evidence = f"column index {col}, " + ("as given" if how == "given" else f"headed {header[col]!r}")
     for k, c in enumerate(end_cols):
@@ -173,16 +192,65 @@ def read_csv(path: Path, limits: Limits, label_column: int | str | None = None,
             i = int(np.argmax(over))
             raise DataError(where, f"column {c + 1} pixel value {int(end_values[i, k])} is outside 0-255",
                             int(line_no[i]))
-    labels = end_values[:, end_cols.index(col)]
     n_ch, h, w = _shape(width - 1, shape, where)
-    pixels = np.delete(body, col, axis=1).reshape(len(body), n_ch, h, w)
+    labels = end_values[:, end_cols.index(col)]
+    pixels = rows.pixels(col).reshape(rows.count, n_ch, h, w)
     info = {"column": col, "name": header[col] if header else None, "by": how, "evidence": evidence}
     return pixels, labels, info, warns
 
 
-def _take(chunk, width, end_cols, known, where, bodies, ends, lines) -> None:
-    body, end = _convert(chunk, width, end_cols, known, where)
-    bodies.append(body), ends.append(end), lines.append(np.array([ln for ln, _ in chunk], dtype=np.int64))
+class _Rows:
+    """The rows read so far: in memory, or (while an import spools) appended to a file in its staging folder.
+    Keeps the possible label columns' values, line numbers and which values each column holds (for
+    detect_label), so the pixels are never needed whole."""
+
+    def __init__(self, width: int, col: int | None):
+        self.width, self.col, self.count = width, col, 0
+        self.ends: list[np.ndarray] = []
+        self.lines: list[np.ndarray] = []
+        self.bodies: list[np.ndarray] = []
+        self.seen = np.zeros((width, 256), dtype=bool)
+        self.file = self.path = None
+        if idx.spool_folder() is not None:
+            fd, self.path = idx.spool_file()
+            self.file = os.fdopen(fd, "wb")
+        # a label column given in the middle is left out as rows are written; an end one is cut off at the end
+        self.drop = col if col is not None and 0 < col < width - 1 else None
+
+    def take(self, chunk, end_cols: list[int], where: str) -> None:
+        body, end = _convert(chunk, self.width, end_cols, self.col is not None, where)
+        self.seen[np.arange(self.width)[None, :], body] = True
+        self.ends.append(end)
+        self.lines.append(np.array([ln for ln, _ in chunk], dtype=np.int64))
+        self.count += len(body)
+        if self.file is None:
+            self.bodies.append(body)
+        else:
+            self.file.write(np.delete(body, self.drop, axis=1) if self.drop is not None else body)
+
+    def distinct(self, col: int) -> int:
+        return int(self.seen[col].sum())
+
+    def pixels(self, col: int) -> np.ndarray:
+        """[N, width - 1] uint8 without the label column: a view of the spooled file when spooling."""
+        if self.file is None:
+            return np.delete(np.concatenate(self.bodies), col, axis=1)
+        self.file.close()
+        try:
+            written = self.width - (self.drop is not None)
+            mapped = np.memmap(self.path, dtype=np.uint8, mode="r", shape=(self.count, written))
+        finally:
+            os.unlink(self.path)
+        if self.drop is not None:
+            return mapped
+        return mapped[:, 1:] if col == 0 else mapped[:, :-1] if col == self.width - 1 else \
+            np.delete(mapped, col, axis=1)
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
 
 
 def _shape(n_pixels: int, shape: Sequence[int] | None, where: str) -> tuple[int, int, int]:

@@ -14,6 +14,7 @@ import numpy as np
 from graft.data import builtin, idx, transforms
 from graft.data.errors import DataError
 from graft.data.fingerprint import dataset_fingerprint, pixel_stats
+from graft.data.fit import fit_images, fitted_shape, parse_channel_stats, parse_fit
 
 SPLITS = ("train", "val", "test")
 VAL_SEED = 0
@@ -23,7 +24,7 @@ DATASET_ID = re.compile(r"^ds-[0-9a-f]{12}$")
 _RECORD_ID = re.compile(r"([a-z]{2,3})-[0-9a-f]{12}")
 OTHER_RECORDS = {"mdl": "a model", "fnd": "a foundation", "run": "a run", "ev": "an evaluation",
                  "wf": "a workflow", "net": "a saved network", "rep": "a report"}
-_REF_KEYS = {"dataset", "transforms", "val_fraction", "split", "convert"}
+_REF_KEYS = {"dataset", "transforms", "val_fraction", "split", "convert", "resize", "fit", "mean", "std"}
 CONVERSIONS = ("rgb", "gray")
 
 
@@ -36,13 +37,20 @@ class Dataset:
     fingerprint: str
     split: str = "train"
     transforms: list[dict] = field(default_factory=list)
+    fit: dict | None = None       # {resize: [H, W], fit: crop|pad}: applied by `prepare`, not to `images`
 
     def __len__(self) -> int:
         return len(self.labels)
 
     @property
     def shape(self) -> list[int]:
-        return [int(d) for d in self.images.shape[1:]]
+        """[C, H, W] as the network sees it (after the fit)."""
+        return fitted_shape(self.images.shape[1:], self.fit)
+
+    def prepare(self, images: np.ndarray) -> np.ndarray:
+        """uint8 rows of `images` as the network sees them: fitted to `fit`'s size (the engine calls this once
+        for a set in memory, per batch for a streamed one; previews and exports use the same function)."""
+        return fit_images(images, self.fit["resize"], self.fit["fit"]) if self.fit else images
 
     @cached_property
     def _pixel_stats(self) -> tuple[float, float]:
@@ -94,6 +102,12 @@ def parse_ref(ref: dict | str) -> dict:
     out = {"dataset": name, "transforms": transforms.normalize(ref.get("transforms")), "val_fraction": float(vf)}
     if convert is not None:
         out["convert"] = convert
+    fit = parse_fit(ref)
+    if fit is not None:
+        out.update(fit)
+    stats = parse_channel_stats(ref)
+    if stats is not None:
+        out.update(stats)
     if "split" in ref:
         out["split"] = ref["split"]
     return out
@@ -197,8 +211,10 @@ def load_dataset(ref: dict | str, split: str | None = None, workspace_root: Any 
     convert = parsed.get("convert")
     if convert is not None:
         images = convert_channels(images, convert)
-    hashed = chain + [{"convert": convert}] if convert else chain   # unconverted sets keep their fingerprints
-    return Dataset(name=name, images=images, labels=labels, classes=classes, split=split, transforms=chain,
+    fit = {"resize": parsed["resize"], "fit": parsed["fit"]} if "resize" in parsed else None
+    # sets neither converted nor fitted keep their fingerprints
+    hashed = chain + ([{"convert": convert}] if convert else []) + ([{"fit": fit}] if fit else [])
+    return Dataset(name=name, images=images, labels=labels, classes=classes, split=split, transforms=chain, fit=fit,
                    fingerprint=dataset_fingerprint(base_hash, hashed, split, vf if split != "test" else 0.0))
 
 

@@ -1,18 +1,23 @@
 """IDX files (the MNIST format): parse, memory-map, write.
 
 Header: two zero bytes, a type byte, the number of dimensions, then one big-endian uint32 per dimension,
-then the payload in row-major order. Gzip-compressed files are decompressed in memory (with a size cap);
-plain files are memory-mapped so large data is never read whole.
+then the payload in row-major order. Plain files are memory-mapped so large data is never read whole.
+Gzip-compressed files (and zip members) are decompressed in memory (with a size cap), or, while an import
+is `spooling` into its staging folder, a chunk at a time into an unlinked file there, then memory-mapped.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gzip
 import hashlib
 import io
 import mmap
 import os
+import tempfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -94,6 +99,94 @@ def gunzip(path: Path | io.BytesIO, max_bytes: int = DEFAULT_MAX_BYTES, name: ob
     return data
 
 
+_SPOOL: contextvars.ContextVar[Path | None] = contextvars.ContextVar("graft_idx_spool", default=None)
+SPOOL_CHUNK = 8 << 20
+
+
+@contextlib.contextmanager
+def spooling(folder: str | os.PathLike) -> Iterator[None]:
+    """While inside, compressed input is decompressed into files in `folder` (an import's staging folder,
+    made when first needed; a refused import leaves none behind)."""
+    folder = Path(folder)
+    existed = folder.exists()
+    token = _SPOOL.set(folder)
+    try:
+        yield
+    except BaseException:
+        if not existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
+    finally:
+        _SPOOL.reset(token)
+
+
+def spool_file() -> tuple[int, str]:
+    """(fd, path) of a new file in the spool folder."""
+    folder = spool_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=".spool-", dir=folder)
+
+
+def spool_folder() -> Path | None:
+    return _SPOOL.get()
+
+
+def spooled(write, name: object) -> str:
+    """The path of a new file in the spool folder that `write(file)` filled (removed if `write` fails). Callers
+    map it and unlink it at once: the mapping keeps it while used, and nothing stays behind."""
+    fd, tmp = spool_file()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        return tmp
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def spool_stream(fh: BinaryIO, max_bytes: int, name: object) -> np.ndarray:
+    """An IDX stream (gzipped or not: told by its first bytes) copied a chunk at a time into the spool
+    folder, as a memory-mapped array; refused past `max_bytes` decompressed."""
+    def write(out) -> None:
+        head = fh.read(2)
+        src = gzip.GzipFile(fileobj=_Prefixed(head, fh), mode="rb") if head == GZIP_MAGIC else _Prefixed(head, fh)
+        total = 0
+        try:
+            while chunk := src.read(SPOOL_CHUNK):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise DataError(name, f"decompresses to more than the limit of {max_bytes} bytes")
+                out.write(chunk)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(name, f"not a readable gzip file ({e})") from None
+    tmp = spooled(write, name)
+    try:
+        return read_idx(tmp, max_bytes, name)
+    finally:
+        os.unlink(tmp)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff gzip), put back in front."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = (self.head, b"") if n < 0 or n >= len(self.head) else (self.head[:n], self.head[n:])
+            return out
+        return self.rest.read(n)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
 def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, name: object = None) -> np.ndarray:
     """An IDX file as an array: decoded from memory for .gz, memory-mapped (read-only) otherwise.
 
@@ -106,6 +199,9 @@ def read_idx(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, name: 
     except OSError as e:
         raise DataError(name, f"cannot read ({e.strerror or e})") from None
     if head[:2] == GZIP_MAGIC:
+        if spool_folder() is not None:
+            with open(path, "rb") as fh:
+                return spool_stream(fh, max_bytes, name)
         return parse_idx_bytes(gunzip(path, max_bytes, name), name)
     dtype, dims, header_len = parse_header(head, name)
     _check_size(dtype, dims, path.stat().st_size - header_len, name)

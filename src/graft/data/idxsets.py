@@ -73,6 +73,14 @@ def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limit:
     read_bytes = zip_reader(zf, info, where, limit)
 
     def read() -> np.ndarray:
+        if idx.spool_folder() is not None:   # importing: a chunk at a time into the staging folder
+            try:
+                with zf.open(info) as fh:
+                    return idx.spool_stream(fh, limit, where)
+            except DataError:
+                raise
+            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError) as e:
+                raise DataError(where, f"cannot read member ({e})") from None
         data = read_bytes()
         if data[:2] == idx.GZIP_MAGIC:
             data = idx.gunzip(io.BytesIO(data), limit, where)

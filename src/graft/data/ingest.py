@@ -7,6 +7,7 @@ folder. Splits the data came with (train/ test/ folders, t10k files, x_test arra
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -251,13 +252,14 @@ def import_dataset(path: Any, kind: str | None = None, name: str | None = None, 
     """
     if not 0.0 <= test_fraction < 1.0:
         raise DataError("test_fraction", f"expected a number from 0 up to (not including) 1, found {test_fraction}")
-    found = read_dataset(path, kind, display_name=display_name, classes=classes, resize=resize,
-                         label_column=label_column, shape=shape, limits=limits, each=each)
-    if staging_dir is not None:
-        if each is not None:
-            each()
-        stage_found(found, path, staging_dir, name, test_fraction, display_name)
-    return (*found.all_arrays(), found.classes)
+    with idx.spooling(staging_dir) if staging_dir is not None else contextlib.nullcontext():
+        found = read_dataset(path, kind, display_name=display_name, classes=classes, resize=resize,
+                             label_column=label_column, shape=shape, limits=limits, each=each)
+        if staging_dir is not None:
+            if each is not None:
+                each()
+            stage_found(found, path, staging_dir, name, test_fraction, display_name)
+        return (*found.all_arrays(), found.classes)
 
 
 def stage_found(found: Found, path: Any, staging_dir: Any, name: str | None, test_fraction: float,
@@ -275,8 +277,9 @@ def import_to(path: Any, staging_dir: Any, kind: str | None = None, name: str | 
     no arrays: nothing is joined or copied whole, so raw IDX input streams from its memory map to the store."""
     if not 0.0 <= test_fraction < 1.0:
         raise DataError("test_fraction", f"expected a number from 0 up to (not including) 1, found {test_fraction}")
-    found = read_dataset(path, kind, display_name=display_name, resize=resize, label_column=label_column,
-                         limits=limits, each=each)
-    if each is not None:
-        each()
-    return stage_found(found, path, staging_dir, name, test_fraction, display_name)
+    with idx.spooling(staging_dir):   # compressed input decompresses into the staging folder, not memory
+        found = read_dataset(path, kind, display_name=display_name, resize=resize, label_column=label_column,
+                             limits=limits, each=each)
+        if each is not None:
+            each()
+        return stage_found(found, path, staging_dir, name, test_fraction, display_name)

@@ -42,6 +42,8 @@ def random_affine(x: torch.Tensor, aug: Augment, background: float, generator: t
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    if isinstance(background, torch.Tensor):   # per channel [1, C, 1, 1]
+        background = background.to(x.device, x.dtype)
     out = F.grid_sample(x - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return out + background
 
@@ -57,7 +59,7 @@ def random_erase(x: torch.Tensor, p: float, background: float, generator: torch.
     cols = torch.arange(w, device=x.device)[None, None, :]
     box = ((rows >= y0[:, None, None]) & (rows < (y0 + eh)[:, None, None])
            & (cols >= x0[:, None, None]) & (cols < (x0 + ew)[:, None, None]) & (r[:, 4] < p)[:, None, None])
-    return torch.where(box[:, None], torch.full_like(x, background), x)
+    return torch.where(box[:, None], torch.as_tensor(background, dtype=x.dtype, device=x.device), x)
 
 
 def add_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -27,16 +27,44 @@ def pick_device(name: str | None) -> torch.device:
     return torch.device(name)
 
 
-def normalization_of(ds: Any, given: dict | None = None) -> dict[str, float]:
+def normalization_of(ds: Any, given: dict | None = None) -> dict[str, Any]:
+    """{mean, std}: one number each (the data's pixel statistics by default) or one per channel (a data
+    reference's or an imported model's `mean`/`std`)."""
     if given:
-        return {"mean": float(given["mean"]), "std": float(given["std"])}
+        one = lambda v: [float(x) for x in v] if isinstance(v, (list, tuple)) else float(v)   # noqa: E731
+        return {"mean": one(given["mean"]), "std": one(given["std"])}
     return {"mean": float(ds.mean), "std": float(ds.std) or 1.0}
 
 
-def input_tensor(ds: Any, norm: dict[str, float], device: torch.device, channels_last: bool = False) -> torch.Tensor:
-    """All images of `ds` as normalized float32 [N, C, H, W] on `device`."""
-    x = torch.from_numpy(np.array(ds.images, copy=True)).to(device)
-    x = x.to(torch.float32).div_(255.0).sub_(norm["mean"]).div_(norm["std"])
+def normalize_(x: torch.Tensor, norm: dict[str, Any]) -> torch.Tensor:
+    """uint8-valued float32 [N, C, H, W] -> (x / 255 - mean) / std in place, per channel when given per channel."""
+    x.div_(255.0)
+    mean, std = norm["mean"], norm["std"]
+    if isinstance(mean, list):
+        shape = (1, len(mean), 1, 1)
+        return x.sub_(torch.tensor(mean, device=x.device).view(shape)).div_(torch.tensor(std, device=x.device)
+                                                                            .view(shape))
+    return x.sub_(mean).div_(std)
+
+
+def blank_value(norm: dict[str, Any]) -> Any:
+    """The normalized value of a black pixel: a number, or a [1, C, 1, 1] tensor for per-channel statistics."""
+    if isinstance(norm["mean"], list):
+        return torch.tensor([-m / s for m, s in zip(norm["mean"], norm["std"])]).view(1, -1, 1, 1)
+    return (0.0 - norm["mean"]) / norm["std"]
+
+
+def prepared(ds: Any, images: Any) -> Any:
+    """uint8 rows as the network sees them: the data set's fit to the input size (data.Dataset.prepare)."""
+    prepare = getattr(ds, "prepare", None)
+    return prepare(images) if prepare is not None else images
+
+
+def input_tensor(ds: Any, norm: dict[str, Any], device: torch.device, channels_last: bool = False) -> torch.Tensor:
+    """All images of `ds` as normalized float32 [N, C, H, W] on `device` (fitted to the input size once)."""
+    fitted = prepared(ds, ds.images)
+    x = torch.from_numpy(np.array(fitted, copy=True) if fitted is ds.images else fitted).to(device)
+    x = normalize_(x.to(torch.float32), norm)
     if channels_last and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     return x
@@ -49,7 +77,8 @@ def streams(ds: Any, choice: Any = "auto") -> bool:
     """Whether `ds` is streamed batch by batch (`choice`: "auto", True or False)."""
     if choice != "auto":
         return bool(choice)
-    return int(np.prod(ds.images.shape, dtype=np.int64)) * 4 > STREAM_ABOVE_BYTES
+    shape = getattr(ds, "shape", None) or ds.images.shape[1:]   # the fitted shape: what the tensor would hold
+    return len(ds.images) * int(np.prod(shape, dtype=np.int64)) * 4 > STREAM_ABOVE_BYTES
 
 
 def file_rows(arr: Any) -> tuple[str, int] | None:
@@ -71,8 +100,10 @@ class StreamedImages:
     (in memory, or views the position of which is unknown) are fancy-indexed per batch.
     """
 
-    def __init__(self, images: Any, norm: dict[str, float], device: torch.device, channels_last: bool = False):
+    def __init__(self, images: Any, norm: dict[str, Any], device: torch.device, channels_last: bool = False,
+                 prepare: Any = None):
         self.images, self.norm, self.device, self.channels_last = images, norm, device, channels_last
+        self.prepare = prepare   # per batch: the fit to the network's input size
         self.row = int(np.prod(images.shape[1:], dtype=np.int64)) * images.dtype.itemsize
         at = file_rows(images)
         self.fd, self.start = (os.open(at[0], os.O_RDONLY), at[1]) if at else (None, 0)
@@ -97,8 +128,9 @@ class StreamedImages:
         return out
 
     def rows(self, rows: np.ndarray | slice) -> torch.Tensor:
-        x = torch.from_numpy(self._read(rows)).to(self.device)
-        x = x.to(torch.float32).div_(255.0).sub_(self.norm["mean"]).div_(self.norm["std"])
+        raw = self._read(rows)
+        x = torch.from_numpy(self.prepare(raw) if self.prepare is not None else raw).to(self.device)
+        x = normalize_(x.to(torch.float32), self.norm)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
@@ -115,7 +147,7 @@ def batches_of(ds: Any, norm: dict[str, float], device: torch.device, channels_l
                stream: Any = "auto") -> Any:
     """The whole set as one normalized tensor, or a StreamedImages over it (both have index_select)."""
     if streams(ds, stream):
-        return StreamedImages(ds.images, norm, device, channels_last)
+        return StreamedImages(ds.images, norm, device, channels_last, getattr(ds, "prepare", None))
     return input_tensor(ds, norm, device, channels_last)
 
 

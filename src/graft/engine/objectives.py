@@ -23,7 +23,7 @@ from torch import nn
 from ..contracts.hparams import PretrainHparams
 from .allocator import tune_allocator
 from .augment import Augment, add_noise, augment, random_affine, random_erase
-from .data import input_tensor, normalization_of, pick_device
+from .data import blank_value, input_tensor, normalization_of, pick_device
 from .loop import Task, run_epochs
 from .precision import PRECISIONS, autocast, uses_bf16
 from .train import TrainingDiverged, make_optimizer
@@ -164,7 +164,7 @@ def pretrain(encoder: nn.Module, ds: Any, objective: str, hparams: dict[str, Any
         torch.set_num_threads(int(h["threads"]))
     torch.manual_seed(h["seed"])
     norm = normalization_of(ds, h["normalization"])
-    background = (0.0 - norm["mean"]) / norm["std"]
+    background = blank_value(norm)
     x_all = input_tensor(ds, norm, device)
     obj = Objective(objective, encoder, tuple(x_all.shape[1:]), h, background).to(device)
     n, bs = len(x_all), min(h["batch_size"], len(x_all))

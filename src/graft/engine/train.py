@@ -20,7 +20,7 @@ from ..spec.network import INPUT
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .compile import GraphModule
 from . import ddp
-from .data import StreamedImages, batches_of, has_conv, input_tensor, label_tensor, normalization_of, pick_device
+from .data import StreamedImages, batches_of, blank_value, has_conv, input_tensor, label_tensor, normalization_of, pick_device
 from .features import FeatureCache, cacheable_foundations, default_cache, take, to_tensor
 from .freeze import apply_foundation_params
 from .allocator import tune_allocator
@@ -210,8 +210,8 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
         norm = normalization_of(train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
-        augment = (BatchAugment(h["augment"], int(train_ds.images.shape[-1]), h["seed"] + rank,
-                                -norm["mean"] / norm["std"]) if h["augment"] else None)
+        augment = (BatchAugment(h["augment"], int(train_ds.shape[-1]), h["seed"] + rank, blank_value(norm))
+                   if h["augment"] else None)
         data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment, h["stream"])
         if unlabeled_ds is not None:
             data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)

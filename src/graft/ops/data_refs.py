@@ -9,7 +9,7 @@ def data_ref(data: Any) -> dict:
         return {"dataset": data}
     if not isinstance(data, dict) or "dataset" not in data:
         raise ValueError(f"data: expected a data set name or {{dataset: NAME, ...}}, found {data!r}")
-    allowed = {"dataset", "transforms", "val_fraction", "split", "convert"}
+    allowed = {"dataset", "transforms", "val_fraction", "split", "convert", "resize", "fit", "mean", "std"}
     unknown = set(data) - allowed
     if unknown:
         raise ValueError(f"data: unknown field(s) {sorted(unknown)}; expected some of {sorted(allowed)}")
@@ -20,6 +20,9 @@ def check_input(ds, input_shape, ref: dict) -> None:
     """Refuse data whose images do not have the network input's shape, naming both and what would fit them."""
     found, want = [int(d) for d in ds.shape], [int(d) for d in input_shape]
     if found == want:
+        channels = len(ref.get("mean") or [found[0]])
+        if channels not in (1, found[0]):
+            raise ValueError(f"data.mean: expected one number or one per channel ({found[0]}), found {channels}")
         return
     hints = []
     if found[0] != want[0]:
@@ -27,11 +30,14 @@ def check_input(ds, input_shape, ref: dict) -> None:
                       (3, 1): "set convert: gray on the data to take its luminance"}.get(
             (found[0], want[0]), f"give the network a {found[0]}-channel input"))
     if found[1:] != want[1:]:
-        hints.append(f"import the data with resize {want[1]},{want[2]}, or give the network input "
-                     f"{found[1]}x{found[2]}")
+        hints.append(f"set resize: [{want[1]}, {want[2]}] on the data (fit: crop or pad), or give the network "
+                     f"input {found[1]}x{found[2]}")
     shown = ref.get("dataset")
     named = shown if ds.name in (None, shown) else f"{shown} ({ds.name})"
-    raise ValueError(f"data set {named} has images {'x'.join(map(str, found))}; network input expects "
+    raw = [int(d) for d in ds.images.shape[1:]]
+    shown_found = "x".join(map(str, found)) if raw == found else \
+        f"{'x'.join(map(str, raw))} resized to {'x'.join(map(str, found))}"
+    raise ValueError(f"data set {named} has images {shown_found}; network input expects "
                      f"{'x'.join(map(str, want))}; {' and '.join(hints)}")
 
 

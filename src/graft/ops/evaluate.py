@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data_refs import check_input, data_ref, load_split
-from .models import convert_of, load_model
+from .models import load_model, normalization_from, with_preprocessing
 
 
 def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, batch_size: int = 256,
@@ -17,15 +17,14 @@ def evaluate_model(ws, model_id: str, data="mnist", split: str | None = None, ba
     split = split or ref.get("split") or "test"
     require_classifier(ws.get_model(model_id))
     record, _, module = load_model(ws, model_id)
-    trained_with = convert_of(record)
-    if trained_with and "convert" not in ref:
-        ref["convert"] = trained_with       # the channel conversion the model was trained with, unless told
+    ref = with_preprocessing(ref, record)   # the conversion, size and statistics it was trained with, unless told
     ds = load_split(ws, ref, split)
     require_classifier(record, ds.classes, ref.get("dataset"))
     shape = record.get("input_shape") or []
     if shape and all(isinstance(d, int) and d > 0 for d in shape):
         check_input(ds, record["input_shape"], ref)
-    result = evaluate(module, ds, batch_size=batch_size, should_stop=should_stop, progress=progress_bar)
+    result = evaluate(module, ds, batch_size=batch_size, normalization=normalization_from(ref),
+                      should_stop=should_stop, progress=progress_bar)
     predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
                    "preds": np.asarray(result.pop("preds"), dtype=np.int64),
                    "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}

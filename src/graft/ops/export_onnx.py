@@ -3,8 +3,8 @@
 torch's new (dynamo) exporter needs onnxscript; graft uses the TorchScript-based exporter (`dynamo=False`),
 which needs only `onnx`, so the `[onnx]` extra (onnx + onnxruntime) is all an export takes.
 The exported graph takes normalized float32 input [batch, *input_shape]; the normalization graft used in
-training is stored in the file's metadata (`graft.normalization`; the channel conversion, `graft.convert`), with the
-model id and name.
+training is stored in the file's metadata (`graft.normalization`; the channel conversion, `graft.convert`; the fit
+to the input size, `graft.resize` as {resize: [H, W], fit: crop|pad} or null), with the model id and name.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import convert_of, load_model
+from .models import convert_of, fit_of, load_model
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -54,7 +54,8 @@ def export_onnx(ws, model_id: str, path: str | Path, tolerance: float = TOLERANC
     meta = {"graft.model_id": record["id"], "graft.name": record["name"],
             "graft.normalization": json.dumps((record.get("hparams") or {}).get("normalization")),
             "graft.input_shape": json.dumps(list(spec.input.shape)),
-            "graft.convert": json.dumps(convert_of(record))}
+            "graft.convert": json.dumps(convert_of(record)),
+            "graft.resize": json.dumps(fit_of(record))}
     write_onnx(module, x[:2], path, meta)
     diff = max_abs_diff(path, module, x)
     if not diff < tolerance:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..spec.analyze import require_valid
 from ..spec.layers import OPS, Recipe
-from .models import convert_of
+from .models import convert_of, fit_of
 
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORD = re.compile(r"[a-z_]{1,16}")
@@ -83,7 +83,7 @@ HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
 """
 from pathlib import Path
 
-import torch
+{numpy}import torch
 from safetensors.torch import load_file
 from torch import nn
 
@@ -92,24 +92,27 @@ MODEL_NAME = {name}
 INPUT_SHAPE = {input_shape}
 NORMALIZATION = {normalization}
 CONVERT = {convert}  # channel conversion the model was trained with: "rgb" (grey copied to 3), "gray" or None
+RESIZE = {resize}  # the fit to INPUT_SHAPE's size: {{"resize": [H, W], "fit": "crop" or "pad"}} (fit_images), or None
 WEIGHTS = {weights}
 '''
 
 FOOTER = '''
 
 def preprocess(images):
-    """uint8 images [N, C, H, W] -> the (channel-converted) normalized float32 input the model was trained on."""
+    """uint8 images [N, C, H, W] -> the (channel-converted, resized) normalized float32 input the model was trained on."""
     x = images if isinstance(images, torch.Tensor) else torch.tensor(images)   # a copy: arrays may be read-only
     if CONVERT == "rgb" and x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     elif CONVERT == "gray" and x.shape[1] == 3:
         weights = torch.tensor([299, 587, 114], dtype=torch.int64).view(1, 3, 1, 1)
         x = ((x.long() * weights).sum(1, keepdim=True) + 500).div(1000, rounding_mode="floor").to(torch.uint8)
+    x = torch.from_numpy(fit_images(x.cpu().numpy(), RESIZE["resize"], RESIZE["fit"])) if RESIZE else x
     if tuple(x.shape[1:]) != INPUT_SHAPE:
         raise ValueError(f"images are {tuple(x.shape[1:])}; the model expects {INPUT_SHAPE} (CONVERT: {CONVERT})")
     x = x.float().div(255.0)
     if NORMALIZATION:
-        x = (x - NORMALIZATION["mean"]) / NORMALIZATION["std"]
+        mean, std = (torch.tensor(NORMALIZATION[k], dtype=torch.float32).view(1, -1, 1, 1) for k in ("mean", "std"))
+        x = (x - mean) / std
     return x
 
 
@@ -188,18 +191,34 @@ def _locals(order: list[str]) -> dict[str, str]:
 
 
 def python_source(spec, model_id: str = "", name: str = "", normalization: dict | None = None,
-                  weights_name: str = "model.safetensors", convert: str | None = None) -> str:
-    """The module's source text for a network spec (a dict or NetworkSpec with Foundation networks embedded)."""
+                  weights_name: str = "model.safetensors", convert: str | None = None,
+                  resize: dict | None = None) -> str:
+    """The module's source text for a network spec (a dict or NetworkSpec with Foundation networks embedded).
+    `resize` ({resize: [H, W], fit}) copies data.fit's fit_images into the file: the same pixels as training."""
     writer = _Writer()
     main = writer.network(spec, "Model")
     spec, _ = require_valid(spec)
-    norm = None if not normalization else {"mean": float(normalization["mean"]), "std": float(normalization["std"])}
+
+    def numbers(v):
+        return [float(x) for x in v] if isinstance(v, (list, tuple)) else float(v)
+    norm = None if not normalization else {"mean": numbers(normalization["mean"]), "std": numbers(normalization["std"])}
+    fit = None if not resize else {"resize": [int(d) for d in resize["resize"]], "fit": resize.get("fit") or "crop"}
+    if fit is not None and fit["fit"] not in ("crop", "pad"):
+        raise ValueError(f"resize.fit: expected crop or pad, found {fit['fit']!r:.40}")
     header = HEADER.format(model_id=repr(str(model_id)), name=repr(str(name)),
                            input_shape=lit(tuple(spec.input.shape)),
                            normalization="None" if norm is None else
                            f"{{'mean': {lit(norm['mean'])}, 'std': {lit(norm['std'])}}}",
-                           weights=repr(str(weights_name)), convert=repr(convert))
+                           weights=repr(str(weights_name)), convert=repr(convert),
+                           resize="None" if fit is None else
+                           f"{{'resize': {lit(fit['resize'])}, 'fit': {lit(fit['fit'])}}}",
+                           numpy="import numpy as np\n" if fit else "")
     helpers = [_helper_source(op) for op in HELPERS if op in writer.helpers]
+    if fit is not None:
+        import inspect
+
+        from ..data.fit import fit_images
+        helpers.insert(0, inspect.getsource(fit_images) + "\n")
     source = header + "\n\n" + "\n\n".join(helpers + writer.classes) + FOOTER.replace("{cls}", main)
     ast.parse(source)   # a generator bug must fail here, not in the user's hands
     return source
@@ -221,7 +240,7 @@ def export_python(ws, model_id: str, path: str | Path) -> dict:
     weights = path.with_suffix(".safetensors")
     source = python_source(record["spec"], record["id"], record["name"],
                            (record.get("hparams") or {}).get("normalization"), weights.name,
-                           convert_of(record))
+                           convert_of(record), fit_of(record))
     path.write_text(source, encoding="utf-8")
     shutil.copyfile(ws.model_path(record["id"], "weights.safetensors"), weights)
     return {"format": "python", "path": str(path), "weights": str(weights), "model_id": record["id"],

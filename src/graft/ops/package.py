@@ -247,12 +247,18 @@ def _check_normalization(hparams: dict, label: str) -> None:
     norm = hparams.get("normalization")
     if norm is None:
         return
-    ok = (isinstance(norm, dict) and set(norm) == {"mean", "std"}
-          and all(isinstance(norm[k], (int, float)) and not isinstance(norm[k], bool) and math.isfinite(norm[k])
-                  for k in ("mean", "std")) and norm["std"] > 0)
+
+    def numbers(v) -> list | None:   # one number, or one per channel (1 to 4)
+        v = v if isinstance(v, list) and 1 <= len(v) <= 4 else [v]
+        ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+        return v if ok else None
+    mean, std = (numbers(norm.get(k)) if isinstance(norm, dict) else None for k in ("mean", "std"))
+    ok = (isinstance(norm, dict) and set(norm) == {"mean", "std"} and mean is not None and std is not None
+          and isinstance(norm["mean"], list) == isinstance(norm["std"], list) and len(mean) == len(std)
+          and all(x > 0 for x in std))
     if not ok:
-        raise PackageError(label, f"hparams.normalization: expected {{mean: number, std: number > 0}}, "
-                                  f"found {norm!r:.120}", CARD)
+        raise PackageError(label, f"hparams.normalization: expected {{mean: number, std: number > 0}} or one number "
+                                  f"per channel for each, found {norm!r:.120}", CARD)
 
 
 def _links(ws, card: Card) -> tuple[str | None, list[str]]:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from ..contracts.hparams import TrainHparams
 from ..engine.cancel import Cancelled
 from .data_refs import check_input, data_ref, load_split
+from .models import normalization_from, with_preprocessing
 from .networks import network_document, prepare_network
 from .progress import RunProgress, recording
 from .weights import block_sha256, load_foundation_weights, state_bytes, tensors_sha256
@@ -127,14 +128,17 @@ def prepare_training(ws, request: dict):
 
     spec, analysis = prepare_network(ws, request["network"])
     ref, hp = request["data"], dict(request["hparams"])
-    train_ds = load_split(ws, ref, "train")
-    check_input(train_ds, spec.input.shape, ref)
-    val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
     torch.manual_seed(int(hp.get("seed", 0)))   # the initial weights are part of the run: seed them too
     model = compile_network(spec)
     foundations = load_foundation_weights(ws, model, spec)
-    if foundations and not hp.get("normalization"):
-        # a foundation sees its inputs normalized as when it was trained
+    if foundations:   # a foundation sees its inputs sized and normalized as when it was trained or imported
+        ref = with_preprocessing(ref, foundations[0], groups=(("resize", "fit"), ("mean", "std")))
+    train_ds = load_split(ws, ref, "train")
+    check_input(train_ds, spec.input.shape, ref)
+    val_ds = load_split(ws, ref, "val") if ref.get("val_fraction") else None
+    if normalization_from(ref):
+        hp["normalization"] = normalization_from(ref)
+    elif foundations and not hp.get("normalization"):
         hp["normalization"] = (foundations[0].get("hparams") or {}).get("normalization")
     return spec, analysis, ref, hp, train_ds, val_ds, model, foundations
 

@@ -104,9 +104,9 @@ def samples_csv(id: str, ws=Depends(ws_of)) -> Response:
 
 @lru_cache(maxsize=4)
 def _evaluated_images(root: str, ref_json: str):
-    """The images an evaluation ran on, in its order (transforms applied), kept for the next page of thumbnails."""
+    """The data set an evaluation ran on, in its order (transforms applied), kept for the next page of thumbnails."""
     ref = json.loads(ref_json)
-    return load_split(SimpleNamespace(root=root), ref, ref.get("split") or "test").images  # it needs only .root
+    return load_split(SimpleNamespace(root=root), ref, ref.get("split") or "test")  # it needs only .root
 
 
 @router.get("/evaluations/{id}/images/{index}.png", response_class=Response,
@@ -117,8 +117,9 @@ def sample_image(id: str, index: int = PathParam(ge=0), scale: int = Query(1, ge
     """Sample `index` of the data an evaluation ran on (the per-sample table's `index`)."""
     rec = ws.get_evaluation(id)
     with user_errors():
-        images = _evaluated_images(str(ws.root), json.dumps(rec.get("data") or {}, sort_keys=True))
-    if index >= len(images):
-        raise ApiError(404, f"evaluation {id} ran on {len(images)} images; index {index} is past the end")
-    return Response(image_png(images[index], scale=scale), media_type="image/png",
+        ds = _evaluated_images(str(ws.root), json.dumps(rec.get("data") or {}, sort_keys=True))
+    if index >= len(ds.images):
+        raise ApiError(404, f"evaluation {id} ran on {len(ds.images)} images; index {index} is past the end")
+    seen = ds.prepare(ds.images[index:index + 1])[0]   # as the network saw it: at its input size
+    return Response(image_png(seen, scale=scale), media_type="image/png",
                     headers={"cache-control": "max-age=3600"})
