@@ -191,12 +191,14 @@ def slice_(model: str, nodes: Optional[str] = typer.Option(None, help="Comma-sep
 @app.command()
 def evaluate(model: str, data: str = option(EvaluateRequest, "data", "--dataset", "--data"),
              split: str = typer.Option("test", help="train, val or test."),
+             output: Optional[str] = option(EvaluateRequest, "output", "--output", "--head"),
              workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt):
-    """Evaluate a model on a test set: total, hit, per class, confusion matrix."""
+    """Evaluate a model (one head of several: --head) on a test set: total, hit, per class, confusion matrix."""
     from .ops import evaluate_model, format_per_class, format_summary
 
     ws = open_workspace(workspace, db_url)
-    ev = guarded(lambda: evaluate_model(ws, model, data, split=split, progress_bar=not as_json), as_json)
+    ev = guarded(lambda: evaluate_model(ws, model, data, split=split, progress_bar=not as_json, output=output),
+                 as_json)
     emit(ev, as_json, f"evaluation {ev['id']}\n{format_summary(ev)}\n\n{format_per_class(ev)}")
 
 

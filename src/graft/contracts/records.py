@@ -180,6 +180,14 @@ class ReportRecord(ReportSummary):
     machine: dict[str, Any] = {}
 
 
+class LineageHead(BaseModel):
+    """One head of a model with several: its output node, its task's data set and training accuracy."""
+    name: str
+    output: str
+    data: Optional[str] = None
+    accuracy: Optional[float] = Field(default=None, description="the last epoch's training accuracy")
+
+
 class LineageNode(BaseModel):
     id: str
     name: str
@@ -190,6 +198,7 @@ class LineageNode(BaseModel):
     created_at: Optional[str] = None
     accuracy: Optional[float] = None
     accuracy_source: Optional[Literal["test", "validation", "train"]] = None
+    heads: list[LineageHead] = Field(default_factory=list, description="several heads: one per output")
 
 
 class LineageEdge(BaseModel):

@@ -70,6 +70,8 @@ class EvaluateRequest(Strict):
     model: str = ModelId
     data: Data = "mnist"
     split: Optional[Split] = Field(default=None, description="default: the data's own split, else test")
+    output: Optional[str] = Field(default=None, max_length=64, description="the head to evaluate: one of the "
+                                  "model's outputs (node ids); required when it has several")
 
 
 class ReportRequest(Strict):

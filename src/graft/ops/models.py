@@ -5,9 +5,13 @@ from ..spec.network import NetworkSpec
 from .weights import load_exact
 
 
-def convert_of(record: dict) -> str | None:
-    """The channel conversion a model was trained with (its training data reference's `convert`)."""
+def convert_of(record: dict, output: str | None = None) -> str | None:
+    """The channel conversion a model was trained with (its training data reference's `convert`; the task's of
+    head `output` for a model with several heads)."""
     data = record.get("dataset")
+    for task in record.get("tasks") or []:
+        if output is not None and task.get("output") == output:
+            data = task.get("data")
     return data.get("convert") if isinstance(data, dict) else None
 
 

@@ -57,7 +57,8 @@ def _evaluate(ws, req: dict, ctx: dict) -> dict:
     under `baseline` (ops.report.scratch_baseline)."""
     from ..ops.evaluate import evaluate_model
 
-    ev = evaluate_model(ws, req["model"], req["data"], split=req.get("split"), should_stop=ctx["should_stop"])
+    ev = evaluate_model(ws, req["model"], req["data"], split=req.get("split"), should_stop=ctx["should_stop"],
+                        output=req.get("output"))
     baseline = req.get("scratch_baseline")
     if not baseline:
         return ev

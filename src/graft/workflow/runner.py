@@ -81,6 +81,8 @@ class WorkflowRun:
         params = step.model_dump(mode="json", exclude={"description"})
         if isinstance(step, EvaluateStep) and not step.scratch_baseline:
             params.pop("scratch_baseline")      # keys of evaluate steps without a baseline stay as they were
+        if isinstance(step, EvaluateStep) and step.output is None:
+            params.pop("output")
         if isinstance(step, EvaluateStep) and isinstance(step.scratch_baseline, ScratchBaseline):
             params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
         if isinstance(step, TrainStep):
@@ -99,7 +101,7 @@ class WorkflowRun:
             ref = resolved if isinstance(resolved, dict) else {"dataset": resolved}
             data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
         if isinstance(step, TrainStep) and step.tasks:
-            data = ":".join(load_split(self.ws, ref, "train").fingerprint for ref in self.resolved_tasks(step))
+            data = ":".join(load_split(self.ws, t["data"], "train").fingerprint for t in self.resolved_tasks(step))
         if isinstance(step, TrainStep) and step.semi_supervised is not None:
             from ..ops.data_refs import data_ref
 
@@ -198,7 +200,8 @@ class WorkflowRun:
             baseline = step.scratch_baseline
             if isinstance(baseline, ScratchBaseline):
                 baseline = baseline.model_dump(exclude_none=True) or True
-            return "evaluate", {"model": self.ref_id(step.model), "data": self.resolved_data(step), "scratch_baseline": baseline}
+            return "evaluate", {"model": self.ref_id(step.model), "data": self.resolved_data(step), "scratch_baseline": baseline,
+                                **({"output": step.output} if step.output is not None else {})}
         if isinstance(step, ViewStep):
             source_step = self.steps.get(step.source.step) if step.source.step else None
             if source_step is not None and not isinstance(source_step, EvaluateStep):
@@ -239,6 +242,7 @@ class WorkflowRun:
         if kind == "evaluate":
             return {"kind": "evaluation", **{k: record[k] for k in ("id", "model_id", "total", "hit", "accuracy",
                                                                     "per_class", "confusion")},
+                    **({"output": record["output"]} if record.get("output") else {}),
                     **record.get("baseline", {})}
         return record
 

@@ -128,6 +128,7 @@ class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
     data: Any = Field(default_factory=lambda: {"dataset": "mnist", "split": "test"})
+    output: str | None = field_of(rq.EvaluateRequest, "output")
     scratch_baseline: bool | ScratchBaseline = Field(False, description="also train the evaluated network from "
                                                      "scratch on the same data and report scratch_accuracy")
 
