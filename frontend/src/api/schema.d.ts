@@ -1193,6 +1193,11 @@ export interface components {
             classes: string[];
             /** Scratch Accuracy */
             scratch_accuracy?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, of a model with several
+             */
+            output?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1348,6 +1353,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1708,6 +1729,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
             analysis: components["schemas"]["Analysis"];
             /**
              * Cut Points
@@ -1821,6 +1858,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
         };
