@@ -143,3 +143,28 @@ def test_http_refuses_tasks_that_do_not_fit_the_outputs_naming_them(trained, tmp
         assert r.status_code == 422 and "output 'parity' has no task" in r.json()["detail"]["message"]
         r = client.post("/api/evaluations", json={"model": steps["heads"]["id"], "data": "mnist"})
         assert r.status_code == 422 and "(digits, parity)" in r.json()["detail"]["message"]
+
+
+def test_the_cli_trains_heads_from_a_tasks_file(trained, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from graft.cli import app
+
+    ws, _, steps = trained
+    (tmp_path / "net.json").write_text(json.dumps(two_heads(steps["foundation"]["id"])))
+    (tmp_path / "tasks.yaml").write_text("tasks:\n  - {output: digits, data: {dataset: mnist, transforms: [{limit: 64}]}}\n"
+                                         "  - output: parity\n    name: odd_even\n"
+                                         "    data: {dataset: mnist, transforms: [{limit: 32}, " + json.dumps(PARITY) + "]}\n")
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "net.json"), "--tasks", str(tmp_path / "tasks.yaml"),
+                                      "--task-mixing", "proportional", "--batch-size", "32", "--workspace",
+                                      str(ws.root), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert {k: v["steps"] for k, v in record["metrics"]["tasks"].items()} == {"digits": 2, "odd_even": 1}
+    assert record["hparams"]["task_mixing"] == "proportional"
+    (tmp_path / "bad.yaml").write_text("tasks:\n  - {output: digits, data: mnist}\n")
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "net.json"), "--tasks", str(tmp_path / "bad.yaml"),
+                                      "--workspace", str(ws.root), "--json"])
+    assert result.exit_code == 1 and "output 'parity' has no task" in result.output

@@ -132,8 +132,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       ))}
       {e && (
         <>
-          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id}`}>{e.model_id}</a>
-            {e.output && <> , head <strong className="mono">{e.output}</strong></>}</div>
+          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id}`}>{e.model_id}</a>{e.output && <>, head <strong className="mono">{e.output}</strong></>}</div>
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />
