@@ -164,6 +164,9 @@ def test_the_cli_trains_heads_from_a_tasks_file(trained, tmp_path):
     record = json.loads(result.output)
     assert {k: v["steps"] for k, v in record["metrics"]["tasks"].items()} == {"digits": 2, "odd_even": 1}
     assert record["hparams"]["task_mixing"] == "proportional"
+    from graft.ops.rerun import rerun   # the recorded request holds the tasks: a rerun gives the same weights
+    again = rerun(ws, record["run_id"])
+    assert again["weights_sha256"] == record["weights_sha256"] and again["tasks"] == record["tasks"]
     (tmp_path / "bad.yaml").write_text("tasks:\n  - {output: digits, data: mnist}\n")
     result = CliRunner().invoke(app, ["train", str(tmp_path / "net.json"), "--tasks", str(tmp_path / "bad.yaml"),
                                       "--workspace", str(ws.root), "--json"])
