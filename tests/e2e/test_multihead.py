@@ -1,5 +1,8 @@
 """Several heads in the workbench: a second head added on a grafted model's foundation in the Design canvas,
-and the Evaluate page asking which head to test (offering that head's own task data)."""
+a network with two heads trained from the Train page with one data set per head, and the Evaluate page asking
+which head to test (offering that head's own task data)."""
+import json
+
 import pytest
 
 from conftest import _serve
@@ -32,11 +35,12 @@ def made(tmp_path_factory):
         {"id": "base", "type": "Foundation", "params": {"ref": fnd["id"]}, "inputs": ["input"]},
         {"id": "digits", "type": "Linear", "params": {"out_features": 10}, "inputs": ["base"]},
         {"id": "parity", "type": "Linear", "params": {"out_features": 2}, "inputs": ["base"]}]}
+    two_saved = ws.create_network("two-heads-net", two)
     heads = graft.train(ws, two, hparams={"epochs": 2, "lr": 0.01}, name="two-heads", progress_bar=False, tasks=[
         {"output": "digits", "data": {"dataset": "mnist", "transforms": [{"limit": 256}]}},
         {"output": "parity", "name": "odd_even",
          "data": {"dataset": "mnist", "transforms": [{"per_class": 10, "seed": 0}, PARITY]}}])
-    return {"root": root, "saved": saved, "heads": heads}
+    return {"root": root, "saved": saved, "heads": heads, "two_saved": two_saved}
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +75,31 @@ def test_the_evaluate_page_asks_which_head_and_offers_its_task_data(page, made):
     page.get_by_text("head parity").wait_for(timeout=60_000)
     assert "even" in page.get_by_label("Per-class result").inner_text()
     page.shot("parity-head-evaluated")
+
+
+def test_the_train_page_asks_for_each_heads_data_and_trains_them_together(page, made):
+    view = {"name": "odd-even", "ref": {"dataset": "mnist", "transforms": [{"limit": 128}, PARITY]}}
+    page.goto("/#/train")
+    page.evaluate(f"localStorage.setItem('graft-data-views', {json.dumps(json.dumps([view]))})")
+    page.reload()
+    page.get_by_label("Network", exact=True).select_option(f"saved:{made['two_saved']['id']}")
+    page.get_by_label("Data for head parity").select_option("view:odd-even")
+    page.get_by_label("Task mixing").select_option("proportional")
+    page.get_by_label("Training samples").fill("128")
+    page.get_by_label("epochs").fill("1")
+    page.get_by_label("Model name").fill("heads-from-ui")
+    page.shot("two-heads-form")
+    page.get_by_role("button", name="Start training").click()
+    page.locator(".card .page-head", has_text="heads-from-ui").locator(".badge.done").wait_for(timeout=120_000)
+    models = [m for m in _api(page, "/models") if m["name"] == "heads-from-ui"]
+    assert len(models) == 1
+    tasks = {t["output"]: t["data"] for t in models[0]["tasks"]}
+    assert any("relabel" in t for t in tasks["parity"]["transforms"])     # the odd/even view, JSON keys
+    assert tasks["digits"]["transforms"] == [{"limit": 128}]
+    assert models[0]["hparams"]["task_mixing"] == "proportional"
+    page.shot("two-heads-trained")
+
+
+def _api(page, path: str):
+    from flows import api
+    return api(page.url.split("/#")[0], path)
