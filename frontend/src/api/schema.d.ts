@@ -1409,6 +1409,11 @@ export interface components {
              * @description default: the data's own split, else test
              */
             split?: ("train" | "val" | "test") | null;
+            /**
+             * Output
+             * @description the head to evaluate: one of the model's outputs (node ids); required when it has several
+             */
+            output?: string | null;
         };
         /**
          * EvaluationRecord
@@ -1457,6 +1462,11 @@ export interface components {
             classes: string[];
             /** Scratch Accuracy */
             scratch_accuracy?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, of a model with several
+             */
+            output?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1612,6 +1622,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1712,6 +1738,29 @@ export interface components {
              *     ]
              */
             augment?: components["schemas"]["AugmentOp"][];
+            /**
+             * Task Mixing
+             * @description with several tasks: the order of their batches. An epoch is one pass over EVERY task's data (each task gets ceil(its samples / batch_size) batches, as when it trains alone); alternate: one batch per task in turn, a task that has had all its batches leaves the rotation; proportional: each task's batches spread evenly over the epoch (in proportion to its size)
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Foundation
+             * @description every Foundation node: frozen (feature cache allowed) or finetune (trains at lr * foundation_lr_multiplier, whole or from `unfreeze_from` on); default: as each node's params say
+             */
+            foundation?: ("frozen" | "finetune") | null;
+            /**
+             * Unfreeze From
+             * @description finetune: the node inside the foundation from which on (in its order) it trains; earlier nodes stay frozen (eval mode)
+             */
+            unfreeze_from?: string | null;
+            /**
+             * Foundation Lr Multiplier
+             * @description finetune: the foundation's learning rate is lr times this (its own optimizer param group)
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
         } & {
             [key: string]: unknown;
         };
@@ -1785,6 +1834,23 @@ export interface components {
              */
             relation: "sliced" | "grafted";
         };
+        /**
+         * LineageHead
+         * @description One head of a model with several: its output node, its task's data set and training accuracy.
+         */
+        LineageHead: {
+            /** Name */
+            name: string;
+            /** Output */
+            output: string;
+            /** Data */
+            data?: string | null;
+            /**
+             * Accuracy
+             * @description the last epoch's training accuracy
+             */
+            accuracy?: number | null;
+        };
         /** LineageNode */
         LineageNode: {
             /** Id */
@@ -1808,6 +1874,11 @@ export interface components {
             accuracy?: number | null;
             /** Accuracy Source */
             accuracy_source?: ("test" | "validation" | "train") | null;
+            /**
+             * Heads
+             * @description several heads: one per output
+             */
+            heads?: components["schemas"]["LineageHead"][];
         };
         /**
          * LineageRecord
@@ -1927,6 +1998,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
             analysis: components["schemas"]["Analysis"];
             /**
              * Cut Points
@@ -2040,6 +2127,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2544,6 +2647,33 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * TaskSpec
+         * @description One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy).
+         */
+        TaskSpec: {
+            /**
+             * Output
+             * @description a node id listed in the network's outputs
+             */
+            output: string;
+            /**
+             * Data
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Weight
+             * @description this task's loss is multiplied by it
+             * @default 1
+             */
+            weight: number;
+            /**
+             * Name
+             * @description default: the output's id
+             */
+            name?: string | null;
+        };
         /** Template */
         Template: {
             /** Name */
@@ -2575,6 +2705,11 @@ export interface components {
              * @default mnist
              */
             data: components["schemas"]["DataRef"] | string;
+            /**
+             * Tasks
+             * @description several heads: one task per network output, each with its own data (then `data` is unused); default: one task, the network's one output on `data`
+             */
+            tasks?: components["schemas"]["TaskSpec"][] | null;
             hparams?: components["schemas"]["Hparams"];
             semi_supervised?: components["schemas"]["SemiSupervised"] | null;
             /** Name */

@@ -27,6 +27,8 @@ interface Props {
   confirmDrop: () => boolean;
   onMessage: (m: string | null) => void;
   onTrain: () => void;
+  /** append another classifier head on the Foundation node (absent: no Foundation node in the drawing) */
+  onAddHead?: () => void;
 }
 
 /** Name, templates, open/save, undo/redo, layout, and the live analysis status of the drawing. */
@@ -93,6 +95,7 @@ export default function DesignToolbar(p: Props) {
       <button onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" aria-label="Undo">↶</button>
       <button onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">↷</button>
       <button onClick={p.onLayout} title="Auto layout (Shift+L)">Layout</button>
+      {p.onAddHead && <button onClick={p.onAddHead} title="Add another classifier head on the foundation: a Linear layer with one output per class, listed as one more network output (train each head on its own data)">+ Head</button>}
       <div className="grow" />
       <div className="status-line" aria-live="polite">
         {p.analyzeError ? <span className="bad">Analysis failed: {p.analyzeError}</span>
@@ -101,7 +104,7 @@ export default function DesignToolbar(p: Props) {
           : <>
               <span className={issues ? "bad" : "ok"}>{issues ? `${issues} issue${issues > 1 ? "s" : ""}` : "✓ valid"}</span>
               <span>{fmtCount(a.total_params)} params</span>
-              <span>out {fmtShape(a.output_shape)}</span>
+              <span>{(p.doc.outputs?.length ?? 0) > 1 ? `${p.doc.outputs!.length} heads` : `out ${fmtShape(a.output_shape)}`}</span>
               {p.pending && <span>…</span>}
             </>}
         {p.message && <span>{p.message}</span>}

@@ -35,6 +35,9 @@ export default function LineageGraph({ lineage, current, onOpen }: { lineage: Li
                 <span className="muted" title={n.accuracy_source === "test" ? "test accuracy" : "training accuracy (epoch mean): not evaluated yet"}>
                   {(n.accuracy * 100).toFixed(1)}% {n.accuracy_source === "test" ? "test" : n.accuracy_source === "validation" ? "val" : "train"}</span>}</div>
             <div className="gnode-meta">{n.id}</div>
+            {(n.heads ?? []).length > 1 && <div className="gnode-meta" data-testid={`heads-${n.id}`}
+              title={(n.heads ?? []).map((h) => `${h.name}: output ${h.output} on ${h.data ?? "?"}`).join("\n")}>
+              heads: {(n.heads ?? []).map((h) => h.name).join(", ")}</div>}
             {checks.map((c) => <div key={c.node}><CheckBadge check={c} /></div>)}
           </div>) },
         className: `gnode ${n.id === current ? "selected" : ""} ${n.kind === "foundation" ? "foundation-node" : ""}`,

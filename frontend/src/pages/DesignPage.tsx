@@ -13,6 +13,7 @@ import LayerNode from "../design/LayerNode";
 import NodePanel from "../design/NodePanel";
 import Palette, { DND_TYPE } from "../design/Palette";
 import DesignToolbar from "../design/DesignToolbar";
+import { addHead } from "../design/heads";
 import { useHistory } from "../design/useHistory";
 import { useMeasured } from "../design/useMeasured";
 import { fetchModelSpec, useAnalysis, useCatalog } from "../design/useDesignerData";
@@ -129,6 +130,20 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
     }));
   }, [h]);
 
+  const hasFoundation = drawing.doc.nodes.some((n) => n.type === "Foundation");
+  const onAddHead = useCallback(() => {
+    const answer = window.prompt("Classes of the new head (one score each):", "2");
+    if (answer === null) return;
+    const classes = Number(answer);
+    if (!Number.isInteger(classes) || classes < 1) { setMessage(`Classes must be a whole number above 0, found “${answer}”.`); return; }
+    const out = addHead(drawing, classes, analysis);
+    if (!out) return;
+    h.set(out.drawing);
+    setSelected(new Set([out.head]));
+    setMessage(`Added head ${out.head}: outputs ${out.drawing.doc.outputs!.join(", ")}.`);
+    window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }), 60);
+  }, [drawing, analysis, h, flow]);
+
   const layout = useCallback(() => {
     h.set((d) => ({ ...laidOut(d.doc), doc: { ...laidOut(d.doc).doc, name: d.doc.name } }));
     window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
@@ -176,6 +191,7 @@ function Designer({ param, navigate }: { param?: string; navigate: Navigate }) {
         onLoad={load} onSaved={(id) => { setSavedId(id); clean.current = drawing; }} onNew={() => load(emptyDrawing().doc, null)}
         confirmDrop={confirmDrop}
         onMessage={setMessage} onTrain={() => navigate("train", savedId ?? undefined)}
+        onAddHead={hasFoundation ? onAddHead : undefined}
         analysis={analysis} pending={pending} analyzeError={analyzeError} message={message}
       />
       <div className="designer">

@@ -11,6 +11,14 @@ import { isClassifier } from "../lib/models";
 
 const PAST_PAGE = 20;
 
+/** A head's test set: its task's data on the test split, without the training subsets (per_class, limit) but with
+ *  what defines the task (relabel, keep_classes). */
+export function headTestRef(ref: DataRef): DataRef {
+  const transforms = (ref.transforms ?? []).filter((t) => !("per_class" in t) && !("limit" in t));
+  const { val_fraction: _val, ...rest } = ref as DataRef & { val_fraction?: number };
+  return { ...rest, transforms, split: "test" };
+}
+
 export default function EvaluatePage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const models = useApi((signal) => api.GET("/api/models", { signal }), []);
   const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
@@ -20,6 +28,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const evalId = target.startsWith("ev-") ? target : null;
   const [modelId, setModelId] = useState(target && !evalId ? target : "");
   const [data, setData] = useState("");
+  const [head, setHead] = useState("");
   const [limit, setLimit] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -33,20 +42,27 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const shownModel = ev.data?.id === evalId ? ev.data?.model_id : undefined;
   const model = (refused ? "" : modelId) || shownModel || trained[0]?.id || "";
   const pastPage = usePage(past.data?.length ?? 0, PAST_PAGE);
-  const dataChoice = data || (datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
+  // a model with several heads: evaluate one (its task's data, test split, is offered as the test set)
+  const chosen = (models.data ?? []).find((m) => m.id === model);
+  const outputs = chosen?.outputs ?? [];
+  const output = outputs.length > 1 ? (outputs.includes(head) ? head : outputs[0]) : "";
+  const task = (chosen?.tasks ?? []).find((t) => t.output === output);
+  const taskRef = task ? headTestRef(task.data as DataRef) : null;
+  const dataChoice = data || (taskRef ? `task:${output}` : datasets.data?.[0] ? `ds:${datasets.data[0].id}` : "");
 
   const run = async () => {
     setBusy(true);
     setError(null);
     setNote(null);
     try {
-      const ref: DataRef = dataChoice.startsWith("view:")
+      const ref: DataRef = dataChoice.startsWith("task:") && taskRef ? { ...taskRef }
+        : dataChoice.startsWith("view:")
         ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split: "test" }
         : { dataset: dataChoice.slice(3), split: "test" };
       const n = Number(limit);
       if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
       if (limit) ref.transforms = [...(ref.transforms ?? []), { limit: n }];
-      const job = await call(api.POST("/api/evaluations", { body: { model, data: ref } }));
+      const job = await call(api.POST("/api/evaluations", { body: { model, data: ref, ...(output ? { output } : {}) } }));
       const done = await waitForRun(job.id);
       if (done.status === "cancelled") { setNote("Evaluation cancelled."); return; }
       if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
@@ -66,12 +82,20 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       <div className="page-head"><h1>Evaluate</h1><span className="muted">Test a model and look at what it gets wrong</span></div>
       <div className="card page-head" aria-label="New evaluation">
         <label className="field"><span>Model</span>
-          <select aria-label="Model" value={model} onChange={(x) => setModelId(x.target.value)} style={{ minWidth: 220 }}>
+          <select aria-label="Model" value={model} onChange={(x) => { setModelId(x.target.value); setData(""); }} style={{ minWidth: 220 }}>
             {trained.length === 0 && <option value="">{models.data ? "No trained models yet" : "Loading…"}</option>}
             {trained.map((m) => <option key={m.id} value={m.id}>{m.name} ({m.id})</option>)}
           </select></label>
+        {outputs.length > 1 && <label className="field"><span>Head</span>
+          <select aria-label="Head" value={output} onChange={(x) => { setHead(x.target.value); setData(""); }} style={{ minWidth: 140 }}>
+            {outputs.map((o) => {
+              const t = (chosen?.tasks ?? []).find((x) => x.output === o);
+              return <option key={o} value={o}>{t && t.name !== o ? `${t.name} (${o})` : o}</option>;
+            })}
+          </select></label>}
         <label className="field"><span>Test set (test split)</span>
           <select aria-label="Test set" value={dataChoice} onChange={(x) => setData(x.target.value)} style={{ minWidth: 200 }}>
+            {taskRef && <option value={`task:${output}`}>{`${task!.name}'s data: ${describeRef(taskRef)}`}</option>}
             {(datasets.data ?? []).map((d) => <option key={d.id} value={`ds:${d.id}`}>{d.name}</option>)}
             {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
           </select></label>
@@ -108,7 +132,7 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       ))}
       {e && (
         <>
-          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id}`}>{e.model_id}</a></div>
+          <div className="small muted">Evaluation <span className="mono">{e.id}</span> of model <a href={`#/models/${e.model_id}`}>{e.model_id}</a>{e.output && <>, head <strong className="mono">{e.output}</strong></>}</div>
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />

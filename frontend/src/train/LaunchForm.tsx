@@ -21,11 +21,17 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
   const [semi, setSemi] = useState(false);
   const [valPct, setValPct] = useState("");
   const [hasFoundation, setHasFoundation] = useState(false);
+  // several heads (the network lists several outputs): one data set per head, their batches mixed
+  const [outputs, setOutputs] = useState<string[]>([]);
+  const [headData, setHeadData] = useState<Record<string, string>>({});
+  const [mixing, setMixing] = useState<"alternate" | "proportional">("alternate");
   useEffect(() => {   // label propagation spreads labels over a frozen foundation's features: offer it only with one
     let live = true;
-    resolveNetwork(network).then((net) => live && setHasFoundation(
-      (net?.nodes ?? []).some((n) => n.type === "Foundation" && (n.params as Record<string, unknown> | undefined)?.frozen !== false)),
-      () => live && setHasFoundation(false));
+    resolveNetwork(network).then((net) => {
+      if (!live) return;
+      setHasFoundation((net?.nodes ?? []).some((n) => n.type === "Foundation" && (n.params as Record<string, unknown> | undefined)?.frozen !== false));
+      setOutputs(net?.outputs && net.outputs.length > 1 ? net.outputs : []);
+    }, () => { if (live) { setHasFoundation(false); setOutputs([]); } });
     return () => { live = false; };
   }, [network]);
   const [error, setError] = useState<string | null>(null);
@@ -47,8 +53,13 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       if (valPct && !(v > 0 && v < 100)) throw new Error(`Validation % must be a number above 0 and below 100, found “${valPct}”.`);
       const hparams = valPct ? { ...h, val_fraction: v / 100 } : h;
       const fitted = network.startsWith("template:") ? fitTemplate(net, fitOf()) : net;
-      const body = sent<TrainRequest>({ network: { ...fitted }, data, hparams, name: name || net.name || "model",
-                                        ...(semi && hasFoundation ? { semi_supervised: { unlabeled: all } } : {}) });
+      const subset = (ref: typeof all) => perClass ? { ...ref, transforms: [{ per_class: k, seed: 0 }, ...(ref.transforms ?? [])] } : ref;
+      const tasks = outputs.length > 1
+        ? outputs.map((o) => ({ output: o, weight: 1, data: subset(refOf(limit, headData[o] || dataChoice)) })) : null;
+      const body = sent<TrainRequest>({ network: { ...fitted }, data, name: name || net.name || "model",
+                                        hparams: tasks ? { ...hparams, task_mixing: mixing } : hparams,
+                                        ...(tasks ? { tasks } : {}),
+                                        ...(semi && hasFoundation && !tasks ? { semi_supervised: { unlabeled: all } } : {}) });
       const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
     } catch (err) {
@@ -67,7 +78,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
     <form className="list" style={{ gap: 12 }} onSubmit={launch} aria-label="New training run">
       <div className="form-grid" style={{ gridTemplateColumns: "1fr 1fr" }}>
         <NetworkSelect value={network} onChange={setNetwork} />
-        <label className="field"><span>Data set</span>
+        <label className="field"><span>{outputs.length > 1 ? "Data set (each head's unless chosen below)" : "Data set"}</span>
           <select aria-label="Data set" value={dataChoice} onChange={(e) => setData(e.target.value)}>{dataOptions}</select></label>
       </div>
       <div className="form-grid">
@@ -87,7 +98,17 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
                  placeholder="none" aria-label="Validation percent" title="Hold out this share of the training data and report validation accuracy each epoch (a fixed-seed draw)" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
       </div>
-      {hasFoundation && <label className="check" title="Needs a network whose frozen foundation alone reads the input. The data set's images join training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph.">
+      {outputs.length > 1 && <div className="form-grid" aria-label="Heads">
+        {outputs.map((o) => <label key={o} className="field"><span>Data for head {o}</span>
+          <select aria-label={`Data for head ${o}`} value={headData[o] || dataChoice}
+                  onChange={(e) => setHeadData({ ...headData, [o]: e.target.value })}>{dataOptions}</select></label>)}
+        <label className="field"><span>Task mixing</span>
+          <select aria-label="Task mixing" value={mixing} onChange={(e) => setMixing(e.target.value as "alternate" | "proportional")}
+                  title="An epoch is one pass over every head's data. Alternate: one batch per head in turn; proportional: each head's batches spread over the epoch">
+            <option value="alternate">alternate</option><option value="proportional">proportional</option>
+          </select></label>
+      </div>}
+      {hasFoundation && outputs.length < 2 && <label className="check" title="Needs a network whose frozen foundation alone reads the input. The data set's images join training without their labels: labels are spread from the labelled ones over the foundation's nearest-neighbour graph.">
         <input type="checkbox" checked={semi} onChange={(e) => setSemi(e.target.checked)} aria-label="Also train on the unlabeled images" />
         also train on the data set's other images, unlabeled (label propagation over the frozen foundation)</label>}
       {error && <div className="error-box small" role="alert">{error}</div>}

@@ -44,11 +44,12 @@ export function useDataChoice(picked: string) {
       {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
     </>
   );
-  /** The data reference of the choice, keeping only the first `limit` samples when it is given. */
-  const refOf = (limit: string): DataRef => {
-    const ref: DataRef = choice.startsWith("view:")
-      ? structuredClone(views.find((v) => v.name === choice.slice(5))!.ref)
-      : { dataset: choice.slice(3) };
+  /** The data reference of the choice (or of `of`, another choice), keeping only the first `limit` samples when
+   *  it is given. */
+  const refOf = (limit: string, of: string = choice): DataRef => {
+    const ref: DataRef = of.startsWith("view:")
+      ? structuredClone(views.find((v) => v.name === of.slice(5))!.ref)
+      : { dataset: of.slice(3) };
     const n = Number(limit);
     if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
     return limit ? { ...ref, transforms: [...(ref.transforms ?? []), { limit: n }] } : ref;

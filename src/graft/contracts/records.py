@@ -41,6 +41,10 @@ class ModelRecord(OpenRecord):
     imported: Optional[dict[str, Any]] = None
     pretraining: Optional[dict[str, Any]] = None
     semi_supervised: Optional[dict[str, Any]] = None
+    outputs: Optional[list[str]] = Field(default=None, description="several heads: the output node ids")
+    output_shapes: Optional[dict[str, Optional[list[int]]]] = None
+    tasks: Optional[list[dict[str, Any]]] = Field(default=None, description="several heads: {name, output, data, "
+                                                  "weight, classes} per output")
 
 
 class CutPoint(BaseModel):
@@ -140,6 +144,7 @@ class EvaluationRecord(OpenRecord):
     confusion: list[list[int]] = []
     classes: list[str] = []
     scratch_accuracy: Optional[float] = None
+    output: Optional[str] = Field(default=None, description="the head evaluated, of a model with several")
 
 
 class Fit(BaseModel):
@@ -180,6 +185,14 @@ class ReportRecord(ReportSummary):
     machine: dict[str, Any] = {}
 
 
+class LineageHead(BaseModel):
+    """One head of a model with several: its output node, its task's data set and training accuracy."""
+    name: str
+    output: str
+    data: Optional[str] = None
+    accuracy: Optional[float] = Field(default=None, description="the last epoch's training accuracy")
+
+
 class LineageNode(BaseModel):
     id: str
     name: str
@@ -190,6 +203,7 @@ class LineageNode(BaseModel):
     created_at: Optional[str] = None
     accuracy: Optional[float] = None
     accuracy_source: Optional[Literal["test", "validation", "train"]] = None
+    heads: list[LineageHead] = Field(default_factory=list, description="several heads: one per output")
 
 
 class LineageEdge(BaseModel):

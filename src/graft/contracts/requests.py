@@ -20,10 +20,22 @@ ExportFormat = Literal["graft", "onnx", "python"]
 InputShape = Optional[list[Annotated[int, Field(ge=1, le=65536)]]]
 
 
+class TaskSpec(Strict):
+    """One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy)."""
+    output: str = Field(min_length=1, max_length=64, description="a node id listed in the network's outputs")
+    data: Data = "mnist"
+    weight: float = Field(1.0, gt=0, le=1000, description="this task's loss is multiplied by it")
+    name: Optional[str] = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                                description="default: the output's id")
+
+
 class TrainRequest(Strict):
     network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
                                     examples=[{"template": "mlp"}])
     data: Data = "mnist"
+    tasks: Optional[list[TaskSpec]] = Field(default=None, min_length=1, max_length=32, description=(
+        "several heads: one task per network output, each with its own data (then `data` is unused); "
+        "default: one task, the network's one output on `data`"))
     hparams: TrainHparams = Field(default_factory=TrainHparams)
     semi_supervised: Optional[SemiSupervised] = None
     name: Optional[str] = name_field()
@@ -58,6 +70,8 @@ class EvaluateRequest(Strict):
     model: str = ModelId
     data: Data = "mnist"
     split: Optional[Split] = Field(default=None, description="default: the data's own split, else test")
+    output: Optional[str] = Field(default=None, max_length=64, description="the head to evaluate: one of the "
+                                  "model's outputs (node ids); required when it has several")
 
 
 EMBED_MAX = 5000          # t-SNE is quadratic in memory and slow past this on a CPU; a map of more is unreadable

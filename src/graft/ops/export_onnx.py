@@ -2,7 +2,8 @@
 
 torch's new (dynamo) exporter needs onnxscript; graft uses the TorchScript-based exporter (`dynamo=False`),
 which needs only `onnx`, so the `[onnx]` extra (onnx + onnxruntime) is all an export takes.
-The exported graph takes normalized float32 input [batch, *input_shape]; the normalization graft used in
+The exported graph takes normalized float32 input [batch, *input_shape] and has one output, "output", or one per
+head named after its output node id (`graft.outputs` in the metadata); the normalization graft used in
 training is stored in the file's metadata (`graft.normalization`; the channel conversion, `graft.convert`; the fit
 to the input size, `graft.resize` as {resize: [H, W], fit: crop|pad} or null), with the model id and name.
 """
@@ -55,7 +56,7 @@ def export_onnx(ws, model_id: str, path: str | Path, tolerance: float = TOLERANC
             "graft.normalization": json.dumps((record.get("hparams") or {}).get("normalization")),
             "graft.input_shape": json.dumps(list(spec.input.shape)),
             "graft.convert": json.dumps(convert_of(record)),
-            "graft.resize": json.dumps(fit_of(record))}
+            "graft.resize": json.dumps(fit_of(record)), **_heads_meta(record, module)}
     write_onnx(module, x[:2], path, meta)
     diff = max_abs_diff(path, module, x)
     if not diff < tolerance:
@@ -66,12 +67,22 @@ def export_onnx(ws, model_id: str, path: str | Path, tolerance: float = TOLERANC
             "batch": len(x), "inputs": source, "opset": OPSET}
 
 
+def _heads_meta(record: dict, module) -> dict[str, str]:
+    """Several heads: the output names and each one's classes (from its task's data), in the file's metadata."""
+    if len(module.outputs) < 2:
+        return {}
+    classes = {t["output"]: t.get("classes") for t in record.get("tasks") or []}
+    return {"graft.outputs": json.dumps(list(module.outputs)),
+            "graft.classes": json.dumps({o: classes.get(o) for o in module.outputs})}
+
+
 def write_onnx(module, x, path: Path, meta: dict[str, str]) -> None:
     """Trace a compiled network (in eval mode) on example input x into a checked ONNX file with a batch axis."""
     import onnx
     import torch
 
-    outputs = [f"output{i}" for i in range(len(module.outputs))] if len(module.outputs) > 1 else ["output"]
+    # one output is "output" (as it always was); several heads are named after their output node ids
+    outputs = list(module.outputs) if len(module.outputs) > 1 else ["output"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
         torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=OPSET, input_names=["input"],

@@ -80,6 +80,7 @@ HEADER = '''"""A PyTorch model exported by graft: plain torch, no graft needed.
 
     model = load()                    # the weights file beside this one, strict, in eval mode
     logits = model(preprocess(images))  # images: uint8 tensor or array [N, C, H, W] of INPUT_SHAPE's size
+                                        # (a model with several heads returns {{output id: logits}})
 """
 from pathlib import Path
 
@@ -166,8 +167,8 @@ class _Writer:
             init.append(f"self.{node_id} = {ctor}" if not keyword.iskeyword(node_id)
                         else f"self.add_module({node_id!r}, {ctor})")
             forward.append(f"{local[node_id]} = {attr}({args})")
-        outs = [local[o] for o in gm.outputs]
-        ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ")"
+        outs = [local[o] for o in gm.outputs]   # several heads: {output id: logits}
+        ret = outs[0] if len(outs) == 1 else "{" + ", ".join(f"{o!r}: {local[o]}" for o in gm.outputs) + "}"
         body = "\n".join(f"        {line}" for line in init) or "        pass"
         self.classes.append(f"class {name}(nn.Module):\n"
                             f"    def __init__(self):\n        super().__init__()\n{body}\n\n"

@@ -22,9 +22,11 @@ def slice(ws, model: str, nodes: list[str] | None = None, start: str | None = No
     return slice_model(ws, model, nodes=nodes, start=start, end=end, name=name)
 
 
-def evaluate(ws, model: str, data: Any = _d(rq.EvaluateRequest, "data"), split: str | None = None) -> dict:
+def evaluate(ws, model: str, data: Any = _d(rq.EvaluateRequest, "data"), split: str | None = None,
+             output: str | None = None) -> dict:
+    """Evaluate a model (its head `output`, when it has several) on a data set."""
     from .evaluate import evaluate_model
-    return evaluate_model(ws, model, data, split=split)
+    return evaluate_model(ws, model, data, split=split, output=output)
 
 
 def pretrain(ws, network: Any, end: str | None = None, objective: str = _d(rq.PretrainRequest, "objective"),

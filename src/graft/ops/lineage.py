@@ -10,19 +10,32 @@ from ..spec.network import NetworkSpec
 
 
 def _summary(record: dict) -> dict:
-    return {"id": record["id"], "name": record["name"], "kind": record["kind"],
-            "parent_id": record.get("parent_id"), "foundation_ids": record.get("foundation_ids") or [],
-            "weights_sha256": record.get("weights_sha256"), "created_at": record.get("created_at")}
+    out = {"id": record["id"], "name": record["name"], "kind": record["kind"],
+           "parent_id": record.get("parent_id"), "foundation_ids": record.get("foundation_ids") or [],
+           "weights_sha256": record.get("weights_sha256"), "created_at": record.get("created_at")}
+    if record.get("tasks"):
+        out["heads"] = heads_of(record)
+    return out
+
+
+def heads_of(record: dict) -> list[dict]:
+    """[{name, output, data, accuracy}] of a model trained with several heads (ops.train_tasks)."""
+    per_task = (record.get("metrics") or {}).get("tasks") or {}
+    return [{"name": t["name"], "output": t["output"], "data": (t.get("data") or {}).get("dataset"),
+             "accuracy": (per_task.get(t["name"]) or {}).get("accuracy")} for t in record.get("tasks") or []]
 
 
 def _foundation_nodes(record: dict) -> list[tuple[str, str | None, bool]]:
-    """(node id, foundation id, frozen) of each top-level Foundation node of a model's network."""
+    """(node id, foundation id, frozen) of each top-level Foundation node of a model's network (as trained:
+    hparams.foundation overrides the node's params)."""
     spec = NetworkSpec.model_validate(record["spec"])
+    mode = (record.get("hparams") or {}).get("foundation")
     out = []
     for node in spec.nodes:
         if node.type == "Foundation":
             ref = node.params.get("ref")
-            out.append((node.id, ref if isinstance(ref, str) else None, bool(node.params.get("frozen", True))))
+            frozen = bool(node.params.get("frozen", True)) if mode is None else mode == "frozen"
+            out.append((node.id, ref if isinstance(ref, str) else None, frozen))
     return out
 
 
@@ -59,6 +72,8 @@ def lineage(ws, model_id: str) -> dict:
 
 def _line(r: dict, checks: dict) -> str:
     text = f"{r['id']}  {r['kind']:<10} {r['name']}"
+    if r.get("heads"):
+        text += "  heads: " + ", ".join(f"{h['name']} ({h['output']} on {h['data']})" for h in r["heads"])
     for c in checks.get(r["id"], []):
         state = {True: "unchanged", False: "CHANGED", None: "not checked"}[c["unchanged"]]
         frozen = "frozen" if c["frozen"] else "trainable"

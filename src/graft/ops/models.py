@@ -5,21 +5,29 @@ from ..spec.network import NetworkSpec
 from .weights import load_exact
 
 
-def convert_of(record: dict) -> str | None:
-    """The channel conversion a model was trained with (its training data reference's `convert`)."""
+def convert_of(record: dict, output: str | None = None) -> str | None:
+    """The channel conversion a model was trained with (its training data reference's `convert`; the task's of
+    head `output` for a model with several heads)."""
     data = record.get("dataset")
+    for task in record.get("tasks") or []:
+        if output is not None and task.get("output") == output:
+            data = task.get("data")
     return data.get("convert") if isinstance(data, dict) else None
 
 
 PREPROCESSING = ("convert", "resize", "fit", "mean", "std")   # the data reference's fields a model keeps
 
 
-def preprocessing_of(record: dict) -> dict:
+def preprocessing_of(record: dict, output: str | None = None) -> dict:
     """How a model's inputs were prepared, as data reference fields: convert, resize + fit, mean + std.
 
     A trained model (or a foundation sliced from one) keeps its training data reference's; a model imported
-    with a known image processor (Hugging Face: mean/std) is fed at its input size, centre-cropped."""
+    with a known image processor (Hugging Face: mean/std) is fed at its input size, centre-cropped. A model
+    with several heads keeps, for head `output`, its task's."""
     data = record.get("dataset")
+    for task in record.get("tasks") or []:
+        if output is not None and task.get("output") == output:
+            data = task.get("data")
     if isinstance(data, dict) and any(k in data for k in PREPROCESSING):
         return {k: data[k] for k in PREPROCESSING if k in data}
     hp = record.get("hparams") or {}
@@ -45,13 +53,13 @@ def normalization_from(ref: dict) -> dict | None:
 ALL_GROUPS = (("convert",), ("resize", "fit"), ("mean", "std"))
 
 
-def with_preprocessing(ref: dict, record: dict, groups=ALL_GROUPS) -> dict:
+def with_preprocessing(ref: dict, record: dict, groups=ALL_GROUPS, output: str | None = None) -> dict:
     """`ref` with the model's preprocessing where the reference does not say otherwise (a resize brings its
     fit, a mean its std). A head on a foundation takes its size and statistics (`groups` without convert:
     channels convert only when asked)."""
     out = dict(ref)
     for group in groups:
-        kept = {k: v for k, v in preprocessing_of(record).items() if k in group}
+        kept = {k: v for k, v in preprocessing_of(record, output).items() if k in group}
         if kept and not any(k in ref for k in group):
             out.update(kept)
     return out

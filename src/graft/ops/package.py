@@ -36,7 +36,7 @@ MEMBERS = (WEIGHTS, SPEC, CARD, CARD_MD, MANIFEST)
 MAX_SIZES = {WEIGHTS: 2 << 30, SPEC: 16 << 20, CARD: 16 << 20, CARD_MD: 4 << 20, MANIFEST: 64 << 10}
 CARD_FIELDS = ("kind", "name", "description", "created_at", "parent_id", "foundation_ids", "dataset",
                "data_fingerprint", "data_stats", "hparams", "metrics", "versions", "block_sha256", "weights_sha256",
-               "params", "input_shape", "output_shape")
+               "params", "input_shape", "output_shape", "tasks", "outputs", "output_shapes")
 
 
 class PackageError(ValueError):
@@ -80,6 +80,9 @@ class Card(BaseModel):
     params: int | None = None
     input_shape: list[int] | None = None
     output_shape: list[int] | None = None
+    tasks: list[dict[str, Any]] | None = Field(default=None, max_length=32)   # several heads: one task each
+    outputs: list[str] | None = Field(default=None, max_length=32)
+    output_shapes: dict[str, list[int] | None] | None = None
     lineage: list[LineageEntry] = Field(default_factory=list)
     imported_from: list[str] = Field(default_factory=list)   # ids this model had in earlier workspaces
 
@@ -125,6 +128,13 @@ def card_markdown(card: dict) -> str:
              f"| created | {_fmt(card.get('created_at'))} |"]
     if card.get("imported_from"):
         lines.append(f"| earlier ids | {', '.join(card['imported_from'])} |")
+    if card.get("tasks"):
+        lines += ["", "## Heads", "", "| head | output | data | train accuracy |", "|---|---|---|---|"]
+        per_task = card.get("metrics", {}).get("tasks") or {}
+        for t in card["tasks"]:
+            data = (t.get("data") or {}).get("dataset")
+            lines.append(f"| {t.get('name')} | `{t.get('output')}` | {data} | "
+                         f"{_fmt((per_task.get(t.get('name')) or {}).get('accuracy'))} |")
     metrics = {k: v for k, v in card.get("metrics", {}).items() if not isinstance(v, (list, dict))}
     if metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
@@ -316,6 +326,9 @@ def import_package(ws, source: bytes | str | Path, name: str | None = None) -> d
     parent_id, foundation_ids = _links(ws, card)
     record = {k: getattr(card, k) for k in ("kind", "description", "dataset", "data_fingerprint", "data_stats",
                                             "hparams", "metrics", "versions")}
+    if len(analysis.outputs) > 1:     # several heads: their tasks as the card tells, outputs from the network
+        record.update({"tasks": card.tasks or [], "outputs": list(analysis.outputs),
+                       "output_shapes": {o: analysis.shapes.get(o) for o in analysis.outputs}})
     record.update({
         "name": name or card.name,
         "spec": spec.model_dump(mode="json", exclude_none=True),

@@ -25,7 +25,8 @@ def rerun(ws, run_id: str, progress_bar: bool = False, **train_options) -> dict:
     hparams = {**request["hparams"], "deterministic": True, "device": "cpu"}
     return train_model(ws, request["network"], request["data"], hparams, name=request.get("name"),
                        description=request.get("description") or "", progress_bar=progress_bar,
-                       semi_supervised=request.get("semi_supervised"), **train_options)
+                       semi_supervised=request.get("semi_supervised"), tasks=request.get("tasks"),
+                       **train_options)
 
 
 def comparable_history(history: list[dict]) -> list[dict]:

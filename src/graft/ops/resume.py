@@ -31,7 +31,7 @@ def resume_run(ws, run_id: str, progress_bar: bool = True) -> dict:
     req = resumable(ws, run_id)["request"]
     return train_model(ws, req["network"], req["data"], req["hparams"], name=req.get("name"),
                        description=req.get("description") or "", run_id=run_id, resume=True,
-                       progress_bar=progress_bar, semi_supervised=req.get("semi_supervised"))
+                       progress_bar=progress_bar, semi_supervised=req.get("semi_supervised"), tasks=req.get("tasks"))
 
 
 def requeue(ws, run_id: str) -> dict:

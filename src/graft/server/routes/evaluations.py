@@ -49,11 +49,12 @@ def start_evaluation(body: EvaluationRequest, ws=Depends(ws_of), jobs=Depends(jo
     """Queue the evaluation; the run's `evaluation_id` names the result once it is done."""
     model = ws.get_model(body.model)
     with user_errors():
-        require_classifier(model)
+        require_classifier(model, output=body.output)
     data = body.data if isinstance(body.data, str) else body.data.model_dump(exclude_none=True)
     with user_errors():
         require_dataset(data, ws.root)
-    request = {"model": model["id"], "data": data, "split": body.split}
+    request = {"model": model["id"], "data": data, "split": body.split,
+               **({"output": body.output} if body.output is not None else {})}
     return run_out(jobs.submit("evaluate", request, name=f"evaluate {model['name']}"))
 
 
