@@ -23,6 +23,7 @@ _LAZY = {
     "import_weights": ("graft.ops.faces", "import_weights"),
     "export": ("graft.ops.faces", "export"),
     "lineage": ("graft.ops.faces", "lineage"),
+    "foundations": ("graft.ops.faces", "foundations"),
     "runs": ("graft.ops.faces", "runs"),
     "cancel": ("graft.ops.faces", "cancel"),
     "resume": ("graft.ops.resume", "resume"),

@@ -502,6 +502,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/foundations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Foundations
+         * @description Newest first; for each foundation the models that use it, their tasks, test accuracies and whether each
+         *     runs on the foundation's exact weights.
+         */
+        get: operations["get_foundations_api_foundations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations": {
         parameters: {
             query?: never;
@@ -1239,6 +1260,71 @@ export interface components {
              */
             unchanged: boolean | null;
         };
+        /** FoundationEntry */
+        FoundationEntry: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Params */
+            params?: number | null;
+            /**
+             * Weights Sha256
+             * @description the foundation's own weights hash
+             */
+            weights_sha256?: string | null;
+            /**
+             * Made By
+             * @description sliced, pretrained or imported
+             */
+            made_by: string;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Models
+             * @default []
+             */
+            models: components["schemas"]["FoundationUse"][];
+            /**
+             * Exact
+             * @description models that run on its exact weights
+             */
+            exact: number;
+            /**
+             * Changed
+             * @description models whose foundation part differs (fine-tuned)
+             */
+            changed: number;
+        };
+        /** FoundationEvaluation */
+        FoundationEvaluation: {
+            /** Id */
+            id: string;
+            /**
+             * Data
+             * @default {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Split */
+            split?: string | null;
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Total */
+            total?: number | null;
+            /** Created At */
+            created_at?: string | null;
+        };
         /**
          * FoundationRecord
          * @description A foundation: a reusable block (sliced off a model, pretrained, or imported).
@@ -1345,6 +1431,63 @@ export interface components {
             } | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * FoundationUse
+         * @description A model with a Foundation node that references the foundation.
+         */
+        FoundationUse: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Node
+             * @description the model's Foundation node
+             */
+            node: string;
+            /**
+             * Frozen
+             * @description the node was grafted frozen
+             */
+            frozen: boolean;
+            /**
+             * Exact
+             * @description its foundation part hashes the same as the foundation's weights (false: fine-tuned or swapped; null: a hash is unknown)
+             */
+            exact: boolean | null;
+            /** Found Sha256 */
+            found_sha256?: string | null;
+            /**
+             * Task
+             * @description the data the model was trained on
+             */
+            task?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Tasks
+             * @description a model with several heads: one per head
+             * @default []
+             */
+            tasks: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Accuracy
+             * @description its newest evaluation on a test split
+             */
+            accuracy?: number | null;
+            /**
+             * Evaluations
+             * @default []
+             */
+            evaluations: components["schemas"]["FoundationEvaluation"][];
         };
         /** Health */
         Health: {
@@ -3643,6 +3786,47 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_foundations_api_foundations_get: {
+        parameters: {
+            query?: {
+                /** @description only this foundation (fnd-...) */
+                foundation?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FoundationEntry"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

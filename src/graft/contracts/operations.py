@@ -7,6 +7,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from . import requests as r
+from .foundations import FoundationsRequest
 
 
 class Operation(NamedTuple):
@@ -33,6 +34,7 @@ OPERATIONS: dict[str, Operation] = {
                               ("post", "/api/models/import-model")),
     "export": Operation(r.ExportRequest, ("export",), "export", ("get", "/api/models/{id}/export")),
     "lineage": Operation(r.LineageRequest, ("lineage",), "lineage", ("get", "/api/models/{id}/lineage")),
+    "foundations": Operation(FoundationsRequest, ("models", "foundations"), "foundations", ("get", "/api/foundations")),
     "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),
     "cancel": Operation(r.CancelRequest, ("cancel",), "cancel", ("post", "/api/runs/{id}/cancel")),
     "resume": Operation(r.ResumeRequest, ("resume",), "resume", ("post", "/api/runs/{id}/resume")),

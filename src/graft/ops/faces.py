@@ -125,3 +125,10 @@ def cancel(ws, run: str) -> dict:
                          "stop that process (Ctrl-C) to cancel it")
     os.kill(pid, CANCEL_SIGNAL)
     return rec
+
+
+def foundations(ws, foundation: str | None = None) -> list[dict]:
+    """The foundations catalogue: each foundation, the models grafted on it with their tasks and test
+    accuracies, and whether each still runs on the foundation's exact weights."""
+    from .foundations import foundations_catalogue
+    return foundations_catalogue(ws, foundation)
