@@ -21,6 +21,7 @@ CLI_EXTRA = {
     "train": {"deterministic", "limit", "per_class", "nproc"},   # CPU bit-exactness, data shorthands, torchrun
     "pretrain": {"limit"},                                       # data shorthand: the first N images
     "transfer_report": {"png"},                                  # also write the plot
+    "synergy_report": {"png"},
 }
 CLI_NAMES = {"train": {"unlabeled": "semi_supervised"}}          # --unlabeled D is semi_supervised {unlabeled: D}
 PY_ONLY = {"ws"}                                                 # the workspace, first argument of every function

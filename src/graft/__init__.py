@@ -18,6 +18,7 @@ _LAZY = {
     "evaluate": ("graft.ops.faces", "evaluate"),
     "pretrain": ("graft.ops.faces", "pretrain"),
     "transfer_report": ("graft.ops.faces", "transfer_report"),
+    "synergy_report": ("graft.ops.faces", "synergy_report"),
     "import_dataset": ("graft.ops.faces", "import_dataset"),
     "import_package": ("graft.ops.faces", "import_package"),
     "import_weights": ("graft.ops.faces", "import_weights"),

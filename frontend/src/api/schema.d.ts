@@ -691,6 +691,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/synergy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Synergy
+         * @description Check the foundation and each task's data now, then queue the report; the run's `report_id` names it.
+         */
+        post: operations["start_synergy_api_reports_synergy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -2417,6 +2437,192 @@ export interface components {
             end?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /** SynergyFit */
+        SynergyFit: {
+            /** Accuracy */
+            accuracy: number;
+            /** Hit */
+            hit: number;
+            /** Model Id */
+            model_id?: string | null;
+            /** Evaluation Id */
+            evaluation_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SynergyRecord */
+        SynergyRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default synergy
+             * @constant
+             */
+            kind: "synergy";
+            /** Foundation Id */
+            foundation_id: string;
+            /**
+             * Foundation Name
+             * @default
+             */
+            foundation_name: string;
+            /**
+             * Target
+             * @description what the report lists as its target: the tasks
+             * @default {}
+             */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Rows */
+            rows: components["schemas"]["SynergyRow"][];
+            /** Epochs */
+            epochs: number;
+            /**
+             * Hparams
+             * @default {}
+             */
+            hparams: {
+                [key: string]: unknown;
+            };
+            /**
+             * Alone Seconds
+             * @description the alone trainings, one after another
+             */
+            alone_seconds: number;
+            /** Together Seconds */
+            together_seconds: number;
+            /** Together Model Id */
+            together_model_id?: string | null;
+            /** Mean Difference */
+            mean_difference: number;
+            /**
+             * Machine
+             * @default {}
+             */
+            machine: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * SynergyRequest
+         * @description Each task trained alone on the foundation, then all together (one network, one head per task), with
+         *     the same epochs over each task's data, the same seed and the same foundation training.
+         */
+        SynergyRequest: {
+            /**
+             * Foundation
+             * @description a foundation id (fnd-...)
+             */
+            foundation: string;
+            /** Tasks */
+            tasks: components["schemas"]["SynergyTask"][];
+            /**
+             * Epochs
+             * @description epochs over each task's data, alone and together
+             * @default 10
+             */
+            epochs: number;
+            /**
+             * Foundation Training
+             * @description finetune: the foundation trains (at lr x foundation_lr_multiplier), so tasks can help or hurt each other through it; frozen: only heads train, and together equals alone
+             * @default finetune
+             * @enum {string}
+             */
+            foundation_training: "finetune" | "frozen";
+            /**
+             * Foundation Lr Multiplier
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
+            /**
+             * Task Mixing
+             * @description the order of the tasks' batches when they train together
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Lr
+             * @default 0.001
+             */
+            lr: number;
+            /**
+             * Batch Size
+             * @default 64
+             */
+            batch_size: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /** SynergyRow */
+        SynergyRow: {
+            /** Name */
+            name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /** Train Size */
+            train_size: number;
+            /** Test Size */
+            test_size: number;
+            alone: components["schemas"]["SynergyFit"];
+            together: components["schemas"]["SynergyFit"];
+            /**
+             * Difference
+             * @description together minus alone (accuracy, 0..1): negative when joint training hurt the task
+             */
+            difference: number;
+            /** Alone Seconds */
+            alone_seconds: number;
+        };
+        /** SynergyTask */
+        SynergyTask: {
+            /**
+             * Name
+             * @description the task's name; its head's nodes are <name>_...
+             */
+            name: string;
+            /**
+             * Data
+             * @description the task's data set with its transforms (relabel, keep_classes, ...); its test split is the test set
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Per Class
+             * @description labelled training samples per class (drawn with `seed`); default: every training sample
+             */
+            per_class?: number | null;
+            /**
+             * Head
+             * @default mlp
+             * @enum {string}
+             */
+            head: "mlp" | "linear";
+            /**
+             * Weight
+             * @description the task's loss weight when trained together
+             * @default 1
+             */
+            weight: number;
         };
         /** Template */
         Template: {
@@ -4348,6 +4554,57 @@ export interface operations {
             };
         };
     };
+    start_synergy_api_reports_synergy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SynergyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     start_pretrain_api_pretrain_post: {
         parameters: {
             query?: never;
@@ -4496,7 +4753,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportRecord"];
+                    "application/json": components["schemas"]["ReportRecord"] | components["schemas"]["SynergyRecord"];
                 };
             };
             /** @description Not Found */

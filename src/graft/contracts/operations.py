@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from . import requests as r
 from .foundations import FoundationsRequest
+from .synergy import SynergyRequest
 
 
 class Operation(NamedTuple):
@@ -24,6 +25,8 @@ OPERATIONS: dict[str, Operation] = {
     "evaluate": Operation(r.EvaluateRequest, ("evaluate",), "evaluate", ("post", "/api/evaluations")),
     "transfer_report": Operation(r.ReportRequest, ("report", "transfer"), "transfer_report",
                                  ("post", "/api/reports")),
+    "synergy_report": Operation(SynergyRequest, ("report", "synergy"), "synergy_report",
+                                ("post", "/api/reports/synergy")),
     "import_dataset": Operation(r.DatasetImportRequest, ("datasets", "import"), "import_dataset",
                                 ("post", "/api/datasets/import")),
     "import_package": Operation(r.PackageImportRequest, ("import",), "import_package",
