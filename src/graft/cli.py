@@ -72,6 +72,19 @@ def read_document(path: Path) -> dict:
     return load_document(path.read_text(encoding="utf-8"))
 
 
+def read_tasks(path: Path) -> list:
+    """A tasks file: `tasks: [{output, data, weight, name}, ...]` (YAML or JSON)."""
+    from .spec.io import load_document
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    tasks = load_document(path).get("tasks")
+    if not isinstance(tasks, list):
+        raise ValueError(f"{path}: expected `tasks:` with a list of {{output, data, weight, name}}, found "
+                         f"{type(tasks).__name__}")
+    return tasks
+
+
 @app.command()
 def run(file: Path = typer.Argument(..., help="Workflow YAML file."), workspace: Optional[Path] = WorkspaceOpt,
         db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt,
@@ -131,10 +144,13 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           augment: Optional[str] = typer.Option(None, metavar="JSON", help="Augmentations of the training "
                                                 "batches, e.g. '[{\"flip\": true}, {\"rotate\": 10}]': "
                                                 + ", ".join(AUGMENT_OPS) + "."),
+          tasks: Optional[Path] = typer.Option(None, help="Several heads: a YAML/JSON file listing one task per "
+                                               "network output, [{output, data, weight, name}] (then --data is "
+                                               "unused)."),
           name: Optional[str] = option(TrainRequest, "name"),
           description: str = option(TrainRequest, "description"), workspace: Optional[Path] = WorkspaceOpt,
           db_url: Optional[str] = DbOpt, as_json: bool = JsonOpt, **hparams):
-    """Train a network file on a data set and register the model."""
+    """Train a network file on a data set (or several heads on theirs: --tasks) and register the model."""
     from .cli_progress import epoch_printer, train_summary
     from .ops import train_model
 
@@ -148,9 +164,10 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
     ref = {"dataset": data, "transforms": transforms} if transforms else data
     semi = {"unlabeled": unlabeled} if unlabeled else None
     on_epoch = epoch_printer(hp.get("epochs"), quiet=as_json)
+    task_list = guarded(lambda: read_tasks(tasks), as_json) if tasks else None
     rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, description=description,
                                       nproc=nproc, progress_bar=not as_json, semi_supervised=semi,
-                                      on_epoch=on_epoch), as_json)
+                                      on_epoch=on_epoch, tasks=task_list), as_json)
     emit(rec if as_json else None, as_json, train_summary(rec))
 
 

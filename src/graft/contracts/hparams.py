@@ -75,10 +75,28 @@ class TrainHparams(Strict):
     augment: list[AugmentOp] = Field(default_factory=list, max_length=20, examples=[[{"flip": True}, {"rotate": 10}]],
                                      description="augmentations of the training batches, in order, seeded by "
                                      "`seed`: " + ", ".join(AUGMENT_OPS))
+    # several heads (TrainRequest.tasks) and how the foundation trains; at their defaults nothing changes
+    task_mixing: Literal["alternate", "proportional"] = Field(
+        "alternate", description="with several tasks: the order of their batches. An epoch is one pass over "
+        "EVERY task's data (each task gets ceil(its samples / batch_size) batches, as when it trains alone); "
+        "alternate: one batch per task in turn, a task that has had all its batches leaves the rotation; "
+        "proportional: each task's batches spread evenly over the epoch (in proportion to its size)")
+    foundation: Optional[Literal["frozen", "finetune"]] = Field(
+        None, description="every Foundation node: frozen (feature cache allowed) or finetune (trains at "
+        "lr * foundation_lr_multiplier, whole or from `unfreeze_from` on); default: as each node's params say")
+    unfreeze_from: Optional[str] = Field(None, max_length=64, description="finetune: the node inside the "
+                                         "foundation from which on (in its order) it trains; earlier nodes stay "
+                                         "frozen (eval mode)")
+    foundation_lr_multiplier: float = Field(0.1, ge=0, le=10, description="finetune: the foundation's learning "
+                                            "rate is lr times this (its own optimizer param group)")
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         return cls().model_dump()
+
+
+# hparams that only a multi-head or foundation-tuning run sets: left out of a run's record at their defaults
+TASK_HPARAMS = ("task_mixing", "foundation", "unfreeze_from", "foundation_lr_multiplier")
 
 
 class PretrainHparams(Strict):

@@ -20,10 +20,22 @@ ExportFormat = Literal["graft", "onnx", "python"]
 InputShape = Optional[list[Annotated[int, Field(ge=1, le=65536)]]]
 
 
+class TaskSpec(Strict):
+    """One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy)."""
+    output: str = Field(min_length=1, max_length=64, description="a node id listed in the network's outputs")
+    data: Data = "mnist"
+    weight: float = Field(1.0, gt=0, le=1000, description="this task's loss is multiplied by it")
+    name: Optional[str] = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                                description="default: the output's id")
+
+
 class TrainRequest(Strict):
     network: dict[str, Any] = Field(description="a network document, or {template: NAME}",
                                     examples=[{"template": "mlp"}])
     data: Data = "mnist"
+    tasks: Optional[list[TaskSpec]] = Field(default=None, min_length=1, max_length=32, description=(
+        "several heads: one task per network output, each with its own data (then `data` is unused); "
+        "default: one task, the network's one output on `data`"))
     hparams: TrainHparams = Field(default_factory=TrainHparams)
     semi_supervised: Optional[SemiSupervised] = None
     name: Optional[str] = name_field()

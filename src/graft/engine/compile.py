@@ -21,13 +21,15 @@ from .recipes import build
 
 
 class GraphModule(nn.Module):
-    """A compiled network. `frozen` (set by engine.freeze) pins the module in eval mode."""
+    """A compiled network. `frozen` (set by engine.freeze) pins the module in eval mode, `pinned` the nodes
+    named in it (the frozen part of a foundation fine-tuned from a later node on)."""
 
     def __init__(self, spec: NetworkSpec, order: list[str], recipes: dict[str, Recipe],
                  outputs: list[str] | None = None):
         super().__init__()
         self.spec = spec
         self.frozen = False
+        self.pinned: set[str] = set()
         self.foundations: dict[str, FoundationParams] = {}
         self.inputs: dict[str, list[str]] = {}
         self.order = list(order)
@@ -51,7 +53,22 @@ class GraphModule(nn.Module):
         self._deferred = set(self._relu_after.values())
 
     def train(self, mode: bool = True) -> GraphModule:
-        return super().train(mode and not self.frozen)
+        super().train(mode and not self.frozen)
+        for node_id in self.pinned:
+            self._modules[node_id].eval()
+        return self
+
+    def select_outputs(self, outputs: list[str]) -> GraphModule:
+        """Compute only `outputs` (a subset of the network's nodes) from now on: one head of several."""
+        self.outputs = list(outputs)
+        self._last_use = _last_uses(self.order, self.inputs, self.outputs)
+        self._relu_after = _relu_before_pool(self.spec, self.inputs, self.outputs)
+        self._deferred = set(self._relu_after.values())
+        return self
+
+    def head_runner(self, output: str) -> "HeadRunner":
+        """A callable computing only `output` and the nodes it needs (the other heads do not run)."""
+        return HeadRunner(self, output)
 
     def blocks(self) -> dict[str, list[str]]:
         """{foundation node id: [node id], "head": [every other node id]}: node ids are state-dict key prefixes."""
@@ -79,6 +96,31 @@ class GraphModule(nn.Module):
                 values.pop(name, None)
         result = [values[o] for o in self.outputs]
         return result[0] if len(result) == 1 else tuple(result)
+
+
+class HeadRunner:
+    """`model.run` restricted to one output: only that output's ancestors run (so another head's BatchNorm
+    statistics and dropout draws are not touched by this head's batches)."""
+
+    def __init__(self, model: GraphModule, output: str):
+        needed, stack = set(), [output]
+        while stack:
+            n = stack.pop()
+            if n not in needed and n in model.inputs:
+                needed.add(n)
+                stack += model.inputs[n]
+        self.model, self.output = model, output
+        self.order = [n for n in model.order if n in needed]
+        self.last_use = _last_uses(self.order, model.inputs, [output])
+
+    def __call__(self, values: dict[str, torch.Tensor]) -> torch.Tensor:
+        values, given, m = dict(values), set(values), self.model
+        for step, node_id in enumerate(self.order):
+            if node_id not in given:
+                values[node_id] = m._modules[node_id](*(values[i] for i in m.inputs[node_id]))
+            for name in self.last_use.get(step, ()):
+                values.pop(name, None)
+        return values[self.output]
 
 
 def _sink(order: list[str], inputs: dict[str, list[str]]) -> str:

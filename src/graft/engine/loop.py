@@ -28,6 +28,13 @@ class Task:
 
     def begin_epoch(self) -> None: ...
 
+    def order(self, epoch: int, seed: int, device: torch.device) -> torch.Tensor:
+        """The epoch's sample order (a task mixing several data sets has its own)."""
+        return permutation(self.n, seed, epoch).to(device)
+
+    def batch(self, order: torch.Tensor, step: int, batch_size: int) -> torch.Tensor:
+        return order[step * batch_size:(step + 1) * batch_size]
+
     def loss(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
         raise NotImplementedError
 
@@ -58,12 +65,12 @@ def run_epochs(task: Task, opt: torch.optim.Optimizer, sched: Any, *, epochs: in
     try:
         for epoch in range(start, epochs):
             task.begin_epoch()
-            perm = permutation(task.n, seed, epoch).to(device)
+            perm = task.order(epoch, seed, device)
             e0 = time.perf_counter()
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
             for step in range(steps):
                 check(should_stop)
-                idx = perm[step * bs:(step + 1) * bs]
+                idx = task.batch(perm, step, bs)
                 if shard is not None:
                     idx = shard(idx)
                 loss = task.loss(idx, epoch, step)

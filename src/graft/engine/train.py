@@ -61,6 +61,7 @@ class TrainResult:
     hparams: dict[str, Any] = field(default_factory=dict)
     pseudo_labels: dict | None = None       # engine.propagate summary when unlabeled images were used
     precision: dict | None = None           # what ran (bf16, channels_last) and why: engine.precision.chosen_settings
+    tasks: dict | None = None               # several heads (engine.multitask): {name: {output, steps, samples}}
 
 
 def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -203,7 +204,8 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             _check_same_run(meta, h, resume_from)
             # before any feature is cached: a frozen foundation's outputs must come from the saved weights
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        groups = apply_foundation_params(model, h["lr"])
+        groups = apply_foundation_params(model, h["lr"], h["foundation"], h["unfreeze_from"],
+                                         h["foundation_lr_multiplier"])
         net = ddp.wrap(model, device)
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
         if unlabeled_ds is not None and cache is None:

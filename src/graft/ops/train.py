@@ -5,7 +5,7 @@ import json
 import platform
 from typing import Any, Callable
 
-from ..contracts.hparams import TrainHparams
+from ..contracts.hparams import TASK_HPARAMS, TrainHparams
 from ..engine.cancel import Cancelled
 from .data_refs import check_input, data_ref, load_split
 from .networks import network_document, prepare_network
@@ -14,7 +14,8 @@ from .weights import block_sha256, load_foundation_weights, state_bytes, tensors
 
 # The hyperparameters a run records even when its request leaves them out (the rest: engine.train.DEFAULTS);
 # their values are the contract's (graft.contracts.TrainHparams).
-DEFAULT_HPARAMS = {k: TrainHparams.defaults()[k] for k in ("optimizer", "lr", "epochs", "batch_size", "seed")}
+_TRAIN_DEFAULTS = TrainHparams.defaults()
+DEFAULT_HPARAMS = {k: _TRAIN_DEFAULTS[k] for k in ("optimizer", "lr", "epochs", "batch_size", "seed")}
 _FEATURE_CACHES: dict[str, Any] = {}
 
 
@@ -38,12 +39,12 @@ def feature_cache(ws):
     return _FEATURE_CACHES[key]
 
 
-def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: str | None = None,
+def train_model(ws, network: Any, data: Any = "mnist", hparams: dict | None = None, name: str | None = None,
                 description: str = "", run_id: str | None = None, on_epoch: Callable | None = None,
                 on_step: Callable | None = None, should_stop: Callable | None = None,
                 progress_bar: bool = True, nproc: int = 1, resume: bool = False,
                 workflow_hash: str | None = None, semi_supervised: dict | None = None,
-                progress: RunProgress | None = None) -> dict:
+                progress: RunProgress | None = None, tasks: list | None = None) -> dict:
     """Train `network` on `data` and register the model; returns its registry record.
 
     `semi_supervised` ({"unlabeled": DATA, "k": .., "alpha": ..}) adds the images of DATA (their labels unread)
@@ -52,11 +53,25 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
     Every call is a run in the registry (created here unless `run_id` is given) recording its request, so
     that `rerun` can repeat it and a killed run can resume from its last checkpoint. `progress` records the
     run's progress and epoch rows (ops.progress; a worker passes its own, else one is made here).
+
+    `tasks` ([{output, data, weight, name}], ops.train_tasks) trains several heads, one per network output,
+    each on its own data; `data` is then unused (the record's `dataset` is the first task's).
     """
     hp = {**DEFAULT_HPARAMS, **(hparams or {})}
-    ref = with_validation(data_ref(data), hp.pop("val_fraction", 0.0))
+    for key in TASK_HPARAMS:    # absent at their defaults: a run records the hyperparameters it always did
+        if key in hp and hp[key] == _TRAIN_DEFAULTS[key]:
+            hp.pop(key)
+    val_fraction = hp.pop("val_fraction", 0.0)
+    if tasks:
+        from .train_tasks import task_requests
+
+        tasks = task_requests(tasks, lambda ref: with_validation(data_ref(ref), val_fraction))
+        data = tasks[0]["data"]
+    ref = with_validation(data_ref(data), val_fraction)
     request = {"network": network_document(network), "data": ref, "hparams": hp, "name": name,
-               "description": description}
+               "description": description, **({"tasks": tasks} if tasks else {})}
+    if tasks and (nproc > 1 or semi_supervised):
+        raise ValueError("tasks: several heads train in one process without semi_supervised; use nproc 1")
     if semi_supervised:
         request["semi_supervised"] = semi_supervised_request(semi_supervised)
         if nproc > 1:
@@ -75,6 +90,10 @@ def train_model(ws, network: Any, data: Any, hparams: dict | None = None, name: 
             from .distributed import train_distributed
 
             record = train_distributed(ws, request, run_id, nproc, should_stop=should_stop)
+        elif tasks:
+            from .train_tasks import train_heads
+
+            record = train_heads(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
         else:
             record = _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, resume)
     except BaseException as err:
@@ -126,6 +145,9 @@ def prepare_training(ws, request: dict):
     from ..engine.compile import compile_network
 
     spec, analysis = prepare_network(ws, request["network"])
+    if len(analysis.outputs) > 1:
+        raise ValueError(f"tasks: the network has {len(analysis.outputs)} outputs ({', '.join(analysis.outputs)}); "
+                         "expected one task per output (tasks: [{output, data}, ...]), found none")
     ref, hp = request["data"], dict(request["hparams"])
     train_ds = load_split(ws, ref, "train")
     check_input(train_ds, spec.input.shape, ref)

@@ -19,7 +19,7 @@ def _train(ws, req: dict, ctx: dict) -> dict:
 
     return train_model(ws, req["network"], req["data"], req.get("hparams") or {}, name=req.get("name") or None,
                        description=req.get("description") or "", semi_supervised=req.get("semi_supervised"),
-                       nproc=int(req.get("nproc", 1)), **ctx)
+                       nproc=int(req.get("nproc", 1)), tasks=req.get("tasks"), **ctx)
 
 
 def _pretrain(ws, req: dict, ctx: dict) -> dict:

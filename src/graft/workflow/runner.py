@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..ops.cancel import Cancelled
 from pathlib import Path
 
+from ..contracts.hparams import TASK_HPARAMS
 from .schema import (EvaluateStep, ImportDatasetStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep,
                      SynergyStep, TrainStep, ViewStep, Workflow, parse_workflow, step_refs)
 
@@ -62,9 +63,10 @@ class WorkflowRun:
     def source_path(self, step: ImportModelStep | ImportDatasetStep) -> Path:
         return self.base_dir / Path(step.source).expanduser()   # an absolute source stays as it is
 
-    def resolved_data(self, step) -> Any:
-        """The step's data reference, `{step: NAME, ...}` made `{dataset: ID, ...}` (an import_dataset's result)."""
-        data = step.data
+    def resolved_data(self, step, data: Any = None) -> Any:
+        """The step's data reference (or `data`, a task's), `{step: NAME, ...}` made `{dataset: ID, ...}` (an
+        import_dataset's result)."""
+        data = step.data if data is None else data
         if not (isinstance(data, dict) and "step" in data):
             return data
         result = self.results[data["step"]]
@@ -83,7 +85,8 @@ class WorkflowRun:
             params["scratch_baseline"] = step.scratch_baseline.model_dump(exclude_none=True)
         if isinstance(step, TrainStep):
             for field, default in (("semi_supervised", None), ("precision", "auto"), ("device", "auto"),
-                                   ("augment", []), ("val_fraction", 0.0)):
+                                   ("augment", []), ("val_fraction", 0.0), ("tasks", None),
+                                   *((k, TrainStep.model_fields[k].default) for k in TASK_HPARAMS)):
                 if params[field] == default:    # likewise for train steps that leave these as they were
                     params.pop(field)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
@@ -95,11 +98,21 @@ class WorkflowRun:
             resolved = self.resolved_data(step)
             ref = resolved if isinstance(resolved, dict) else {"dataset": resolved}
             data = load_split(self.ws, ref, split or ref.get("split", "test")).fingerprint
+        if isinstance(step, TrainStep) and step.tasks:
+            data = ":".join(load_split(self.ws, ref, "train").fingerprint for ref in self.resolved_tasks(step))
         if isinstance(step, TrainStep) and step.semi_supervised is not None:
             from ..ops.data_refs import data_ref
 
             data += ":" + load_split(self.ws, data_ref(step.semi_supervised.unlabeled), "train").fingerprint
         return sha256_text(canonical({"step": params, "refs": refs, "data": data}))
+
+    def resolved_tasks(self, step: TrainStep) -> list[dict]:
+        """A train step's tasks with their data references resolved (each a {dataset: ..} mapping)."""
+        out = []
+        for task in step.tasks or []:
+            ref = self.resolved_data(step, task.data)
+            out.append({**task.model_dump(exclude_none=True), "data": ref if isinstance(ref, dict) else {"dataset": ref}})
+        return out
 
     # -- execution ------------------------------------------------------------------------------------
     def needed(self, only: str | None) -> list[str]:
@@ -168,7 +181,8 @@ class WorkflowRun:
         if isinstance(step, TrainStep):
             return "train", {"network": self.resolved_network(step), "data": self.resolved_data(step), "hparams": step.hparams(),
                              "name": name, "description": step.description, "nproc": step.nproc,
-                             "semi_supervised": step.semi_supervised.model_dump() if step.semi_supervised else None}
+                             "semi_supervised": step.semi_supervised.model_dump() if step.semi_supervised else None,
+                             **({"tasks": self.resolved_tasks(step)} if step.tasks else {})}
         if isinstance(step, PretrainStep):
             return "pretrain", {"network": step.network, "data": self.resolved_data(step), "objective": step.objective,
                                 "hparams": step.all_hparams(), "name": name, "description": step.description}

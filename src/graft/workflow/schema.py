@@ -45,11 +45,17 @@ class SemiSupervised(Lax, hp.SemiSupervised):
     unlabeled: Any = "mnist"   # data references are checked by the data layer, which names the field
 
 
+class TaskStep(Lax, rq.TaskSpec):
+    """One head's task (graft.contracts.TaskSpec); its data may be {step: NAME} (an import_dataset's result)."""
+    data: Any = "mnist"
+
+
 class TrainStep(Lax, StepBase, hp.TrainHparams):
     """Train a network: the train request (graft.contracts) with its hyperparameters as fields of the step."""
     kind: Literal["train"]
     network: dict[str, Any]
     data: Any = "mnist"
+    tasks: list[TaskStep] | None = field_of(rq.TrainRequest, "tasks")
     nproc: int = Field(1, ge=1, le=64, description="processes for distributed data-parallel training")
     semi_supervised: SemiSupervised | None = None
     model_name: str | None = None
@@ -58,6 +64,9 @@ class TrainStep(Lax, StepBase, hp.TrainHparams):
         out = self.model_dump(include=set(hp.TrainHparams.model_fields))
         if not out["augment"]:
             out.pop("augment")      # a step without augmentation records the hyperparameters it always did
+        for key in hp.TASK_HPARAMS:   # likewise the multi-head and foundation-tuning ones
+            if out[key] == hp.TrainHparams.model_fields[key].default:
+                out.pop(key)
         return out
 
 
@@ -173,6 +182,9 @@ def step_refs(step) -> list[tuple[str, Ref]]:
     data = getattr(step, "data", None)
     if isinstance(data, dict) and isinstance(data.get("step"), str):   # data: {step: NAME} (an import_dataset)
         refs.append(("data", Ref(step=data["step"])))
+    for i, task in enumerate(getattr(step, "tasks", None) or []):
+        if isinstance(task.data, dict) and isinstance(task.data.get("step"), str):
+            refs.append((f"tasks.{i}.data", Ref(step=task.data["step"])))
     if isinstance(step, TrainStep):
         for node in step.network.get("nodes", []) or []:
             ref = (node.get("params") or {}).get("ref") if isinstance(node, dict) else None

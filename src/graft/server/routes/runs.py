@@ -31,6 +31,14 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
         parse_ref(data)
     request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
                "name": body.name, "description": body.description}
+    if body.tasks is not None:
+        from ...ops.train_tasks import check_request
+
+        request["tasks"] = [t.model_dump(exclude_none=True) for t in body.tasks]
+        with user_errors():
+            check_request(ws, body.network, request["tasks"])
+            for task in request["tasks"]:
+                parse_ref(task["data"])
     if body.semi_supervised is not None:
         semi = body.semi_supervised.model_dump(exclude_none=True)
         with user_errors():
