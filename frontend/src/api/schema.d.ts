@@ -1342,6 +1342,11 @@ export interface components {
             accuracy?: number | null;
             /** Total */
             total?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, for a model with several
+             */
+            output?: string | null;
             /** Created At */
             created_at?: string | null;
         };
@@ -1492,7 +1497,7 @@ export interface components {
             } | null;
             /**
              * Tasks
-             * @description a model with several heads: one per head
+             * @description a model with several heads: per head its name, output, data and newest test accuracy
              * @default []
              */
             tasks: {
@@ -1606,6 +1611,29 @@ export interface components {
              *     ]
              */
             augment?: components["schemas"]["AugmentOp"][];
+            /**
+             * Task Mixing
+             * @description with several tasks: the order of their batches. An epoch is one pass over EVERY task's data (each task gets ceil(its samples / batch_size) batches, as when it trains alone); alternate: one batch per task in turn, a task that has had all its batches leaves the rotation; proportional: each task's batches spread evenly over the epoch (in proportion to its size)
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Foundation
+             * @description every Foundation node: frozen (feature cache allowed) or finetune (trains at lr * foundation_lr_multiplier, whole or from `unfreeze_from` on); default: as each node's params say
+             */
+            foundation?: ("frozen" | "finetune") | null;
+            /**
+             * Unfreeze From
+             * @description finetune: the node inside the foundation from which on (in its order) it trains; earlier nodes stay frozen (eval mode)
+             */
+            unfreeze_from?: string | null;
+            /**
+             * Foundation Lr Multiplier
+             * @description finetune: the foundation's learning rate is lr times this (its own optimizer param group)
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
         } & {
             [key: string]: unknown;
         };
@@ -2624,6 +2652,33 @@ export interface components {
              */
             weight: number;
         };
+        /**
+         * TaskSpec
+         * @description One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy).
+         */
+        TaskSpec: {
+            /**
+             * Output
+             * @description a node id listed in the network's outputs
+             */
+            output: string;
+            /**
+             * Data
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Weight
+             * @description this task's loss is multiplied by it
+             * @default 1
+             */
+            weight: number;
+            /**
+             * Name
+             * @description default: the output's id
+             */
+            name?: string | null;
+        };
         /** Template */
         Template: {
             /** Name */
@@ -2655,6 +2710,11 @@ export interface components {
              * @default mnist
              */
             data: components["schemas"]["DataRef"] | string;
+            /**
+             * Tasks
+             * @description several heads: one task per network output, each with its own data (then `data` is unused); default: one task, the network's one output on `data`
+             */
+            tasks?: components["schemas"]["TaskSpec"][] | null;
             hparams?: components["schemas"]["Hparams"];
             semi_supervised?: components["schemas"]["SemiSupervised"] | null;
             /** Name */

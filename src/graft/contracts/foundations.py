@@ -20,6 +20,7 @@ class FoundationEvaluation(BaseModel):
     split: Optional[str] = None
     accuracy: Optional[float] = None
     total: Optional[int] = None
+    output: Optional[str] = Field(default=None, description="the head evaluated, for a model with several")
     created_at: Optional[str] = None
 
 
@@ -31,7 +32,8 @@ class FoundationUse(Record):
                                   "(false: fine-tuned or swapped; null: a hash is unknown)")
     found_sha256: Optional[str] = None
     task: Optional[dict[str, Any]] = Field(default=None, description="the data the model was trained on")
-    tasks: list[dict[str, Any]] = Field(default=[], description="a model with several heads: one per head")
+    tasks: list[dict[str, Any]] = Field(default=[], description="a model with several heads: per head its name, "
+                                        "output, data and newest test accuracy")
     accuracy: Optional[float] = Field(default=None, description="its newest evaluation on a test split")
     evaluations: list[FoundationEvaluation] = []
 

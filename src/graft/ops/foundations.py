@@ -22,19 +22,25 @@ def _evaluation(ev: dict) -> dict:
     summary = ev.get("summary") or {}
     data = ev.get("data") or {}
     return {"id": ev["id"], "data": data, "split": data.get("split"), "accuracy": summary.get("accuracy"),
-            "total": summary.get("total"), "created_at": _iso(ev.get("created_at"))}
+            "total": summary.get("total"), "output": summary.get("output"), "created_at": _iso(ev.get("created_at"))}
 
 
 def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else value
 
 
-def _tasks(record: dict) -> list[dict]:
-    """A model with several heads records its tasks under metrics.tasks (name -> figures) or as a list."""
-    tasks = (record.get("metrics") or {}).get("tasks")
-    if isinstance(tasks, dict):
-        return [{"name": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in tasks.items()]
-    return [t for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else []
+def _tasks(record: dict, evaluations: list[dict]) -> list[dict]:
+    """A model with several heads: per task its name, output, data and its newest test accuracy (an evaluation
+    whose summary names the output)."""
+    out = []
+    for task in record.get("tasks") or []:
+        if not isinstance(task, dict):
+            continue
+        tested = next((e["accuracy"] for e in evaluations if e.get("output") == task.get("output")
+                       and e["split"] in (None, "test")), None)
+        out.append({"name": task.get("name"), "output": task.get("output"), "data": task.get("data"),
+                    "accuracy": tested})
+    return out
 
 
 def foundations_catalogue(ws, foundation: str | None = None) -> list[dict]:
@@ -54,15 +60,15 @@ def foundations_catalogue(ws, foundation: str | None = None) -> list[dict]:
         uses = []
         for model in ws.used_by(fnd["id"]):
             evs = evaluations.get(model["id"], [])
-            tested = next((e["accuracy"] for e in evs if e["split"] in (None, "test") and e["accuracy"] is not None),
-                          None)
+            tested = next((e["accuracy"] for e in evs if e["split"] in (None, "test") and e["accuracy"] is not None
+                           and e["output"] is None), None)
             for check in foundation_checks(ws, [model]):
                 if check["foundation_id"] != fnd["id"]:
                     continue
                 uses.append({"id": model["id"], "name": model["name"], "created_at": _iso(model.get("created_at")),
                              "node": check["node"], "frozen": check["frozen"], "exact": check["unchanged"],
                              "found_sha256": check["found_sha256"], "task": model.get("dataset"),
-                             "tasks": _tasks(model), "accuracy": tested, "evaluations": evs})
+                             "tasks": _tasks(model, evs), "accuracy": tested, "evaluations": evs})
         out.append({"id": fnd["id"], "name": fnd["name"], "created_at": _iso(fnd.get("created_at")),
                     "params": fnd.get("params"), "weights_sha256": (fnd.get("block_sha256") or {}).get("foundation"),
                     "made_by": _made_by(fnd), "parent_id": fnd.get("parent_id"), "dataset": fnd.get("dataset"),

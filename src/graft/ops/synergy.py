@@ -139,7 +139,7 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _DEFAULT["epoc
                                     f"{fnd['id']}")
     together_seconds = time.perf_counter() - t0
     for row, (task, _, test_ref, head, _, _) in zip(rows, plan):
-        ev = evaluate_model(ws, joint["id"], test_ref, output=head[-1]["id"], should_stop=should_stop)
+        ev = evaluate_head(ws, joint["id"], head[-1]["id"], test_ref, should_stop=should_stop)
         row["together"] = {"accuracy": ev["accuracy"], "hit": ev["hit"], "model_id": joint["id"],
                            "evaluation_id": ev["id"]}
         row["difference"] = round(ev["accuracy"] - row["alone"]["accuracy"], 6)
@@ -158,6 +158,26 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _DEFAULT["epoc
     if store:
         save_report(ws, report)
     return report
+
+
+def evaluate_head(ws, model_id: str, output: str, test_ref: dict, should_stop=None) -> dict:
+    """One head of a several-headed model on its test set, registered as an evaluation (summary.output)."""
+    import numpy as np
+
+    from ..engine.evaluate import evaluate
+    from .models import load_model
+
+    record, _, module = load_model(ws, model_id)
+    module.select_outputs([output])
+    ds = load_split(ws, test_ref, "test")
+    result = evaluate(module, ds, should_stop=should_stop)
+    predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
+                   "preds": np.asarray(result.pop("preds"), dtype=np.int64),
+                   "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
+    ev = ws.evaluations.add({"model_id": record["id"], "data": test_ref, "data_fingerprint": ds.fingerprint,
+                             "summary": {"model_name": record["name"], "output": output, **result}},
+                            predictions=predictions)
+    return {**ev["summary"], "id": ev["id"]}
 
 
 def format_synergy(report: dict) -> str:
