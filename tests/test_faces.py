@@ -22,6 +22,7 @@ CLI_EXTRA = {
     "pretrain": {"limit"},                                       # data shorthand: the first N images
     "transfer_report": {"png"},                                  # also write the plot
     "embed": {"png"},                                            # also write the map as a picture
+    "synergy_report": {"png"},
 }
 CLI_NAMES = {"train": {"unlabeled": "semi_supervised"}}          # --unlabeled D is semi_supervised {unlabeled: D}
 PY_ONLY = {"ws"}                                                 # the workspace, first argument of every function

@@ -83,3 +83,10 @@ def test_scratch_baseline_can_train_for_other_epochs(tmp_path, tiny_data):
     res = report["steps"][-1]["result"]
     assert res["scratch_epochs"] == 1 and ws.get_model(res["scratch_model_id"])["hparams"]["epochs"] == 1
     assert ws.get_model(res["model_id"])["hparams"]["epochs"] == 2
+
+
+def test_the_multitask_example_ends_with_a_synergy_step_of_three_tasks_on_one_foundation():
+    wf = parse_workflow(load("multitask_synergy.yaml"))
+    last = wf.steps[-1]
+    assert last.kind == "synergy" and last.foundation.step == "foundation"
+    assert [(t.name, t.per_class) for t in last.tasks] == [("digits", 100), ("fashion", 100), ("parity", 20)]

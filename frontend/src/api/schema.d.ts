@@ -502,6 +502,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/foundations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Foundations
+         * @description Newest first; for each foundation the models that use it, their tasks, test accuracies and whether each
+         *     runs on the foundation's exact weights.
+         */
+        get: operations["get_foundations_api_foundations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations": {
         parameters: {
             query?: never;
@@ -670,6 +691,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/synergy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Synergy
+         * @description Check the foundation and each task's data now, then queue the report; the run's `report_id` names it.
+         */
+        post: operations["start_synergy_api_reports_synergy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -741,67 +782,6 @@ export interface paths {
         };
         /** Get Report Plot */
         get: operations["get_report_plot_api_reports__id__plot_png_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/embeddings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Embeddings
-         * @description Newest first; only one model's with `model`.
-         */
-        get: operations["list_embeddings_api_embeddings_get"];
-        put?: never;
-        /**
-         * Start Embedding
-         * @description Queue the map; the run's `result.embedding_id` names it once it is done (at once when it is stored).
-         */
-        post: operations["start_embedding_api_embeddings_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/embeddings/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Embedding */
-        get: operations["get_embedding_api_embeddings__id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/embeddings/{id}/images/{point}.png": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Point Image
-         * @description The image behind point `point` of a map (its position in `points`).
-         */
-        get: operations["point_image_api_embeddings__id__images__point__png_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -928,39 +908,6 @@ export interface components {
              * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
              */
             convert?: ("rgb" | "gray") | null;
-            /**
-             * Resize
-             * @description [H, W] the images are fitted to at train time (and the model keeps it: evaluation, exports)
-             * @example [
-             *       32,
-             *       32
-             *     ]
-             */
-            resize?: number[] | null;
-            /**
-             * Fit
-             * @description how resize fits: crop (the default: scale the shorter side, cut the centre) or pad (scale the longer side, letterbox with black)
-             */
-            fit?: ("crop" | "pad") | null;
-            /**
-             * Mean
-             * @description per-channel mean of pixels scaled to [0, 1], with std: replaces the data's own statistics
-             * @example [
-             *       0.485,
-             *       0.456,
-             *       0.406
-             *     ]
-             */
-            mean?: number[] | null;
-            /**
-             * Std
-             * @example [
-             *       0.229,
-             *       0.224,
-             *       0.225
-             *     ]
-             */
-            std?: number[] | null;
         };
         /**
          * DatasetInspection
@@ -1152,181 +1099,6 @@ export interface components {
              */
             warnings: string[];
         };
-        /**
-         * EmbedRequest
-         * @description A 2-D map of what a model or foundation outputs on a data set (a classifier: its last Linear layer's input).
-         */
-        EmbedRequest: {
-            /**
-             * Model
-             * @description a model or foundation id (mdl-/fnd-...)
-             */
-            model: string;
-            /**
-             * Data
-             * @default mnist
-             */
-            data: components["schemas"]["DataRef"] | string;
-            /**
-             * Split
-             * @description default: the data's own split, else test
-             */
-            split?: ("train" | "val" | "test") | null;
-            /**
-             * Limit
-             * @description images to map (a seeded sample when the split has more), at most 5000
-             * @default 2000
-             */
-            limit: number;
-            /**
-             * Method
-             * @description pca (linear, instant) or tsne (neighbourhoods, slower)
-             * @default pca
-             * @enum {string}
-             */
-            method: "pca" | "tsne";
-            /**
-             * Seed
-             * @description which images are sampled, and t-SNE's start
-             * @default 0
-             */
-            seed: number;
-        };
-        /**
-         * EmbeddingRecord
-         * @description The map: point i is image indices[i] of the data, at points[i], with labels[i] (and a classifier's preds[i]).
-         */
-        EmbeddingRecord: {
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name: string;
-            /** Created At */
-            created_at?: string | null;
-            /**
-             * Kind
-             * @default embedding
-             */
-            kind: string;
-            /** Model Id */
-            model_id: string;
-            /**
-             * Model Name
-             * @default
-             */
-            model_name: string;
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            };
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne";
-            /**
-             * Seed
-             * @default 0
-             */
-            seed: number;
-            /** Limit */
-            limit: number;
-            /** N */
-            n: number;
-            /**
-             * Feature
-             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
-             */
-            feature: string;
-            /** Feature Dim */
-            feature_dim: number;
-            /** Model Kind */
-            model_kind?: string | null;
-            /** Classifier */
-            classifier: boolean;
-            /**
-             * Total
-             * @description images in the split the points were sampled from
-             */
-            total: number;
-            /** Classes */
-            classes: string[];
-            /**
-             * Explained
-             * @description PCA: the variance share of each axis
-             */
-            explained?: number[] | null;
-            /** Points */
-            points: number[][];
-            /** Labels */
-            labels: number[];
-            /** Preds */
-            preds?: number[] | null;
-            /** Indices */
-            indices: number[];
-            /**
-             * Seconds
-             * @default {}
-             */
-            seconds: {
-                [key: string]: number;
-            };
-        };
-        /**
-         * EmbeddingSummary
-         * @description A stored 2-D map of a model's features on a data set (without its points).
-         */
-        EmbeddingSummary: {
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name: string;
-            /** Created At */
-            created_at?: string | null;
-            /**
-             * Kind
-             * @default embedding
-             */
-            kind: string;
-            /** Model Id */
-            model_id: string;
-            /**
-             * Model Name
-             * @default
-             */
-            model_name: string;
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            };
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "pca" | "tsne";
-            /**
-             * Seed
-             * @default 0
-             */
-            seed: number;
-            /** Limit */
-            limit: number;
-            /** N */
-            n: number;
-            /**
-             * Feature
-             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
-             */
-            feature: string;
-            /** Feature Dim */
-            feature_dim: number;
-        };
         /** ErrorBody */
         ErrorBody: {
             detail: components["schemas"]["ErrorDetail"];
@@ -1409,11 +1181,6 @@ export interface components {
              * @description default: the data's own split, else test
              */
             split?: ("train" | "val" | "test") | null;
-            /**
-             * Output
-             * @description the head to evaluate: one of the model's outputs (node ids); required when it has several
-             */
-            output?: string | null;
         };
         /**
          * EvaluationRecord
@@ -1462,11 +1229,6 @@ export interface components {
             classes: string[];
             /** Scratch Accuracy */
             scratch_accuracy?: number | null;
-            /**
-             * Output
-             * @description the head evaluated, of a model with several
-             */
-            output?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1517,6 +1279,76 @@ export interface components {
              * @description null when either hash is unknown (e.g. an imported model)
              */
             unchanged: boolean | null;
+        };
+        /** FoundationEntry */
+        FoundationEntry: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Params */
+            params?: number | null;
+            /**
+             * Weights Sha256
+             * @description the foundation's own weights hash
+             */
+            weights_sha256?: string | null;
+            /**
+             * Made By
+             * @description sliced, pretrained or imported
+             */
+            made_by: string;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Models
+             * @default []
+             */
+            models: components["schemas"]["FoundationUse"][];
+            /**
+             * Exact
+             * @description models that run on its exact weights
+             */
+            exact: number;
+            /**
+             * Changed
+             * @description models whose foundation part differs (fine-tuned)
+             */
+            changed: number;
+        };
+        /** FoundationEvaluation */
+        FoundationEvaluation: {
+            /** Id */
+            id: string;
+            /**
+             * Data
+             * @default {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Split */
+            split?: string | null;
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Total */
+            total?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, for a model with several
+             */
+            output?: string | null;
+            /** Created At */
+            created_at?: string | null;
         };
         /**
          * FoundationRecord
@@ -1622,24 +1454,65 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FoundationUse
+         * @description A model with a Foundation node that references the foundation.
+         */
+        FoundationUse: {
+            /** Id */
+            id: string;
             /**
-             * Outputs
-             * @description several heads: the output node ids
+             * Name
+             * @default
              */
-            outputs?: string[] | null;
-            /** Output Shapes */
-            output_shapes?: {
-                [key: string]: number[] | null;
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Node
+             * @description the model's Foundation node
+             */
+            node: string;
+            /**
+             * Frozen
+             * @description the node was grafted frozen
+             */
+            frozen: boolean;
+            /**
+             * Exact
+             * @description its foundation part hashes the same as the foundation's weights (false: fine-tuned or swapped; null: a hash is unknown)
+             */
+            exact: boolean | null;
+            /** Found Sha256 */
+            found_sha256?: string | null;
+            /**
+             * Task
+             * @description the data the model was trained on
+             */
+            task?: {
+                [key: string]: unknown;
             } | null;
             /**
              * Tasks
-             * @description several heads: {name, output, data, weight, classes} per output
+             * @description a model with several heads: per head its name, output, data and newest test accuracy
+             * @default []
              */
-            tasks?: {
+            tasks: {
                 [key: string]: unknown;
-            }[] | null;
-        } & {
-            [key: string]: unknown;
+            }[];
+            /**
+             * Accuracy
+             * @description its newest evaluation on a test split
+             */
+            accuracy?: number | null;
+            /**
+             * Evaluations
+             * @default []
+             */
+            evaluations: components["schemas"]["FoundationEvaluation"][];
         };
         /** Health */
         Health: {
@@ -1834,23 +1707,6 @@ export interface components {
              */
             relation: "sliced" | "grafted";
         };
-        /**
-         * LineageHead
-         * @description One head of a model with several: its output node, its task's data set and training accuracy.
-         */
-        LineageHead: {
-            /** Name */
-            name: string;
-            /** Output */
-            output: string;
-            /** Data */
-            data?: string | null;
-            /**
-             * Accuracy
-             * @description the last epoch's training accuracy
-             */
-            accuracy?: number | null;
-        };
         /** LineageNode */
         LineageNode: {
             /** Id */
@@ -1874,11 +1730,6 @@ export interface components {
             accuracy?: number | null;
             /** Accuracy Source */
             accuracy_source?: ("test" | "validation" | "train") | null;
-            /**
-             * Heads
-             * @description several heads: one per output
-             */
-            heads?: components["schemas"]["LineageHead"][];
         };
         /**
          * LineageRecord
@@ -1998,22 +1849,6 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
-            /**
-             * Outputs
-             * @description several heads: the output node ids
-             */
-            outputs?: string[] | null;
-            /** Output Shapes */
-            output_shapes?: {
-                [key: string]: number[] | null;
-            } | null;
-            /**
-             * Tasks
-             * @description several heads: {name, output, data, weight, classes} per output
-             */
-            tasks?: {
-                [key: string]: unknown;
-            }[] | null;
             analysis: components["schemas"]["Analysis"];
             /**
              * Cut Points
@@ -2127,22 +1962,6 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
-            /**
-             * Outputs
-             * @description several heads: the output node ids
-             */
-            outputs?: string[] | null;
-            /** Output Shapes */
-            output_shapes?: {
-                [key: string]: number[] | null;
-            } | null;
-            /**
-             * Tasks
-             * @description several heads: {name, output, data, weight, classes} per output
-             */
-            tasks?: {
-                [key: string]: unknown;
-            }[] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2646,6 +2465,192 @@ export interface components {
             end?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /** SynergyFit */
+        SynergyFit: {
+            /** Accuracy */
+            accuracy: number;
+            /** Hit */
+            hit: number;
+            /** Model Id */
+            model_id?: string | null;
+            /** Evaluation Id */
+            evaluation_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SynergyRecord */
+        SynergyRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default synergy
+             * @constant
+             */
+            kind: "synergy";
+            /** Foundation Id */
+            foundation_id: string;
+            /**
+             * Foundation Name
+             * @default
+             */
+            foundation_name: string;
+            /**
+             * Target
+             * @description what the report lists as its target: the tasks
+             * @default {}
+             */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Rows */
+            rows: components["schemas"]["SynergyRow"][];
+            /** Epochs */
+            epochs: number;
+            /**
+             * Hparams
+             * @default {}
+             */
+            hparams: {
+                [key: string]: unknown;
+            };
+            /**
+             * Alone Seconds
+             * @description the alone trainings, one after another
+             */
+            alone_seconds: number;
+            /** Together Seconds */
+            together_seconds: number;
+            /** Together Model Id */
+            together_model_id?: string | null;
+            /** Mean Difference */
+            mean_difference: number;
+            /**
+             * Machine
+             * @default {}
+             */
+            machine: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * SynergyRequest
+         * @description Each task trained alone on the foundation, then all together (one network, one head per task), with
+         *     the same epochs over each task's data, the same seed and the same foundation training.
+         */
+        SynergyRequest: {
+            /**
+             * Foundation
+             * @description a foundation id (fnd-...)
+             */
+            foundation: string;
+            /** Tasks */
+            tasks: components["schemas"]["SynergyTask"][];
+            /**
+             * Epochs
+             * @description epochs over each task's data, alone and together
+             * @default 10
+             */
+            epochs: number;
+            /**
+             * Foundation Training
+             * @description finetune: the foundation trains (at lr x foundation_lr_multiplier), so tasks can help or hurt each other through it; frozen: only heads train, and together equals alone
+             * @default finetune
+             * @enum {string}
+             */
+            foundation_training: "finetune" | "frozen";
+            /**
+             * Foundation Lr Multiplier
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
+            /**
+             * Task Mixing
+             * @description the order of the tasks' batches when they train together
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Lr
+             * @default 0.001
+             */
+            lr: number;
+            /**
+             * Batch Size
+             * @default 64
+             */
+            batch_size: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /** SynergyRow */
+        SynergyRow: {
+            /** Name */
+            name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /** Train Size */
+            train_size: number;
+            /** Test Size */
+            test_size: number;
+            alone: components["schemas"]["SynergyFit"];
+            together: components["schemas"]["SynergyFit"];
+            /**
+             * Difference
+             * @description together minus alone (accuracy, 0..1): negative when joint training hurt the task
+             */
+            difference: number;
+            /** Alone Seconds */
+            alone_seconds: number;
+        };
+        /** SynergyTask */
+        SynergyTask: {
+            /**
+             * Name
+             * @description the task's name; its head's nodes are <name>_...
+             */
+            name: string;
+            /**
+             * Data
+             * @description the task's data set with its transforms (relabel, keep_classes, ...); its test split is the test set
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Per Class
+             * @description labelled training samples per class (drawn with `seed`); default: every training sample
+             */
+            per_class?: number | null;
+            /**
+             * Head
+             * @default mlp
+             * @enum {string}
+             */
+            head: "mlp" | "linear";
+            /**
+             * Weight
+             * @description the task's loss weight when trained together
+             * @default 1
+             */
+            weight: number;
         };
         /**
          * TaskSpec
@@ -4057,6 +4062,47 @@ export interface operations {
             };
         };
     };
+    get_foundations_api_foundations_get: {
+        parameters: {
+            query?: {
+                /** @description only this foundation (fnd-...) */
+                foundation?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FoundationEntry"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_evaluations_api_evaluations_get: {
         parameters: {
             query?: {
@@ -4568,6 +4614,57 @@ export interface operations {
             };
         };
     };
+    start_synergy_api_reports_synergy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SynergyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     start_pretrain_api_pretrain_post: {
         parameters: {
             query?: never;
@@ -4716,7 +4813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportRecord"];
+                    "application/json": components["schemas"]["ReportRecord"] | components["schemas"]["SynergyRecord"];
                 };
             };
             /** @description Not Found */
@@ -4769,171 +4866,6 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    list_embeddings_api_embeddings_get: {
-        parameters: {
-            query?: {
-                model?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EmbeddingSummary"][];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    start_embedding_api_embeddings_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EmbedRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunRecord"];
-                };
-            };
-            /** @description Error */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    get_embedding_api_embeddings__id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EmbeddingRecord"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_image_api_embeddings__id__images__point__png_get: {
-        parameters: {
-            query?: {
-                scale?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-                point: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/png": string;
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -8,6 +8,7 @@ import { ExportButtons, ImportPackage } from "../models/ShareBar";
 import ImportOnnx from "../models/ImportOnnx";
 import ModelGraph from "../models/ModelGraph";
 import ModelFacts from "../models/ModelFacts";
+import FoundationsCatalogue from "../models/FoundationsCatalogue";
 import Markdown from "../lib/markdown";
 import EmbeddingView from "../embedding/EmbeddingView";
 import { accuracyLabel, isClassifier } from "../lib/models";
@@ -18,7 +19,31 @@ function datasetOf(r: ModelRecord): string {
 }
 const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 100).toFixed(2)}%` : "—");
 
+const CATALOGUE = "foundations";
+
+function ModelsTabs({ catalogue, navigate }: { catalogue: boolean; navigate: Navigate }) {
+  return (
+    <div className="tabs" role="tablist" aria-label="Models view">
+      <button role="tab" type="button" aria-selected={!catalogue} onClick={() => navigate("models")}>Registry</button>
+      <button role="tab" type="button" aria-selected={catalogue} onClick={() => navigate("models", CATALOGUE)}>Foundations catalogue</button>
+    </div>
+  );
+}
+
 export default function ModelsPage({ param, navigate }: { param?: string; navigate: Navigate }) {
+  if (param === CATALOGUE) {
+    return (
+      <div className="page">
+        <div className="page-head"><h1>Models</h1><span className="muted">Each foundation, the models and tasks on it, and whether they run on its exact weights</span>
+          <div className="grow" /><ModelsTabs catalogue navigate={navigate} /></div>
+        <FoundationsCatalogue navigate={navigate} />
+      </div>
+    );
+  }
+  return <Registry param={param} navigate={navigate} />;
+}
+
+function Registry({ param, navigate }: { param?: string; navigate: Navigate }) {
   const models = useApi((signal) => api.GET("/api/models", { signal }), []);
   // `#/models/ID/embedding` opens the model's embedding view in place of its network and lineage
   const embedding = param?.endsWith("/embedding") ?? false;
@@ -38,7 +63,7 @@ export default function ModelsPage({ param, navigate }: { param?: string; naviga
   return (
     <div className="page">
       <div className="page-head"><h1>Models</h1><span className="muted">Trained models and foundations</span>
-        <div className="grow" /><ImportOnnx onImported={opened} /><ImportPackage onImported={opened} /></div>
+        <div className="grow" /><ModelsTabs catalogue={false} navigate={navigate} /><ImportOnnx onImported={opened} /><ImportPackage onImported={opened} /></div>
       <div className="card" style={{ maxHeight: id ? 200 : 400, overflow: "auto", padding: 0 }}>
         {models.error && <div className="error-box">{models.error}</div>}
         {models.data?.length === 0 ? (

@@ -6,8 +6,13 @@ import type { Navigate } from "../hooks/useHashRoute";
 import { describeRef, type DataRef } from "../lib/dataRefs";
 import ReportForm from "../reports/ReportForm";
 import ReportView from "../reports/ReportView";
+import SynergyForm from "../reports/SynergyForm";
+import SynergyView, { type SynergyRecord } from "../reports/SynergyView";
 import { fmtEta } from "../train/RunDetail";
 
+const REPORT_KINDS = ["report", "synergy"];
+const targetOf = (t: Record<string, unknown>) =>
+  Array.isArray(t.tasks) ? `${t.tasks.length} tasks: ${t.tasks.join(", ")}` : describeRef(t as unknown as DataRef);
 const active = (r: RunRecord) => r.status === "queued" || r.status === "running";
 
 function RunProgress({ run, onChanged }: { run: RunRecord; onChanged: () => void }) {
@@ -34,13 +39,14 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
   const foundations = useApi((signal) => api.GET("/api/models", { params: { query: { kind: "foundation" } }, signal }), []);
   const reports = useApi((signal) => api.GET("/api/reports", { signal }), []);
   const allRuns = useApi((signal) => api.GET("/api/runs", { signal }), []);
-  const runs = { ...allRuns, data: allRuns.data?.filter((r) => r.kind === "report") };
+  const runs = { ...allRuns, data: allRuns.data?.filter((r) => REPORT_KINDS.includes(r.kind)) };
+  const [form, setForm] = useState<"transfer" | "synergy">("transfer");
   const [watching, setWatching] = useState<string | null>(null);
   const id = param?.startsWith("rep-") ? param : null;
   const report = useApi(id ? (signal) => api.GET("/api/reports/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const shown = (runs.data ?? []).filter((r) => active(r) || r.id === watching);
   useEvents((e) => {
-    if (e.kind !== "report") return;
+    if (!REPORT_KINDS.includes(String(e.kind))) return;
     runs.reload();
     if (e.status === "done") reports.reload();
   }, () => { if (shown.some(active)) runs.reload(); });
@@ -60,9 +66,16 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
       <div className="page-head"><h1>Reports</h1>
         <span className="muted">What a foundation buys: a head on it against the same network trained from scratch</span></div>
       <div className="card list" style={{ gap: 12 }}>
-        <h2 style={{ margin: 0 }}>New transfer report</h2>
+        <div className="page-head">
+          <h2 style={{ margin: 0 }}>New {form} report</h2>
+          <div className="tabs" role="tablist" aria-label="Kind of report">
+            <button role="tab" type="button" aria-selected={form === "transfer"} onClick={() => setForm("transfer")}>Transfer: foundation vs scratch</button>
+            <button role="tab" type="button" aria-selected={form === "synergy"} onClick={() => setForm("synergy")}>Synergy: tasks alone vs together</button>
+          </div>
+        </div>
         {foundations.error && <div className="error-box small">{foundations.error}</div>}
-        {foundations.data && <ReportForm foundations={foundations.data} initial={param?.startsWith("new:") ? param.slice(4) : undefined}
+        {foundations.data && form === "synergy" && <SynergyForm foundations={foundations.data} onLaunched={(r) => { setWatching(r.id); runs.reload(); }} />}
+        {foundations.data && form === "transfer" && <ReportForm foundations={foundations.data} initial={param?.startsWith("new:") ? param.slice(4) : undefined}
                                          onLaunched={(r) => { setWatching(r.id); runs.reload(); }} />}
       </div>
       {shown.map((r) => <RunProgress key={r.id} run={r} onChanged={runs.reload} />)}
@@ -73,12 +86,13 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
             Pick a foundation and a target task above and start one: the table and the plot appear here.</div>
         ) : (
           <table aria-label="Reports">
-            <thead><tr><th>Foundation</th><th>Target task</th><th>Created</th><th>Id</th></tr></thead>
+            <thead><tr><th>Foundation</th><th>Kind</th><th>Target task</th><th>Created</th><th>Id</th></tr></thead>
             <tbody>
               {(reports.data ?? []).map((r) => (
                 <tr key={r.id} className={`clickable ${r.id === id ? "selected" : ""}`} onClick={() => navigate("reports", r.id)}>
                   <td><strong>{r.foundation_name}</strong> <span className="muted small mono">{r.foundation_id}</span></td>
-                  <td>{describeRef(r.target as unknown as DataRef)}</td>
+                  <td><span className="badge">{r.kind}</span></td>
+                  <td>{targetOf(r.target)}</td>
                   <td className="small">{r.created_at?.replace("T", " ").slice(0, 16)}</td>
                   <td className="small mono">{r.id}</td>
                 </tr>
@@ -88,7 +102,9 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
         )}
       </div>
       {report.error && <div className="error-box">{report.error}</div>}
-      {report.data && report.data.id === id ? <ReportView report={report.data} navigate={navigate} />
+      {report.data && report.data.id === id ? (report.data.kind === "synergy"
+        ? <SynergyView report={report.data as SynergyRecord} navigate={navigate} />
+        : <ReportView report={report.data as Exclude<typeof report.data, SynergyRecord>} navigate={navigate} />)
         : !id && (reports.data?.length ?? 0) > 0 && <div className="empty">Select a report to see its table and plot.</div>}
     </div>
   );

@@ -7,6 +7,8 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from . import requests as r
+from .foundations import FoundationsRequest
+from .synergy import SynergyRequest
 
 
 class Operation(NamedTuple):
@@ -24,6 +26,8 @@ OPERATIONS: dict[str, Operation] = {
     "embed": Operation(r.EmbedRequest, ("embed",), "embed", ("post", "/api/embeddings")),
     "transfer_report": Operation(r.ReportRequest, ("report", "transfer"), "transfer_report",
                                  ("post", "/api/reports")),
+    "synergy_report": Operation(SynergyRequest, ("report", "synergy"), "synergy_report",
+                                ("post", "/api/reports/synergy")),
     "import_dataset": Operation(r.DatasetImportRequest, ("datasets", "import"), "import_dataset",
                                 ("post", "/api/datasets/import")),
     "import_package": Operation(r.PackageImportRequest, ("import",), "import_package",
@@ -34,6 +38,7 @@ OPERATIONS: dict[str, Operation] = {
                               ("post", "/api/models/import-model")),
     "export": Operation(r.ExportRequest, ("export",), "export", ("get", "/api/models/{id}/export")),
     "lineage": Operation(r.LineageRequest, ("lineage",), "lineage", ("get", "/api/models/{id}/lineage")),
+    "foundations": Operation(FoundationsRequest, ("models", "foundations"), "foundations", ("get", "/api/foundations")),
     "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),
     "cancel": Operation(r.CancelRequest, ("cancel",), "cancel", ("post", "/api/runs/{id}/cancel")),
     "resume": Operation(r.ResumeRequest, ("resume",), "resume", ("post", "/api/runs/{id}/resume")),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..contracts import requests as rq
+from ..contracts.synergy import SynergyRequest
 from .datasets import import_dataset  # noqa: F401  (already the contract's form)
 
 
@@ -135,3 +136,23 @@ def embed(ws, model: str, data: Any = _d(rq.EmbedRequest, "data"), split: str | 
     """A 2-D map (PCA or t-SNE) of what `model` sees on a data set; the same request reopens the stored map."""
     from .embed import embed_model
     return embed_model(ws, model, data, split=split, limit=limit, method=method, seed=seed)
+
+
+def foundations(ws, foundation: str | None = None) -> list[dict]:
+    """The foundations catalogue: each foundation, the models grafted on it with their tasks and test
+    accuracies, and whether each still runs on the foundation's exact weights."""
+    from .foundations import foundations_catalogue
+    return foundations_catalogue(ws, foundation)
+
+
+def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _d(SynergyRequest, "epochs"),
+                   foundation_training: str = _d(SynergyRequest, "foundation_training"),
+                   foundation_lr_multiplier: float = _d(SynergyRequest, "foundation_lr_multiplier"),
+                   task_mixing: str = _d(SynergyRequest, "task_mixing"), lr: float = _d(SynergyRequest, "lr"),
+                   batch_size: int = _d(SynergyRequest, "batch_size"), seed: int = _d(SynergyRequest, "seed")) -> dict:
+    """Tasks on one foundation, each trained alone and all trained together with the same budget: per task the
+    test accuracies, their difference (negative: joint training hurt) and the time each took."""
+    from .synergy import synergy_report as report
+    return report(ws, foundation, tasks, epochs=epochs, foundation_training=foundation_training,
+                  foundation_lr_multiplier=foundation_lr_multiplier, task_mixing=task_mixing, lr=lr,
+                  batch_size=batch_size, seed=seed)

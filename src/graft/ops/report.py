@@ -237,8 +237,13 @@ def reports_dir(ws):
 
 
 def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
-    """Accuracy against label budget: the foundation's head (blue) and from scratch (orange)."""
+    """Accuracy against label budget: the foundation's head (blue) and from scratch (orange); a synergy report
+    draws its own (ops.synergy_plot)."""
     import io
+
+    if report.get("kind") == "synergy":
+        from .synergy_plot import synergy_png
+        return synergy_png(report, size)
 
     from PIL import Image, ImageDraw
 

@@ -116,6 +116,7 @@ OUTCOMES = {
     "workflow": lambda report: {"result": {"steps": report["steps"]}},
     "report": lambda rep: {"result": {"report_id": rep["id"], "foundation_id": rep["foundation_id"]}},
     "embed": lambda emb: {"result": {"embedding_id": emb["id"], "model_id": emb["model_id"]}},
+    "synergy": lambda rep: {"result": {"report_id": rep["id"], "foundation_id": rep["foundation_id"]}},
 }
 
 
@@ -163,7 +164,7 @@ def _carry_out(ws, run: dict, p: Progress, resume: bool) -> tuple[str, int, dict
         return "failed", 1, {"error": f"{type(err).__name__}: {err}"}
     # done, even if a cancel came after the last check: what was made is registered whole
     p.state.update(fraction=1.0, eta=0)
-    if kind == "report":
+    if kind in ("report", "synergy"):
         p.state["stage"] = "done"
     return "done", 0, OUTCOMES[kind](record)
 

@@ -112,6 +112,20 @@ def _embed(ws, req: dict, ctx: dict) -> dict:
                        on_stage=stage)
 
 
+def _synergy(ws, req: dict, ctx: dict) -> dict:
+    """Each task alone, then all together; the run's stage names which training it is on."""
+    from ..ops.synergy import synergy_report
+
+    progress = ctx["progress"]
+    on_stage = (lambda fraction, text: progress.set_fraction(fraction, stage=text)) if progress is not None else None
+    return synergy_report(ws, req["foundation"], req["tasks"], **{k: req[k] for k in SYNERGY_OPTIONS if k in req},
+                          should_stop=ctx["should_stop"], on_stage=on_stage)
+
+
+SYNERGY_OPTIONS = ("epochs", "foundation_training", "foundation_lr_multiplier", "task_mixing", "lr", "batch_size",
+                   "seed")
+
+
 def _workflow(ws, req: dict, ctx: dict) -> dict:
     """The steps of a stored workflow (each step comes back here through the workflow runner)."""
     from ..spec.io import load_document
@@ -129,7 +143,7 @@ def _workflow(ws, req: dict, ctx: dict) -> dict:
 
 JOB_KINDS: dict[str, Callable[[Any, dict, dict], dict]] = {
     "train": _train, "pretrain": _pretrain, "import_model": _import_model, "import_dataset": _import_dataset,
-    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "embed": _embed,
+    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "embed": _embed, "synergy": _synergy,
     "workflow": _workflow}
 # the kinds that make their own run when not given one (train_model / pretrain_foundation record it)
 OWN_RUN = ("train", "pretrain")

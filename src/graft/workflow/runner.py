@@ -16,8 +16,8 @@ from ..ops.cancel import Cancelled
 from pathlib import Path
 
 from ..contracts.hparams import TASK_HPARAMS
-from .schema import (EvaluateStep, ImportDatasetStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep, TrainStep,
-                     ViewStep, Workflow, parse_workflow, step_refs)
+from .schema import (EvaluateStep, ImportDatasetStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep,
+                     SynergyStep, TrainStep, ViewStep, Workflow, parse_workflow, step_refs)
 
 
 def canonical(obj: Any) -> str:
@@ -171,6 +171,8 @@ class WorkflowRun:
                 self.ws.get_evaluation(result["id"])
             elif result.get("kind") == "dataset":
                 self.ws.get_dataset(result["id"])
+            elif result.get("kind") == "report":
+                self.ws.reports.get(result["id"])
         except KeyError:
             return None
         return result
@@ -209,6 +211,9 @@ class WorkflowRun:
                                  f"found {source_step.kind} step {source_step.name!r}")
             return "view", {"source": {"evaluation": self.ref_id(step.source)}, "page_size": step.page_size,
                             "pages": step.pages, "wrong": step.wrong, "label": step.label}
+        if isinstance(step, SynergyStep):
+            return "synergy", {"foundation": self.ref_id(step.foundation),
+                               "tasks": [t.model_dump(exclude_none=True) for t in step.tasks], **step.options()}
         raise TypeError(step.kind)
 
     def step_progress(self, running: dict, epochs: int, every_s: float = 1.0) -> Callable:
@@ -244,7 +249,20 @@ class WorkflowRun:
                                                                     "per_class", "confusion")},
                     **({"output": record["output"]} if record.get("output") else {}),
                     **record.get("baseline", {})}
+        if kind == "synergy":
+            return synergy_result(record)
         return record
+
+
+def synergy_result(report: dict) -> dict:
+    """A synergy step's result: per task `accuracy` (trained together) and `alone_accuracy`, and the times."""
+    return {"kind": "report", "id": report["id"], "report_kind": "synergy", "foundation_id": report["foundation_id"],
+            "tasks": {r["name"]: {"accuracy": r["together"]["accuracy"], "alone_accuracy": r["alone"]["accuracy"],
+                                  "difference": r["difference"], "train_size": r["train_size"],
+                                  "test_size": r["test_size"], "alone_seconds": r["alone_seconds"],
+                                  "alone_model_id": r["alone"]["model_id"]} for r in report["rows"]},
+            "mean_difference": report["mean_difference"], "alone_seconds": report["alone_seconds"],
+            "together_seconds": report["together_seconds"], "together_model_id": report["together_model_id"]}
 
 
 def source_sha256(step, path: Path) -> str:

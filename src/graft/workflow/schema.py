@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..contracts import hparams as hp
 from ..contracts import requests as rq
 from ..contracts.base import field_of
+from ..contracts import synergy as sy
 from ..spec.issues import Issue, SpecError
 
 WORKFLOW_FORMAT = "graft.workflow/v1"
@@ -142,12 +143,31 @@ class ViewStep(StepBase):
     label: int | None = Field(None, ge=0, description="only samples with this true label")
 
 
+class SynergyStep(StepBase):
+    """The synergy report (graft.contracts.SynergyRequest): each task alone on the foundation, then all together.
+    The result carries, per task, `accuracy` (together) and `alone_accuracy`."""
+    kind: Literal["synergy"]
+    foundation: Ref
+    tasks: list[sy.SynergyTask] = field_of(sy.SynergyRequest, "tasks")
+    epochs: int = field_of(sy.SynergyRequest, "epochs")
+    foundation_training: Literal["finetune", "frozen"] = field_of(sy.SynergyRequest, "foundation_training")
+    foundation_lr_multiplier: float = field_of(sy.SynergyRequest, "foundation_lr_multiplier")
+    task_mixing: Literal["alternate", "proportional"] = field_of(sy.SynergyRequest, "task_mixing")
+    lr: float = field_of(sy.SynergyRequest, "lr")
+    batch_size: int = field_of(sy.SynergyRequest, "batch_size")
+    seed: int = field_of(sy.SynergyRequest, "seed")
+
+    def options(self) -> dict:
+        return self.model_dump(include={"epochs", "foundation_training", "foundation_lr_multiplier", "task_mixing",
+                                        "lr", "batch_size", "seed"})
+
+
 Step = Annotated[Union[TrainStep, PretrainStep, ImportModelStep, ImportDatasetStep, SliceStep,
-                       EvaluateStep, ViewStep],
+                       EvaluateStep, ViewStep, SynergyStep],
                  Field(discriminator="kind")]
 RESULT_KINDS = {"train": "model", "pretrain": "model", "import_model": "model", "import_dataset": "dataset",
                 "slice": "model",
-                "evaluate": "evaluation", "view": "view"}
+                "evaluate": "evaluation", "view": "view", "synergy": "report"}
 
 
 class Workflow(Strict):
@@ -159,7 +179,7 @@ class Workflow(Strict):
 
 def step_refs(step) -> list[tuple[str, Ref]]:
     """(field, reference) pairs of a step, including Foundation refs inside a train step's network."""
-    refs = [(f, getattr(step, f)) for f in ("model", "source") if isinstance(getattr(step, f, None), Ref)]
+    refs = [(f, getattr(step, f)) for f in ("model", "source", "foundation") if isinstance(getattr(step, f, None), Ref)]
     data = getattr(step, "data", None)
     if isinstance(data, dict) and isinstance(data.get("step"), str):   # data: {step: NAME} (an import_dataset)
         refs.append(("data", Ref(step=data["step"])))
@@ -179,7 +199,7 @@ def step_refs(step) -> list[tuple[str, Ref]]:
 
 STEP_KINDS = {cls.model_fields["kind"].annotation.__args__[0]: cls
               for cls in (TrainStep, PretrainStep, ImportModelStep, ImportDatasetStep, SliceStep, EvaluateStep,
-                          ViewStep)}
+                          ViewStep, SynergyStep)}
 
 
 def _schema_issue(e: dict, doc: Any) -> Issue:

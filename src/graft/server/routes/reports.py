@@ -2,12 +2,15 @@
 worker process carries out with graft.ops; finished reports are read from the workspace's reports folder."""
 from __future__ import annotations
 
+from typing import Union
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ...data.dataset import require_dataset
 from ...ops.networks import prepare_network
 from ...ops.report import REPORT_ID, list_reports, load_report, report_png, reports_dir
+from ...contracts.synergy import SynergyRecord
 from ...spec.graph import slice_network
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError, not_found
@@ -73,7 +76,7 @@ def get_reports(ws=Depends(ws_of)) -> list[dict]:
     return sorted(list_reports(ws), key=lambda r: str(r.get("created_at") or ""), reverse=True)
 
 
-@router.get("/reports/{id}", response_model=Report, responses=error_responses(404))
+@router.get("/reports/{id}", response_model=Union[Report, SynergyRecord], responses=error_responses(404))
 def get_report(id: str, ws=Depends(ws_of)) -> dict:
     with user_errors():  # load_report checks the id's form before it touches the disk: KeyError -> 404
         return load_report(ws, id)
