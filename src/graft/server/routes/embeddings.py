@@ -55,6 +55,8 @@ def point_image(id: str, point: int = PathParam(ge=0), scale: int = Query(1, ge=
     if point >= len(doc["indices"]):
         raise ApiError(404, f"embedding {id} has {len(doc['indices'])} points; point {point} is past the end")
     with user_errors():
-        images = images_of(str(ws.root), json.dumps(doc["data"], sort_keys=True))
-    return Response(image_png(images[doc["indices"][point]], scale=scale), media_type="image/png",
+        ds = images_of(str(ws.root), json.dumps(doc["data"], sort_keys=True))
+    row = doc["indices"][point]
+    seen = ds.prepare(ds.images[row:row + 1])[0]   # as the model saw it: at its input size
+    return Response(image_png(seen, scale=scale), media_type="image/png",
                     headers={"cache-control": "max-age=3600"})
