@@ -323,7 +323,7 @@ def ui(workspace: Optional[Path] = WorkspaceOpt, host: str = "127.0.0.1", port: 
 
 
 # Command groups kept in their own files; importing them registers their commands on `app`.
-from . import cli_data, cli_doctor, cli_import, cli_ops, cli_share, cli_ssl  # noqa: E402,F401
+from . import cli_data, cli_doctor, cli_edits, cli_import, cli_ops, cli_share, cli_ssl  # noqa: E402,F401
 
 
 def main():

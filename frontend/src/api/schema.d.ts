@@ -502,6 +502,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{id}/edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit
+         * @description A new version of data set `id` with rows relabelled and left out; the data set itself is not changed.
+         */
+        post: operations["edit_api_datasets__id__edit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Retrain
+         * @description Queue fix-and-retrain: the run edits the data, trains the same network on it (progress as a training
+         *     run's) and evaluates the new model; its result names the data set, the model and both evaluations.
+         */
+        post: operations["start_retrain_api_retrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare */
+        get: operations["compare_api_evaluations_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations": {
         parameters: {
             query?: never;
@@ -809,6 +867,41 @@ export interface components {
             noise?: number | null;
         };
         /**
+         * Comparison
+         * @description Two evaluations side by side (ops.compare): figures, per class, the samples whose prediction changed.
+         */
+        Comparison: {
+            /** A */
+            a: {
+                [key: string]: unknown;
+            };
+            /** B */
+            b: {
+                [key: string]: unknown;
+            };
+            /** Per Class */
+            per_class: {
+                [key: string]: unknown;
+            }[];
+            /** Matched */
+            matched: number;
+            /** Fixed */
+            fixed: number;
+            /** Broken */
+            broken: number;
+            /** Changed */
+            changed: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Changed More
+             * @default 0
+             */
+            changed_more: number;
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * CutPoint
          * @description A suggested place to slice a foundation off: keep `node` and everything it depends on.
          */
@@ -867,6 +960,31 @@ export interface components {
              * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
              */
             convert?: ("rgb" | "gray") | null;
+        };
+        /**
+         * DatasetEditBody
+         * @description DatasetEditRequest less `dataset` (the path's id).
+         */
+        DatasetEditBody: {
+            /**
+             * Split
+             * @description the split the row indices are of
+             * @default train
+             * @enum {string}
+             */
+            split: "train" | "val" | "test";
+            /** Relabel */
+            relabel?: components["schemas"]["Relabel"][];
+            /**
+             * Exclude
+             * @description rows to leave out
+             */
+            exclude?: number[];
+            /**
+             * Name
+             * @description default: the parent's name + ' (edited)'
+             */
+            name?: string | null;
         };
         /**
          * DatasetInspection
@@ -1057,6 +1175,18 @@ export interface components {
              * @default []
              */
             warnings: string[];
+            /**
+             * Parent
+             * @description an edited version: the data set it was made from
+             */
+            parent?: string | null;
+            /**
+             * Edits
+             * @description an edited version: split, relabeled and excluded (counts); the rows are in its edits.json
+             */
+            edits?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1960,6 +2090,19 @@ export interface components {
              */
             padding: number;
         };
+        /** Relabel */
+        Relabel: {
+            /**
+             * Index
+             * @description the row (data set) or sample (evaluation) to relabel
+             */
+            index: number;
+            /**
+             * Label
+             * @description the right class: its name, or its number
+             */
+            label: number | string;
+        };
         /**
          * ReportRecord
          * @description A transfer report: per label budget, a head on the frozen foundation against the network from scratch.
@@ -2109,6 +2252,36 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * RetrainRequest
+         * @description From an evaluation of a model: edit the data it ran on (indices are the evaluation's samples), train the
+         *     same network with the same hyperparameters and frozen foundations on the new version, and evaluate the
+         *     new model on the same samples.
+         */
+        RetrainRequest: {
+            /**
+             * Evaluation
+             * @description an evaluation id (ev-...)
+             */
+            evaluation: string;
+            /** Relabel */
+            relabel?: components["schemas"]["Relabel"][];
+            /**
+             * Exclude
+             * @description samples to leave out
+             */
+            exclude?: number[];
+            /**
+             * Name
+             * @description the new model's name; default: the old one's + ' (fixed)'
+             */
+            name?: string | null;
+            /**
+             * Epochs
+             * @description default: the model's own
+             */
+            epochs?: number | null;
         };
         /**
          * RunRecord
@@ -3631,6 +3804,151 @@ export interface operations {
                 };
                 content: {
                     "text/markdown": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_api_datasets__id__edit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetEditBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_retrain_api_retrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetrainRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compare_api_evaluations_compare_get: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
                 };
             };
             /** @description Not Found */

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 from ..contracts import requests as rq
 from .datasets import import_dataset  # noqa: F401  (already the contract's form)
+from .edits import edit_dataset  # noqa: F401  (already the contract's form)
 
 
 def _d(model, name: str) -> Any:
@@ -125,3 +126,17 @@ def cancel(ws, run: str) -> dict:
                          "stop that process (Ctrl-C) to cancel it")
     os.kill(pid, CANCEL_SIGNAL)
     return rec
+
+
+def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int] | None = None,
+            name: str | None = None, epochs: int | None = None) -> dict:
+    """Fix and retrain: edit the data evaluation `evaluation` ran on (its sample indices), train the same network
+    on the new version, evaluate it on the same samples; returns {dataset, model, evaluation, previous}."""
+    from .retrain import retrain as run
+    return run(ws, evaluation, relabel, exclude, name=name, epochs=epochs)
+
+
+def compare(ws, a: str, b: str) -> dict:
+    """Two evaluations side by side: figures, per class, and the samples whose prediction changed."""
+    from .compare import compare_evaluations
+    return compare_evaluations(ws, a, b)

@@ -13,7 +13,7 @@ from ..store.ids import NotFound
 from . import events, spa
 from .errors import body, install_handlers
 from .jobs import JobRunner
-from .routes import datasets, evaluations, examples, meta, models, networks, reports, runs, workflows
+from .routes import datasets, edits, evaluations, examples, meta, models, networks, reports, runs, workflows
 from .security import Guard, is_loopback
 
 log = logging.getLogger("graft.server")
@@ -49,7 +49,7 @@ def create_app(workspace_root: str | Path, token: str | None = None, host: str =
     async def not_found(request, err: NotFound):
         return body(404, str(err))
 
-    for module in (meta, networks, datasets, runs, models, evaluations, workflows, examples, reports):
+    for module in (meta, networks, datasets, runs, models, edits, evaluations, workflows, examples, reports):
         app.include_router(module.router, prefix="/api")
     app.include_router(events.router(), prefix="/api")
     app.include_router(spa.router(web_dir or spa.WEB_DIR))
