@@ -46,16 +46,11 @@ def moved(ref: dict, dataset: str, excluded: np.ndarray, root) -> dict:
     return out
 
 
-def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int] | None = None,
-            name: str | None = None, epochs: int | None = None, *, should_stop: Callable | None = None,
-            progress: Any = None, on_step: Callable | None = None, progress_bar: bool = False) -> dict:
-    """Edit, train, evaluate; returns {dataset, model, evaluation, previous} (records; `previous` is the
-    evaluation the edits came from). Indices are the evaluation's samples; labels are class names or numbers
-    of its classes. Raises ValueError naming the field for an index or label it cannot take."""
-    from ..data.dataset import _base_arrays, parse_ref
-    from ..data.edit import class_index, row_indices
-    from .evaluate import evaluate_model, flat_evaluation
-    from .train import train_model
+def plan(ws, evaluation: str) -> tuple:
+    """(evaluation, model, training request, data ref, split, data set, stored row of each sample); refuses an
+    evaluation whose data is not what the model trained on (an edit there would not change what it learns)."""
+    from ..data.dataset import parse_ref
+    from ..data.edit import row_indices
 
     ev = ws.evaluations.get(evaluation)
     model = ws.get_model(ev["model_id"])
@@ -69,6 +64,21 @@ def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int]
         raise ValueError(f"evaluation: {ev['id']} ran on the {split} split of {dataset}, but model {model['id']} "
                          f"trained on the train split of {trained_on}; expected an evaluation on the data it "
                          "trained on (evaluate it on the train split), so the edits change what it learns")
+    return ev, model, request, ref, split, dataset, rows
+
+
+def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int] | None = None,
+            name: str | None = None, epochs: int | None = None, *, should_stop: Callable | None = None,
+            progress: Any = None, on_step: Callable | None = None, progress_bar: bool = False) -> dict:
+    """Edit, train, evaluate; returns {dataset, model, evaluation, previous} (records; `previous` is the
+    evaluation the edits came from). Indices are the evaluation's samples; labels are class names or numbers
+    of its classes. Raises ValueError naming the field for an index or label it cannot take."""
+    from ..data.dataset import _base_arrays
+    from ..data.edit import class_index
+    from .evaluate import evaluate_model, flat_evaluation
+    from .train import train_model
+
+    ev, model, request, ref, split, dataset, rows = plan(ws, evaluation)
     what = f"a sample of evaluation {ev['id']}"
     pairs = _pairs(relabel)
     samples = check_rows([p[0] for p in pairs], len(rows), "relabel", what)

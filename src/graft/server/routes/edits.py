@@ -13,7 +13,7 @@ from ...contracts.edits import DatasetEditRequest, Relabel, RetrainRequest
 from ...contracts.base import field_of
 from ...ops.compare import compare_evaluations
 from ...ops.edits import edit_dataset
-from ...ops.retrain import training_request
+from ...ops.retrain import plan
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..schemas import DatasetRecord, Run, Split, Strict, run_out
 from .datasets import stored_out
@@ -55,13 +55,11 @@ async def edit(id: str, body: DatasetEditBody, ws=Depends(ws_of)) -> dict:
 
 
 @router.post("/retrain", response_model=Run, status_code=202, responses=error_responses(404, 422))
-def start_retrain(body: RetrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
+async def start_retrain(body: RetrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
     """Queue fix-and-retrain: the run edits the data, trains the same network on it (progress as a training
     run's) and evaluates the new model; its result names the data set, the model and both evaluations."""
-    ev = ws.get_evaluation(body.evaluation)
-    model = ws.get_model(ev["model_id"])
     with user_errors():
-        training_request(ws, model)
+        _, model, *_ = await to_thread.run_sync(lambda: plan(ws, body.evaluation))
         if not body.relabel and not body.exclude:
             raise ValueError("relabel, exclude: expected at least one sample to relabel or leave out, found none")
     request = body.model_dump(mode="json")
