@@ -56,3 +56,16 @@ def test_fix_and_retrain_runs_and_compares(app, client, detail):
     relabelled = [s for s in c["changed"] if s["row"] == 3]      # its label changed, so it is listed
     assert relabelled and relabelled[0]["b_label"] == "7" and relabelled[0]["a_label"] == "1" and all(s["row"] != 4 for s in c["changed"])
     assert client.get("/api/evaluations/compare", params={"a": ev["id"], "b": "ev-000000000000"}).status_code == 404
+
+
+def test_retrain_from_a_test_split_evaluation_is_refused_before_queueing(app, client, detail):
+    ws = app.state.ws
+    model = train_model(ws, {"template": "mlp"}, {"dataset": "mnist", "transforms": [{"limit": 64}]}, {"epochs": 1},
+                        name="m", progress_bar=False)
+    ev = evaluate_model(ws, model["id"], {"dataset": "mnist", "transforms": [{"limit": 20}]}, split="test")
+    resp = client.post("/api/retrain", json={"evaluation": ev["id"], "exclude": [1]})
+    assert resp.status_code == 422
+    assert "ran on the test split of mnist" in detail(resp)["message"]
+    assert "expected an evaluation on the data it trained on" in detail(resp)["message"]
+    assert not [r for r in client.get("/api/runs").json() if r["kind"] == "retrain"]
+    assert client.post("/api/retrain", json={"evaluation": "ev-000000000000", "exclude": [1]}).status_code == 404

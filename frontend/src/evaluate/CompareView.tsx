@@ -25,6 +25,10 @@ const PAGE = 20;
 /** Two evaluations side by side: accuracy and hit/total, per class, and the images whose prediction changed. */
 export default function CompareView({ a, b }: { a: string; b: string }) {
   const c = useApi((signal) => api.GET("/api/evaluations/compare", { params: { query: { a, b } }, signal }), [a, b]);
+  const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
+  const names = new Map((datasets.data ?? []).map((d) => [d.id, d.name]));
+  // a data reference as a person knows it: the data set's name (an edited version's id means nothing to them)
+  const shown = (r?: DataRef) => (r ? describeRef({ ...r, dataset: names.get(r.dataset) ?? r.dataset }) : "—");
   const [filter, setFilter] = useState<Filter>("all");
   const data = c.data as Comparison | undefined;
   const changed = ((data?.changed ?? []) as unknown as Changed[]).filter((s) => filter === "all" || s.change === filter);
@@ -35,6 +39,8 @@ export default function CompareView({ a, b }: { a: string; b: string }) {
   const classes = data.per_class as unknown as ClassRow[];
   return (
     <div className="list" style={{ gap: 12 }} aria-label="Comparison">
+      <div className="small muted">Comparing two evaluations: images are matched by their row in the data, so a fixed
+        version lines up with the data set it was made from. <a href="#/evaluate">All evaluations</a></div>
       <div className="row" style={{ alignItems: "flex-start" }}>
         <div className="card">
           <h2>Side by side</h2>
@@ -44,7 +50,7 @@ export default function CompareView({ a, b }: { a: string; b: string }) {
             <tbody>
               <tr><td>model</td><td><a href={`#/models/${A.model_id}`}>{A.model_name ?? A.model_id}</a></td>
                 <td><a href={`#/models/${B.model_id}`}>{B.model_name ?? B.model_id}</a></td><td /></tr>
-              <tr><td>data</td><td className="small">{A.data ? describeRef(A.data) : "—"}</td><td className="small">{B.data ? describeRef(B.data) : "—"}</td><td /></tr>
+              <tr><td>data</td><td className="small">{shown(A.data)}</td><td className="small">{shown(B.data)}</td><td /></tr>
               <tr><td>total</td><td className="num" data-testid="compare-a-total">{A.total}</td><td className="num" data-testid="compare-b-total">{B.total}</td><td /></tr>
               <tr><td>hit</td><td className="num" data-testid="compare-a-hit">{A.hit}</td><td className="num" data-testid="compare-b-hit">{B.hit}</td><td /></tr>
               <tr><td>accuracy</td><td className="num">{pct(A.accuracy)}</td><td className="num">{pct(B.accuracy)}</td>

@@ -63,17 +63,17 @@ export default function SampleTable({ evalId, classes, cell, initialWrong = fals
       <Pager page={page} pages={pages} setPage={setPage} label="samples" />
       {error && <div className="error-box small">{error}</div>}
       <table aria-label="Per-sample results">
-        <thead><tr>{picking && <th aria-label="Pick" />}<th className="num">#</th><th>Image</th><th>Label</th><th>Prediction</th><th className="num">Confidence</th></tr></thead>
+        <thead><tr><th className="num">#</th><th>Image</th><th>Label</th><th>Prediction</th><th className="num">Confidence</th>{picking && <th>Pick</th>}</tr></thead>
         <tbody>
           {(data?.rows ?? []).map((s) => (
             <tr key={s.index} className={s.hit ? undefined : "miss"}>
-              {picking && <td><input type="checkbox" checked={picking.selected.has(s.index)} onChange={() => picking.toggle(s.index)}
-                                     aria-label={`Pick sample ${s.index}`} /></td>}
               <td className="num">{s.index}</td>
               <td><img className="sample" style={{ width: THUMB, height: THUMB, imageRendering: "pixelated" }}
                        src={`/api/evaluations/${evalId}/images/${s.index}.png?scale=2`} alt={`sample ${s.index}`} loading="lazy" /></td>
               <td>{s.label}{picking?.edits.has(s.index) && <span className="badge edit" style={{ marginLeft: 6 }}>{picking.edits.get(s.index)}</span>}</td>
               <td>{s.prediction}{s.hit ? "" : " ✗"}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
+              {picking && <td><input type="checkbox" checked={picking.selected.has(s.index)} onChange={() => picking.toggle(s.index)}
+                                     aria-label={`Pick sample ${s.index}`} /></td>}
             </tr>
           ))}
           {data && data.total === 0 && (

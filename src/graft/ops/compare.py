@@ -75,9 +75,10 @@ def compare_evaluations(ws, a: str, b: str) -> dict:
                                "a_label": name(ca, int(pa["labels"][x])), "a_prediction": name(ca, int(pa["preds"][x])),
                                "b_label": name(cb, int(pb["labels"][y])), "b_prediction": name(cb, int(pb["preds"][y]))})
     out["changed_more"] = max(0, int(len(differ)) - CHANGED_MAX)
-    if len(common) < max(len(ka[2]), len(kb[2])):
-        out["note"] = (f"{len(common)} samples are in both; the others were left out of one of them or lie "
-                       "outside the other's subset")
+    only_a, only_b = len(ka[2]) - len(common), len(kb[2]) - len(common)
+    if only_a or only_b:
+        out["note"] = (f"not compared: {only_a} image(s) only in {a} and {only_b} only in {b} (left out of a "
+                       "fixed version, or outside the other's subset)")
     return out
 
 

@@ -93,8 +93,8 @@ def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int]
                              f"evaluation's data; expected a class of {dataset} ({', '.join(stored_classes[:12])})")
         row_relabel.append({"index": int(rows[sample]), "label": stored_classes.index(cls)})
     row_exclude = [int(rows[s]) for s in left_out]
-    new = edit_dataset(ws, dataset, "train", row_relabel, row_exclude,
-                       name=f"{ev['summary'].get('model_name') or model['name']} data (fixed)")
+    parent_name = ws.get_dataset(dataset)["name"] if dataset.startswith("ds-") else dataset
+    new = edit_dataset(ws, dataset, "train", row_relabel, row_exclude, name=f"{parent_name} (fixed)")
     excluded = np.asarray(sorted(row_exclude), dtype=np.int64)
     hp = dict(request.get("hparams") or {})
     if epochs is not None:
