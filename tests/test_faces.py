@@ -35,7 +35,8 @@ PY_EXTRA = {
 }
 HTTP_LACKS = {"export": {"output"}}                              # HTTP: the response is the file
 HTTP_NAMES = {"file": "path"}                                    # an upload's file is the path the others read
-HTTP_ID = {"slice": "model", "export": "model", "lineage": "model", "cancel": "run", "resume": "run"}   # /{id} in the path
+HTTP_ID = {"slice": "model", "export": "model", "lineage": "model", "cancel": "run", "resume": "run",
+           "edit_dataset": "dataset"}   # /{id} in the path
 FLATTENED = ("hparams",)                                         # the CLI offers each hyperparameter as an option
 # defaults a face states differently on purpose (the CLI's evaluate has always read the test split)
 CLI_DEFAULTS_DIFFER = {("evaluate", "split")}

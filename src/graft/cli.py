@@ -342,7 +342,7 @@ def ui(workspace: Optional[Path] = WorkspaceOpt, host: str = "127.0.0.1", port: 
 
 
 # Command groups kept in their own files; importing them registers their commands on `app`.
-from . import cli_data, cli_doctor, cli_embed, cli_import, cli_ops, cli_share, cli_ssl  # noqa: E402,F401
+from . import cli_data, cli_doctor, cli_edits, cli_embed, cli_import, cli_ops, cli_share, cli_ssl  # noqa: E402,F401
 from . import cli_catalogue, cli_synergy  # noqa: E402,F401
 
 

@@ -502,19 +502,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/foundations": {
+    "/api/datasets/{id}/edit": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
         /**
-         * Get Foundations
-         * @description Newest first; for each foundation the models that use it, their tasks, test accuracies and whether each
-         *     runs on the foundation's exact weights.
+         * Edit
+         * @description A new version of data set `id` with rows relabelled and left out; the data set itself is not changed.
          */
-        get: operations["get_foundations_api_foundations_get"];
+        post: operations["edit_api_datasets__id__edit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Retrain
+         * @description Queue fix-and-retrain: the run edits the data, trains the same network on it (progress as a training
+         *     run's) and evaluates the new model; its result names the data set, the model and both evaluations.
+         */
+        post: operations["start_retrain_api_retrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare */
+        get: operations["compare_api_evaluations_compare_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -691,26 +728,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/reports/synergy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start Synergy
-         * @description Check the foundation and each task's data now, then queue the report; the run's `report_id` names it.
-         */
-        post: operations["start_synergy_api_reports_synergy_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -850,6 +867,41 @@ export interface components {
             noise?: number | null;
         };
         /**
+         * Comparison
+         * @description Two evaluations side by side (ops.compare): figures, per class, the samples whose prediction changed.
+         */
+        Comparison: {
+            /** A */
+            a: {
+                [key: string]: unknown;
+            };
+            /** B */
+            b: {
+                [key: string]: unknown;
+            };
+            /** Per Class */
+            per_class: {
+                [key: string]: unknown;
+            }[];
+            /** Matched */
+            matched: number;
+            /** Fixed */
+            fixed: number;
+            /** Broken */
+            broken: number;
+            /** Changed */
+            changed: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Changed More
+             * @default 0
+             */
+            changed_more: number;
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * CutPoint
          * @description A suggested place to slice a foundation off: keep `node` and everything it depends on.
          */
@@ -908,6 +960,31 @@ export interface components {
              * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
              */
             convert?: ("rgb" | "gray") | null;
+        };
+        /**
+         * DatasetEditBody
+         * @description DatasetEditRequest less `dataset` (the path's id).
+         */
+        DatasetEditBody: {
+            /**
+             * Split
+             * @description the split the row indices are of
+             * @default train
+             * @enum {string}
+             */
+            split: "train" | "val" | "test";
+            /** Relabel */
+            relabel?: components["schemas"]["Relabel"][];
+            /**
+             * Exclude
+             * @description rows to leave out
+             */
+            exclude?: number[];
+            /**
+             * Name
+             * @description default: the parent's name + ' (edited)'
+             */
+            name?: string | null;
         };
         /**
          * DatasetInspection
@@ -1098,6 +1175,18 @@ export interface components {
              * @default []
              */
             warnings: string[];
+            /**
+             * Parent
+             * @description an edited version: the data set it was made from
+             */
+            parent?: string | null;
+            /**
+             * Edits
+             * @description an edited version: split, relabeled and excluded (counts); the rows are in its edits.json
+             */
+            edits?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1280,76 +1369,6 @@ export interface components {
              */
             unchanged: boolean | null;
         };
-        /** FoundationEntry */
-        FoundationEntry: {
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name: string;
-            /** Created At */
-            created_at?: string | null;
-            /** Params */
-            params?: number | null;
-            /**
-             * Weights Sha256
-             * @description the foundation's own weights hash
-             */
-            weights_sha256?: string | null;
-            /**
-             * Made By
-             * @description sliced, pretrained or imported
-             */
-            made_by: string;
-            /** Parent Id */
-            parent_id?: string | null;
-            /** Dataset */
-            dataset?: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Models
-             * @default []
-             */
-            models: components["schemas"]["FoundationUse"][];
-            /**
-             * Exact
-             * @description models that run on its exact weights
-             */
-            exact: number;
-            /**
-             * Changed
-             * @description models whose foundation part differs (fine-tuned)
-             */
-            changed: number;
-        };
-        /** FoundationEvaluation */
-        FoundationEvaluation: {
-            /** Id */
-            id: string;
-            /**
-             * Data
-             * @default {}
-             */
-            data: {
-                [key: string]: unknown;
-            };
-            /** Split */
-            split?: string | null;
-            /** Accuracy */
-            accuracy?: number | null;
-            /** Total */
-            total?: number | null;
-            /**
-             * Output
-             * @description the head evaluated, for a model with several
-             */
-            output?: string | null;
-            /** Created At */
-            created_at?: string | null;
-        };
         /**
          * FoundationRecord
          * @description A foundation: a reusable block (sliced off a model, pretrained, or imported).
@@ -1457,63 +1476,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /**
-         * FoundationUse
-         * @description A model with a Foundation node that references the foundation.
-         */
-        FoundationUse: {
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name: string;
-            /** Created At */
-            created_at?: string | null;
-            /**
-             * Node
-             * @description the model's Foundation node
-             */
-            node: string;
-            /**
-             * Frozen
-             * @description the node was grafted frozen
-             */
-            frozen: boolean;
-            /**
-             * Exact
-             * @description its foundation part hashes the same as the foundation's weights (false: fine-tuned or swapped; null: a hash is unknown)
-             */
-            exact: boolean | null;
-            /** Found Sha256 */
-            found_sha256?: string | null;
-            /**
-             * Task
-             * @description the data the model was trained on
-             */
-            task?: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Tasks
-             * @description a model with several heads: per head its name, output, data and newest test accuracy
-             * @default []
-             */
-            tasks: {
-                [key: string]: unknown;
-            }[];
-            /**
-             * Accuracy
-             * @description its newest evaluation on a test split
-             */
-            accuracy?: number | null;
-            /**
-             * Evaluations
-             * @default []
-             */
-            evaluations: components["schemas"]["FoundationEvaluation"][];
-        };
         /** Health */
         Health: {
             /** Ok */
@@ -1611,29 +1573,6 @@ export interface components {
              *     ]
              */
             augment?: components["schemas"]["AugmentOp"][];
-            /**
-             * Task Mixing
-             * @description with several tasks: the order of their batches. An epoch is one pass over EVERY task's data (each task gets ceil(its samples / batch_size) batches, as when it trains alone); alternate: one batch per task in turn, a task that has had all its batches leaves the rotation; proportional: each task's batches spread evenly over the epoch (in proportion to its size)
-             * @default alternate
-             * @enum {string}
-             */
-            task_mixing: "alternate" | "proportional";
-            /**
-             * Foundation
-             * @description every Foundation node: frozen (feature cache allowed) or finetune (trains at lr * foundation_lr_multiplier, whole or from `unfreeze_from` on); default: as each node's params say
-             */
-            foundation?: ("frozen" | "finetune") | null;
-            /**
-             * Unfreeze From
-             * @description finetune: the node inside the foundation from which on (in its order) it trains; earlier nodes stay frozen (eval mode)
-             */
-            unfreeze_from?: string | null;
-            /**
-             * Foundation Lr Multiplier
-             * @description finetune: the foundation's learning rate is lr times this (its own optimizer param group)
-             * @default 0.1
-             */
-            foundation_lr_multiplier: number;
         } & {
             [key: string]: unknown;
         };
@@ -2151,6 +2090,19 @@ export interface components {
              */
             padding: number;
         };
+        /** Relabel */
+        Relabel: {
+            /**
+             * Index
+             * @description the row (data set) or sample (evaluation) to relabel
+             */
+            index: number;
+            /**
+             * Label
+             * @description the right class: its name, or its number
+             */
+            label: number | string;
+        };
         /**
          * ReportRecord
          * @description A transfer report: per label budget, a head on the frozen foundation against the network from scratch.
@@ -2300,6 +2252,36 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * RetrainRequest
+         * @description From an evaluation of a model: edit the data it ran on (indices are the evaluation's samples), train the
+         *     same network with the same hyperparameters and frozen foundations on the new version, and evaluate the
+         *     new model on the same samples.
+         */
+        RetrainRequest: {
+            /**
+             * Evaluation
+             * @description an evaluation id (ev-...)
+             */
+            evaluation: string;
+            /** Relabel */
+            relabel?: components["schemas"]["Relabel"][];
+            /**
+             * Exclude
+             * @description samples to leave out
+             */
+            exclude?: number[];
+            /**
+             * Name
+             * @description the new model's name; default: the old one's + ' (fixed)'
+             */
+            name?: string | null;
+            /**
+             * Epochs
+             * @description default: the model's own
+             */
+            epochs?: number | null;
         };
         /**
          * RunRecord
@@ -2466,219 +2448,6 @@ export interface components {
             /** Name */
             name?: string | null;
         };
-        /** SynergyFit */
-        SynergyFit: {
-            /** Accuracy */
-            accuracy: number;
-            /** Hit */
-            hit: number;
-            /** Model Id */
-            model_id?: string | null;
-            /** Evaluation Id */
-            evaluation_id?: string | null;
-        } & {
-            [key: string]: unknown;
-        };
-        /** SynergyRecord */
-        SynergyRecord: {
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name: string;
-            /** Created At */
-            created_at?: string | null;
-            /**
-             * Kind
-             * @default synergy
-             * @constant
-             */
-            kind: "synergy";
-            /** Foundation Id */
-            foundation_id: string;
-            /**
-             * Foundation Name
-             * @default
-             */
-            foundation_name: string;
-            /**
-             * Target
-             * @description what the report lists as its target: the tasks
-             * @default {}
-             */
-            target: {
-                [key: string]: unknown;
-            };
-            /** Rows */
-            rows: components["schemas"]["SynergyRow"][];
-            /** Epochs */
-            epochs: number;
-            /**
-             * Hparams
-             * @default {}
-             */
-            hparams: {
-                [key: string]: unknown;
-            };
-            /**
-             * Alone Seconds
-             * @description the alone trainings, one after another
-             */
-            alone_seconds: number;
-            /** Together Seconds */
-            together_seconds: number;
-            /** Together Model Id */
-            together_model_id?: string | null;
-            /** Mean Difference */
-            mean_difference: number;
-            /**
-             * Machine
-             * @default {}
-             */
-            machine: {
-                [key: string]: unknown;
-            };
-        };
-        /**
-         * SynergyRequest
-         * @description Each task trained alone on the foundation, then all together (one network, one head per task), with
-         *     the same epochs over each task's data, the same seed and the same foundation training.
-         */
-        SynergyRequest: {
-            /**
-             * Foundation
-             * @description a foundation id (fnd-...)
-             */
-            foundation: string;
-            /** Tasks */
-            tasks: components["schemas"]["SynergyTask"][];
-            /**
-             * Epochs
-             * @description epochs over each task's data, alone and together
-             * @default 10
-             */
-            epochs: number;
-            /**
-             * Foundation Training
-             * @description finetune: the foundation trains (at lr x foundation_lr_multiplier), so tasks can help or hurt each other through it; frozen: only heads train, and together equals alone
-             * @default finetune
-             * @enum {string}
-             */
-            foundation_training: "finetune" | "frozen";
-            /**
-             * Foundation Lr Multiplier
-             * @default 0.1
-             */
-            foundation_lr_multiplier: number;
-            /**
-             * Task Mixing
-             * @description the order of the tasks' batches when they train together
-             * @default alternate
-             * @enum {string}
-             */
-            task_mixing: "alternate" | "proportional";
-            /**
-             * Lr
-             * @default 0.001
-             */
-            lr: number;
-            /**
-             * Batch Size
-             * @default 64
-             */
-            batch_size: number;
-            /**
-             * Seed
-             * @default 0
-             */
-            seed: number;
-        };
-        /** SynergyRow */
-        SynergyRow: {
-            /** Name */
-            name: string;
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            };
-            /**
-             * Classes
-             * @default []
-             */
-            classes: string[];
-            /** Train Size */
-            train_size: number;
-            /** Test Size */
-            test_size: number;
-            alone: components["schemas"]["SynergyFit"];
-            together: components["schemas"]["SynergyFit"];
-            /**
-             * Difference
-             * @description together minus alone (accuracy, 0..1): negative when joint training hurt the task
-             */
-            difference: number;
-            /** Alone Seconds */
-            alone_seconds: number;
-        };
-        /** SynergyTask */
-        SynergyTask: {
-            /**
-             * Name
-             * @description the task's name; its head's nodes are <name>_...
-             */
-            name: string;
-            /**
-             * Data
-             * @description the task's data set with its transforms (relabel, keep_classes, ...); its test split is the test set
-             */
-            data: components["schemas"]["DataRef"] | string;
-            /**
-             * Per Class
-             * @description labelled training samples per class (drawn with `seed`); default: every training sample
-             */
-            per_class?: number | null;
-            /**
-             * Head
-             * @default mlp
-             * @enum {string}
-             */
-            head: "mlp" | "linear";
-            /**
-             * Weight
-             * @description the task's loss weight when trained together
-             * @default 1
-             */
-            weight: number;
-        };
-        /**
-         * TaskSpec
-         * @description One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy).
-         */
-        TaskSpec: {
-            /**
-             * Output
-             * @description a node id listed in the network's outputs
-             */
-            output: string;
-            /**
-             * Data
-             * @default mnist
-             */
-            data: components["schemas"]["DataRef"] | string;
-            /**
-             * Weight
-             * @description this task's loss is multiplied by it
-             * @default 1
-             */
-            weight: number;
-            /**
-             * Name
-             * @description default: the output's id
-             */
-            name?: string | null;
-        };
         /** Template */
         Template: {
             /** Name */
@@ -2710,11 +2479,6 @@ export interface components {
              * @default mnist
              */
             data: components["schemas"]["DataRef"] | string;
-            /**
-             * Tasks
-             * @description several heads: one task per network output, each with its own data (then `data` is unused); default: one task, the network's one output on `data`
-             */
-            tasks?: components["schemas"]["TaskSpec"][] | null;
             hparams?: components["schemas"]["Hparams"];
             semi_supervised?: components["schemas"]["SemiSupervised"] | null;
             /** Name */
@@ -4062,11 +3826,115 @@ export interface operations {
             };
         };
     };
-    get_foundations_api_foundations_get: {
+    edit_api_datasets__id__edit_post: {
         parameters: {
-            query?: {
-                /** @description only this foundation (fnd-...) */
-                foundation?: string | null;
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetEditBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_retrain_api_retrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetrainRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compare_api_evaluations_compare_get: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
             };
             header?: never;
             path?: never;
@@ -4080,7 +3948,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FoundationEntry"][];
+                    "application/json": components["schemas"]["Comparison"];
                 };
             };
             /** @description Not Found */
@@ -4092,7 +3960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4614,57 +4482,6 @@ export interface operations {
             };
         };
     };
-    start_synergy_api_reports_synergy_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SynergyRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunRecord"];
-                };
-            };
-            /** @description Error */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     start_pretrain_api_pretrain_post: {
         parameters: {
             query?: never;
@@ -4813,7 +4630,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportRecord"] | components["schemas"]["SynergyRecord"];
+                    "application/json": components["schemas"]["ReportRecord"];
                 };
             };
             /** @description Not Found */

@@ -15,9 +15,17 @@ type Order = "index" | "confidence" | "-confidence";
 const PAGE = 20;
 const THUMB = 56;
 
-/** Per-sample rows (image, label, prediction, confidence), a page at a time: mistakes only, sorted by confidence. */
-export default function SampleTable({ evalId, classes, cell, initialWrong = false }: {
-  evalId: string; classes: string[]; cell: [number, number] | null; initialWrong?: boolean;
+/** What picking samples needs: which are ticked, how to tick one, and the edit already planned for each. */
+export interface Picking {
+  selected: Set<number>;
+  toggle: (index: number) => void;
+  edits: Map<number, string>;
+}
+
+/** Per-sample rows (image, label, prediction, confidence), a page at a time: mistakes only, sorted by confidence.
+ * With `picking`, each row has a box to tick it for relabelling or leaving out. */
+export default function SampleTable({ evalId, classes, cell, initialWrong = false, picking }: {
+  evalId: string; classes: string[]; cell: [number, number] | null; initialWrong?: boolean; picking?: Picking;
 }) {
   const [page, setPage] = useState(0);
   const [wrong, setWrong] = useState(initialWrong);
@@ -55,20 +63,23 @@ export default function SampleTable({ evalId, classes, cell, initialWrong = fals
       <Pager page={page} pages={pages} setPage={setPage} label="samples" />
       {error && <div className="error-box small">{error}</div>}
       <table aria-label="Per-sample results">
-        <thead><tr><th className="num">#</th><th>Image</th><th>Label</th><th>Prediction</th><th className="num">Confidence</th></tr></thead>
+        <thead><tr><th className="num">#</th><th>Image</th><th>Label</th><th>Prediction</th><th className="num">Confidence</th>{picking && <th>Pick</th>}</tr></thead>
         <tbody>
           {(data?.rows ?? []).map((s) => (
             <tr key={s.index} className={s.hit ? undefined : "miss"}>
               <td className="num">{s.index}</td>
               <td><img className="sample" style={{ width: THUMB, height: THUMB, imageRendering: "pixelated", objectFit: "contain" }}
                        src={`/api/evaluations/${evalId}/images/${s.index}.png?scale=2`} alt={`sample ${s.index}`} loading="lazy" /></td>
-              <td>{s.label}</td><td>{s.prediction}{s.hit ? "" : " ✗"}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
+              <td>{s.label}{picking?.edits.has(s.index) && <span className="badge edit" style={{ marginLeft: 6 }}>{picking.edits.get(s.index)}</span>}</td>
+              <td>{s.prediction}{s.hit ? "" : " ✗"}</td><td className="num">{(s.confidence * 100).toFixed(1)}%</td>
+              {picking && <td><input type="checkbox" checked={picking.selected.has(s.index)} onChange={() => picking.toggle(s.index)}
+                                     aria-label={`Pick sample ${s.index}`} /></td>}
             </tr>
           ))}
           {data && data.total === 0 && (
-            <tr><td colSpan={5} className="muted" style={{ textAlign: "center" }}>
+            <tr><td colSpan={picking ? 6 : 5} className="muted" style={{ textAlign: "center" }}>
               {cell ? "No test image is in this cell." : wrong ? "No mistakes." : "No images."}</td></tr>)}
-          {data && page >= pages - 1 && <tr><td colSpan={5} className="muted mono" style={{ textAlign: "center" }}>[EOF]</td></tr>}
+          {data && page >= pages - 1 && <tr><td colSpan={picking ? 6 : 5} className="muted mono" style={{ textAlign: "center" }}>[EOF]</td></tr>}
         </tbody>
       </table>
     </div>

@@ -1,6 +1,8 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, call, waitForRun } from "../api/client";
+import CompareView from "../evaluate/CompareView";
 import ConfusionMatrix from "../evaluate/ConfusionMatrix";
+import FixPanel, { editText, type Edit } from "../evaluate/FixPanel";
 import ResultTables, { perClassOf } from "../evaluate/ResultTables";
 import Pager, { usePage } from "../evaluate/Pager";
 import SampleTable from "../evaluate/SampleTable";
@@ -24,7 +26,9 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const datasets = useApi((signal) => api.GET("/api/datasets", { signal }), []);
   const views = loadViews();
   // `ev-…:wrong` opens an evaluation with only its mistakes listed (a workflow's view step with `wrong: true`)
-  const [target, option] = (param ?? "").split(":");
+  // `compare:ev-a:ev-b` shows two evaluations side by side
+  const [target, option, other] = (param ?? "").split(":");
+  const comparing = target === "compare" && option?.startsWith("ev-") && other?.startsWith("ev-") ? [option, other] : null;
   const evalId = target.startsWith("ev-") ? target : null;
   const [modelId, setModelId] = useState(target && !evalId ? target : "");
   const [data, setData] = useState("");
@@ -34,8 +38,13 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [cell, setCell] = useState<[number, number] | null>(null);
+  const [split, setSplit] = useState<"test" | "train">("test");
+  const [picked, setPicked] = useState<Set<number>>(new Set());
+  const [edits, setEdits] = useState<Map<number, Edit>>(new Map());
+  const [toCompare, setToCompare] = useState<string[]>([]);
+  useEffect(() => { setPicked(new Set()); setEdits(new Map()); setCell(null); }, [evalId]);
   const ev = useApi(evalId ? (signal) => api.GET("/api/evaluations/{id}", { params: { path: { id: evalId } }, signal }) : null, [evalId]);
-  const past = useApi(evalId ? null : (signal) => api.GET("/api/evaluations", { signal }), []);
+  const past = useApi(evalId || comparing ? null : (signal) => api.GET("/api/evaluations", { signal }), [comparing?.join()]);
   // only classifiers: a foundation's output is features, not one score per class
   const trained = (models.data ?? []).filter(isClassifier);
   const refused = (models.data ?? []).find((m) => m.id === modelId && !isClassifier(m));
@@ -55,10 +64,10 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
     setError(null);
     setNote(null);
     try {
-      const ref: DataRef = dataChoice.startsWith("task:") && taskRef ? { ...taskRef }
+      const ref: DataRef = dataChoice.startsWith("task:") && taskRef ? { ...taskRef, split }
         : dataChoice.startsWith("view:")
-        ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split: "test" }
-        : { dataset: dataChoice.slice(3), split: "test" };
+        ? { ...views.find((v) => v.name === dataChoice.slice(5))!.ref, split }
+        : { dataset: dataChoice.slice(3), split };
       const n = Number(limit);
       if (limit && !(Number.isInteger(n) && n > 0)) throw new Error(`Samples must be a whole number above 0, found “${limit}”.`);
       if (limit) ref.transforms = [...(ref.transforms ?? []), { limit: n }];
@@ -67,6 +76,8 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       if (done.status === "cancelled") { setNote("Evaluation cancelled."); return; }
       if (!done.evaluation_id) throw new Error(`Evaluation ${done.status}: ${done.error ?? "no result"}`);
       setCell(null);
+      setPicked(new Set());
+      setEdits(new Map());
       navigate("evaluate", done.evaluation_id);
     } catch (e) {
       setError((e as Error).message);
@@ -93,11 +104,15 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
               return <option key={o} value={o}>{t && t.name !== o ? `${t.name} (${o})` : o}</option>;
             })}
           </select></label>}
-        <label className="field"><span>Test set (test split)</span>
+        <label className="field"><span>Data set</span>
           <select aria-label="Test set" value={dataChoice} onChange={(x) => setData(x.target.value)} style={{ minWidth: 200 }}>
             {taskRef && <option value={`task:${output}`}>{`${task!.name}'s data: ${describeRef(taskRef)}`}</option>}
             {(datasets.data ?? []).map((d) => <option key={d.id} value={`ds:${d.id}`}>{d.name}</option>)}
             {views.map((v) => <option key={v.name} value={`view:${v.name}`}>{v.name} ({describeRef(v.ref)})</option>)}
+          </select></label>
+        <label className="field"><span>Split</span>
+          <select aria-label="Split" value={split} onChange={(x) => setSplit(x.target.value as "test" | "train")}>
+            <option value="test">test</option><option value="train">train (find mislabelled training images)</option>
           </select></label>
         <label className="field"><span>Samples (empty: all)</span>
           <input type="number" min="1" step="1" value={limit} onChange={(x) => setLimit(x.target.value)} placeholder="all"
@@ -111,13 +126,22 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
       {note && <div className="note-box" role="status">{note}</div>}
       {error && <div className="error-box" role="alert">{error}</div>}
       {ev.error && <div className="error-box">{ev.error}</div>}
-      {!evalId && (past.data?.length ? (
+      {comparing && <CompareView a={comparing[0]} b={comparing[1]} />}
+      {!evalId && !comparing && (past.data?.length ? (
         <div className="card" style={{ padding: 0, maxHeight: 460, overflow: "auto" }}>
-          {pastPage.pages > 1 && <div style={{ padding: 8 }}><Pager {...pastPage} label="past" /></div>}
+          <div className="row" style={{ padding: 8, alignItems: "center" }}>
+            {pastPage.pages > 1 && <Pager {...pastPage} label="past" />}
+            <div className="grow" />
+            <span className="small muted">{toCompare.length}/2 ticked</span>
+            <button type="button" disabled={toCompare.length !== 2} onClick={() => navigate("evaluate", `compare:${toCompare[0]}:${toCompare[1]}`)}>
+              Compare the two ticked</button>
+          </div>
           <table aria-label="Past evaluations">
-            <thead><tr><th>Past evaluations: click one to open it</th><th>Data</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th><th>Created</th></tr></thead>
+            <thead><tr><th aria-label="Compare" /><th>Past evaluations: click one to open it</th><th>Data</th><th className="num">Total</th><th className="num">Hit</th><th className="num">Accuracy</th><th>Created</th></tr></thead>
             <tbody>{past.data.slice(pastPage.start, pastPage.end).map((x) => (
               <tr key={x.id} className="clickable" onClick={() => navigate("evaluate", x.id)}>
+                <td onClick={(c) => c.stopPropagation()}><input type="checkbox" aria-label={`Compare ${x.id}`} checked={toCompare.includes(x.id)}
+                  onChange={() => setToCompare(toCompare.includes(x.id) ? toCompare.filter((y) => y !== x.id) : [...toCompare.slice(-1), x.id])} /></td>
                 <td><strong>{x.name || x.model_id}</strong> <span className="muted small mono">{x.id}</span></td>
                 <td className="small">{x.data ? describeRef(x.data as unknown as DataRef) : "—"}</td>
                 <td className="num">{x.total}</td><td className="num">{x.hit}</td>
@@ -136,7 +160,12 @@ export default function EvaluatePage({ param, navigate }: { param?: string; navi
           <ResultTables ev={e} />
           <div className="row" style={{ alignItems: "flex-start" }}>
             <ConfusionMatrix matrix={e.confusion} classes={classes} selected={cell} onSelect={setCell} />
-            <div className="grow" style={{ minWidth: 0 }}><SampleTable key={`${e.id}:${option ?? ""}`} evalId={e.id} classes={classes} cell={cell} initialWrong={option === "wrong"} /></div>
+            <div className="grow list" style={{ minWidth: 0, gap: 12 }}>
+              <FixPanel ev={e} classes={classes} cell={cell} selected={picked} setSelected={setPicked} edits={edits} setEdits={setEdits} navigate={navigate} />
+              <SampleTable key={`${e.id}:${option ?? ""}`} evalId={e.id} classes={classes} cell={cell} initialWrong={option === "wrong"}
+                picking={{ selected: picked, edits: new Map([...edits].map(([i, x]) => [i, editText(x)])),
+                           toggle: (i) => { const n = new Set(picked); if (n.has(i)) n.delete(i); else n.add(i); setPicked(n); } }} />
+            </div>
           </div>
         </>
       )}

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from . import edits as e
 from . import requests as r
 from .foundations import FoundationsRequest
 from .synergy import SynergyRequest
@@ -42,4 +43,8 @@ OPERATIONS: dict[str, Operation] = {
     "runs": Operation(r.RunsRequest, ("runs",), "runs", ("get", "/api/runs")),
     "cancel": Operation(r.CancelRequest, ("cancel",), "cancel", ("post", "/api/runs/{id}/cancel")),
     "resume": Operation(r.ResumeRequest, ("resume",), "resume", ("post", "/api/runs/{id}/resume")),
+    "edit_dataset": Operation(e.DatasetEditRequest, ("datasets", "edit"), "edit_dataset",
+                              ("post", "/api/datasets/{id}/edit")),
+    "retrain": Operation(e.RetrainRequest, ("retrain",), "retrain", ("post", "/api/retrain")),
+    "compare": Operation(e.CompareRequest, ("compare",), "compare", ("get", "/api/evaluations/compare")),
 }

@@ -110,6 +110,9 @@ class DatasetRecord(Record):
     split_from: Optional[str] = Field(default=None, description="where the test split came from: data (its "
                                       "own), test_fraction (carved off train) or none")
     warnings: list[str] = []
+    parent: Optional[str] = Field(default=None, description="an edited version: the data set it was made from")
+    edits: Optional[dict[str, Any]] = Field(default=None, description="an edited version: split, relabeled and "
+                                            "excluded (counts); the rows are in its edits.json")
 
 
 class DatasetInspection(BaseModel):

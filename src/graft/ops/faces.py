@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from ..contracts import requests as rq
 from ..contracts.synergy import SynergyRequest
 from .datasets import import_dataset  # noqa: F401  (already the contract's form)
+from .edits import edit_dataset  # noqa: F401  (already the contract's form)
 
 
 def _d(model, name: str) -> Any:
@@ -156,3 +157,17 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _d(SynergyRequ
     return report(ws, foundation, tasks, epochs=epochs, foundation_training=foundation_training,
                   foundation_lr_multiplier=foundation_lr_multiplier, task_mixing=task_mixing, lr=lr,
                   batch_size=batch_size, seed=seed)
+
+
+def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int] | None = None,
+            name: str | None = None, epochs: int | None = None) -> dict:
+    """Fix and retrain: edit the data evaluation `evaluation` ran on (its sample indices), train the same network
+    on the new version, evaluate it on the same samples; returns {dataset, model, evaluation, previous}."""
+    from .retrain import retrain as run
+    return run(ws, evaluation, relabel, exclude, name=name, epochs=epochs)
+
+
+def compare(ws, a: str, b: str) -> dict:
+    """Two evaluations side by side: figures, per class, and the samples whose prediction changed."""
+    from .compare import compare_evaluations
+    return compare_evaluations(ws, a, b)

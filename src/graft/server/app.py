@@ -13,8 +13,8 @@ from ..store.ids import NotFound
 from . import events, spa
 from .errors import body, install_handlers
 from .jobs import JobRunner
-from .routes import (datasets, embeddings, evaluations, examples, foundations, meta, models, networks, reports, runs,
-                     synergy, workflows)
+from .routes import (datasets, edits, embeddings, evaluations, examples, foundations, meta, models, networks, reports,
+                     runs, synergy, workflows)
 from .security import Guard, is_loopback
 
 log = logging.getLogger("graft.server")
@@ -50,8 +50,8 @@ def create_app(workspace_root: str | Path, token: str | None = None, host: str =
     async def not_found(request, err: NotFound):
         return body(404, str(err))
 
-    for module in (meta, networks, datasets, runs, models, foundations, evaluations, workflows, examples, synergy, reports,
-                   embeddings):
+    for module in (meta, networks, datasets, runs, models, foundations, edits, evaluations, workflows, examples, synergy,
+                   reports, embeddings):
         app.include_router(module.router, prefix="/api")
     app.include_router(events.router(), prefix="/api")
     app.include_router(spa.router(web_dir or spa.WEB_DIR))

@@ -113,6 +113,9 @@ def _model(rec: dict) -> dict:
 OUTCOMES = {
     "train": _model, "pretrain": _model,
     "evaluate": lambda ev: {"result": {"evaluation_id": ev["id"], "accuracy": ev.get("accuracy")}},
+    "retrain": lambda r: {"model_id": r["model"]["id"], "result": {
+        "model_id": r["model"]["id"], "evaluation_id": r["evaluation"]["id"], "dataset_id": r["dataset"]["id"],
+        "previous_evaluation_id": r["previous"]["id"], "accuracy": r["evaluation"].get("accuracy")}},
     "workflow": lambda report: {"result": {"steps": report["steps"]}},
     "report": lambda rep: {"result": {"report_id": rep["id"], "foundation_id": rep["foundation_id"]}},
     "embed": lambda emb: {"result": {"embedding_id": emb["id"], "model_id": emb["model_id"]}},

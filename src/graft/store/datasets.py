@@ -11,8 +11,9 @@ from .records import check_name
 from .registry import Registry, parse_time
 from .tables import datasets
 
-# what dataset.json says of an import that has no column of its own (how it was read, what to worry about)
-NOTES = ("preprocessing", "label_column", "split_from", "warnings")
+# what dataset.json says of an import that has no column of its own (how it was read, what to worry about;
+# for an edited version, its parent and the edits' counts)
+NOTES = ("preprocessing", "label_column", "split_from", "warnings", "parent", "edits")
 
 
 class Datasets:

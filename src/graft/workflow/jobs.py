@@ -69,6 +69,15 @@ def _evaluate(ws, req: dict, ctx: dict) -> dict:
                                                progress_bar=ctx["progress_bar"], should_stop=ctx["should_stop"])}
 
 
+def _retrain(ws, req: dict, ctx: dict) -> dict:
+    """Fix and retrain (ops.retrain): the training's progress is this run's."""
+    from ..ops.retrain import retrain
+
+    return retrain(ws, req["evaluation"], req.get("relabel") or [], req.get("exclude") or [], name=req.get("name"),
+                   epochs=req.get("epochs"), should_stop=ctx["should_stop"], progress=ctx["progress"],
+                   progress_bar=ctx["progress_bar"])
+
+
 def _view(ws, req: dict, ctx: dict) -> dict:
     from ..ops.view import view_rows
 
@@ -143,8 +152,8 @@ def _workflow(ws, req: dict, ctx: dict) -> dict:
 
 JOB_KINDS: dict[str, Callable[[Any, dict, dict], dict]] = {
     "train": _train, "pretrain": _pretrain, "import_model": _import_model, "import_dataset": _import_dataset,
-    "slice": _slice, "evaluate": _evaluate, "view": _view, "report": _report, "embed": _embed, "synergy": _synergy,
-    "workflow": _workflow}
+    "slice": _slice, "evaluate": _evaluate, "retrain": _retrain, "view": _view, "report": _report, "embed": _embed,
+    "synergy": _synergy, "workflow": _workflow}
 # the kinds that make their own run when not given one (train_model / pretrain_foundation record it)
 OWN_RUN = ("train", "pretrain")
 
