@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
-  addStep, connect, deleteStep, disconnect, EMPTY_WORKFLOW, linksOf, parseWorkflow, renameStep, setField, stepsOf, textOf,
+  addStep, connect, deleteStep, disconnect, EMPTY_WORKFLOW, linksOf, parseWorkflow, renameStep, setData, setField,
+  setWorkflowField, stepsOf, textOf,
 } from "./document";
 
 // the seed workflow as shipped: comments, block and flow style, descriptions longer than a line
@@ -122,8 +123,31 @@ describe("workflow YAML <-> canvas", () => {
   });
 
   it("a YAML error names its line", () => {
-    const { error } = parseWorkflow("format: graft.workflow/v1\nsteps:\n  - name: a\n   kind: [train\n");
-    expect(error?.line).toBeGreaterThanOrEqual(3);
-    expect(error?.message).toBeTruthy();
+    const { error } = parseWorkflow("format: graft.workflow/v1\nsteps:\n  - name: a\n    kind: train: x\n");
+    expect(error).toEqual({ line: 4, message: "Nested mappings are not allowed in compact mappings" });
+  });
+});
+
+describe("a step's data reference", () => {
+  const resultText = (text: string, step: string) => parse(text).steps.find((s: { name: string }) => s.name === step).data;
+  it("starts from the kind's default, then edits the reference in place", () => {
+    let text = edited(SMALL, (d) => setData(d, "test", { limit: 200 }, { dataset: "mnist", split: "test" }));
+    expect(resultText(text, "test")).toEqual({ dataset: "mnist", split: "test", transforms: [{ limit: 200 }] });
+    text = edited(text, (d) => setData(d, "test", { limit: 50 }, null));
+    expect(text).toContain("data: {dataset: mnist, split: test, transforms: [{limit: 50}]}");
+    text = edited(text, (d) => setData(d, "test", { limit: null, dataset: "fashion-mnist" }, null));
+    expect(resultText(text, "test")).toEqual({ dataset: "fashion-mnist", split: "test" });
+  });
+
+  it("a plain name becomes a reference with the limit, and other transforms stay", () => {
+    const text = SMALL.replace("    epochs: 1", "    data: {dataset: mnist, transforms: [{keep_classes: [0, 1]}]} # two digits\n    epochs: 1");
+    const out = edited(text, (d) => setData(d, "base", { limit: 300 }, "mnist"));
+    expect(out).toContain("    data: {dataset: mnist, transforms: [{keep_classes: [0, 1]}, {limit: 300}]} # two digits\n");
+    const plain = edited(SMALL, (d) => setData(d, "base", { limit: 300 }, "mnist"));
+    expect(resultText(plain, "base")).toEqual({ dataset: "mnist", transforms: [{ limit: 300 }] });
+  });
+
+  it("the workflow's name is set in place", () => {
+    expect(edited(SMALL, (d) => setWorkflowField(d, "name", "tiny"))).toBe(SMALL.replace("name: small", "name: tiny"));
   });
 });

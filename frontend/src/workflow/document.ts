@@ -19,7 +19,8 @@ export type ResultOf = (kind: string) => string | undefined;
 export function parseWorkflow(text: string): { doc: Document; error: ParseError | null } {
   const doc = parseDocument(text);
   const e = doc.errors[0];
-  return { doc, error: e ? { message: e.message.split("\n")[0], line: e.linePos?.[0]?.line ?? null } : null };
+  // the message's first line, without the " at line N, column M:" that `line` says already
+  return { doc, error: e ? { message: e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, ""), line: e.linePos?.[0]?.line ?? null } : null };
 }
 
 export const textOf = (doc: Document): string => doc.toString(FORMAT);
@@ -178,4 +179,53 @@ export function renameStep(doc: Document, from: string, to: string): void {
   const refs = linksOf(stepsOf(doc)).filter((l) => l.source === from);
   setField(doc, from, ["name"], to);
   for (const l of refs) setField(doc, l.target, [...l.path, "step"], to);
+}
+
+/** A data reference as a map: `mnist` reads as `{dataset: mnist}`; none reads as the schema's default. */
+export function dataOf(v: unknown): Record<string, unknown> {
+  if (typeof v === "string") return { dataset: v };
+  return v && typeof v === "object" && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
+}
+
+export const limitOf = (data: Record<string, unknown>): number | null => {
+  const t = Array.isArray(data.transforms) ? data.transforms : [];
+  const hit = t.find((x) => x && typeof x === "object" && "limit" in x) as { limit?: unknown } | undefined;
+  return typeof hit?.limit === "number" ? hit.limit : null;
+};
+
+/** Change a step's data reference: its data set, split (null: none), or sample limit (null: all), editing the
+ * reference in place when the step has one (so its comments and other transforms stay), else starting from the
+ * step kind's default (`fallback`, from the schema). */
+export function setData(doc: Document, step: string, change: { dataset?: string; split?: string | null; limit?: number | null },
+                        fallback: unknown): void {
+  const s = stepsOf(doc).find((x) => x.name === step);
+  if (!s) throw new Error(`there is no step “${step}”`);
+  if (!isMap(doc.getIn(["steps", s.index, "data"], true))) {
+    const data = dataOf(s.value.data ?? fallback);
+    if (change.dataset !== undefined) { delete data.step; data.dataset = change.dataset; }
+    if (change.split === null) delete data.split; else if (change.split !== undefined) data.split = change.split;
+    setField(doc, step, ["data"], data);
+    if (change.limit === undefined) return;
+  } else {
+    if (change.dataset !== undefined) { setField(doc, step, ["data", "step"], undefined); setField(doc, step, ["data", "dataset"], change.dataset); }
+    if (change.split !== undefined) setField(doc, step, ["data", "split"], change.split ?? undefined);
+  }
+  if (change.limit === undefined) return;
+  const data = dataOf(stepsOf(doc)[s.index].value.data);
+  const transforms = Array.isArray(data.transforms) ? data.transforms : [];
+  const i = transforms.findIndex((x) => x && typeof x === "object" && "limit" in x);
+  if (change.limit === null) {
+    if (i < 0) return;
+    setField(doc, step, transforms.length === 1 ? ["data", "transforms"] : ["data", "transforms", i], undefined);
+  } else if (i >= 0) setField(doc, step, ["data", "transforms", i, "limit"], change.limit);
+  else if (transforms.length) setField(doc, step, ["data", "transforms", transforms.length], { limit: change.limit });
+  else setField(doc, step, ["data", "transforms"], [{ limit: change.limit }]);
+}
+
+/** Set (or remove) a field of the workflow itself (`name`, `description`). */
+export function setWorkflowField(doc: Document, key: string, value: unknown): void {
+  const node = doc.get(key, true);
+  if (value === undefined) doc.delete(key);
+  else if (isScalar(node)) node.value = value;
+  else doc.set(key, value);
 }

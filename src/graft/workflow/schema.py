@@ -118,7 +118,7 @@ class ImportDatasetStep(StepBase):
 class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
-    data: Any = Field(default_factory=lambda: {"dataset": "mnist", "split": "test"})
+    data: Any = Field({"dataset": "mnist", "split": "test"})   # a plain default: the canvas form shows it
     scratch_baseline: bool | ScratchBaseline = Field(False, description="also train the evaluated network from "
                                                      "scratch on the same data and report scratch_accuracy")
 
@@ -187,8 +187,8 @@ def _schema_issue(e: dict, doc: Any) -> Issue:
         return Issue("invalid_workflow", f"a {loc[2]} step has no field '{loc[3]}'", node=name,
                      field=f"steps.{loc[1]}.{loc[3]}", expected=sorted(STEP_KINDS[loc[2]].model_fields),
                      found=_short(e.get("input")))
-    return Issue("invalid_workflow", e["msg"], node=name, field=".".join(str(p) for p in loc),
-                 found=_short(e.get("input")))
+    found = None if e["type"] == "missing" else _short(e.get("input"))   # a missing field's input is its whole step
+    return Issue("invalid_workflow", e["msg"], node=name, field=".".join(str(p) for p in loc), found=found)
 
 
 def parse_workflow(doc: Any) -> Workflow:
