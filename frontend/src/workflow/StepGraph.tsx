@@ -161,6 +161,13 @@ export default function StepGraph(p: StepGraphProps) {
     return { nodes, edges };
   }, [steps, links, statuses, issues, busy, dirty, selected, onRun, onOpen, measured, moved, edgeSel]);
 
+  const count = steps.length;
+  useEffect(() => {   // a step added or removed: show the whole graph again (once React Flow has measured it)
+    if (!count) return;
+    const t = window.setTimeout(() => void flow.fitView({ maxZoom: 1.1, padding: 0.15 }), 80);
+    return () => window.clearTimeout(t);
+  }, [count, flow]);
+
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     onMeasured(changes);
     const drags = changes.filter((c) => c.type === "position" && c.position);
