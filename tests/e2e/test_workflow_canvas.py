@@ -49,7 +49,7 @@ def test_a_workflow_built_on_the_canvas_saves_and_runs(page):
     panel.locator("input[name=batch_size]").fill("50")
 
     # the second step dragged from the palette onto the canvas
-    page.get_by_role("button", name="Add evaluate step").drag_to(page.get_by_label("Workflow graph"), target_position={"x": 620, "y": 330})
+    page.get_by_role("button", name="Add evaluate step").drag_to(page.get_by_label("Workflow graph"), target_position={"x": 850, "y": 120})
     page.get_by_test_id("step-evaluate").wait_for()
     panel.get_by_label("Step samples").fill("200")
     panel.get_by_label("Step samples").press("Enter")

@@ -56,7 +56,7 @@ export function fieldOf(field: string): string {
 }
 
 export const STEP_DND = "application/x-graft-step";
-const SIZE = { width: 200, height: 110 };
+const SIZE = { width: 204, height: 110 };
 
 function StepNode({ data, selected }: NodeProps<Node<StepData>>) {
   const name = data.step.name;
@@ -133,7 +133,7 @@ export default function StepGraph(p: StepGraphProps) {
   const flow = useReactFlow();
   const { nodes, edges } = useMemo(() => {
     const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: "LR", nodesep: 30, ranksep: 60 });
+    g.setGraph({ rankdir: "LR", nodesep: 30, ranksep: 60 });   // 60 px: room for an edge label ("foundation")
     g.setDefaultEdgeLabel(() => ({}));
     const names = steps.map((s) => s.name);
     names.forEach((n) => g.setNode(n, { ...SIZE }));
@@ -145,8 +145,9 @@ export default function StepGraph(p: StepGraphProps) {
                    selected: id === edgeSel, data: { link: l },
                    animated: statuses.find((x) => x.name === l.target)?.status === "running" });
     }
-    steps.forEach((s, i) => {   // a step that refers to none runs after the one before it (e.g. on an imported data set)
-      if (i === 0 || s.kind.startsWith("import") || links.some((l) => l.target === s.name && names.includes(l.source))) return;
+    steps.forEach((s, i) => {   // a training step that refers to none runs after the one before it (e.g. on an imported
+      // data set named by its name); a slice, evaluate or view step without its reference is unconnected, and shows it
+      if (i === 0 || !["train", "pretrain"].includes(s.kind) || links.some((l) => l.target === s.name && names.includes(l.source))) return;
       g.setEdge(names[i - 1], s.name);
       edges.push({ id: `${names[i - 1]}~>${s.name}`, source: names[i - 1], target: s.name, className: "implicit",
                    selectable: false, deletable: false, style: { strokeDasharray: "4 4" } });

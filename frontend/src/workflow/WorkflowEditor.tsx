@@ -52,9 +52,6 @@ export default function WorkflowEditor(p: Props) {
                      selected={selected} onSelect={setSelected} onRun={p.onRun} onOpen={p.onOpen}
                      onConnect={onConnect} onDeleteStep={(n) => onDelete(n)} onDisconnect={onDisconnect} onDropKind={add} />
         </ReactFlowProvider>
-        <StepPanel steps={wf.steps} links={wf.links} selected={selected} kinds={kinds} resultOf={resultOf} issues={wf.issues}
-                   workflowName={p.workflowName} edit={wf.edit} onSelect={setSelected} onConnect={onConnect}
-                   onDisconnect={onDisconnect} onDelete={(n) => onDelete(n)} />
       </div>
       {message && <div className="error-box" role="alert">{message}</div>}
       {refused && (
@@ -64,12 +61,16 @@ export default function WorkflowEditor(p: Props) {
           <button className="small ghost" onClick={() => setRefused(null)}>Keep it</button>
         </div>
       )}
-      <div className="card list" style={{ gap: 8 }}>
+      <div className="wf-lower">
+      <StepPanel steps={wf.steps} links={wf.links} selected={selected} kinds={kinds} resultOf={resultOf} issues={wf.issues}
+                 workflowName={p.workflowName} edit={wf.edit} onSelect={setSelected} onConnect={onConnect}
+                 onDisconnect={onDisconnect} onDelete={(n) => onDelete(n)} />
+      <div className="card list" style={{ gap: 8, minWidth: 0 }}>
         <div className="page-head"><h2 style={{ margin: 0 }}>Document (YAML)</h2>
           <span className="muted small">{wf.checking ? "checking…" : wf.issues.length ? `${wf.issues.length} issue(s): see the steps` : ""}</span>
           <div className="grow" />
           <button onClick={p.onSave} disabled={p.busy || !p.dirty}>Save</button></div>
-        <textarea aria-label="Workflow YAML" rows={18} value={p.text} onChange={(e) => p.setText(e.target.value)} spellCheck={false}
+        <textarea aria-label="Workflow YAML" rows={24} value={p.text} onChange={(e) => p.setText(e.target.value)} spellCheck={false}
                   aria-invalid={wf.yamlError ? true : undefined} />
         {wf.yamlError && (
           <div className="error-box small" role="alert" data-testid="yaml-error">
@@ -77,6 +78,7 @@ export default function WorkflowEditor(p: Props) {
             version that parsed.
           </div>
         )}
+      </div>
       </div>
     </>
   );
