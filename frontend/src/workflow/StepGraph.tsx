@@ -95,7 +95,7 @@ function StepNode({ data, selected }: NodeProps<Node<StepData>>) {
         </div>
       )}
       <div style={{ display: "flex", gap: 4, marginTop: 4 }}>
-        <button className="small nodrag" disabled={data.busy || data.dirty} onClick={() => data.onRun(name)} title={data.dirty ? "Save the workflow first" : `Run step ${name} (and what it needs)`}>▶ Run</button>
+        <button className="small nodrag" disabled={data.busy} onClick={() => data.onRun(name)} title={`${data.dirty ? "Save, then run" : "Run"} step ${name} (and what it needs)`}>▶ Run</button>
         {data.status?.result && <button className="small nodrag" onClick={() => data.onOpen(data.status!)}>Open result</button>}
       </div>
       <Handle type="source" position={Position.Right} />

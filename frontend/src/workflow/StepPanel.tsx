@@ -7,7 +7,6 @@ import { dataOf, limitOf, portFor, renameStep, setData, setField, setWorkflowFie
 import { fieldOf } from "./StepGraph";
 import type { StepKind } from "./useStepKinds";
 
-const STEP_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;   // graft.workflow.schema.STEP_NAME
 /** Fields with their own controls: the rest come from the kind's schema through ParamsForm. */
 const OWN = new Set(["name", "kind", "network", "data"]);
 
@@ -30,10 +29,11 @@ interface Props {
 
 const isRef = (s: JsonSchema) => s.$ref?.endsWith("/Ref") ?? false;
 
-function NameField({ name, taken, onRename }: { name: string; taken: string[]; onRename: (to: string) => void }) {
+/** The step's name; `pattern` is the schema's (graft.workflow.schema.STEP_NAME). */
+function NameField({ name, taken, pattern, onRename }: { name: string; taken: string[]; pattern?: string; onRename: (to: string) => void }) {
   const [text, setText] = useState(name);
   useEffect(() => setText(name), [name]);
-  const problem = !STEP_NAME.test(text) ? "letters, digits, _ and -, not starting with a digit or -"
+  const problem = pattern && !new RegExp(pattern).test(text) ? "letters, digits, _ and -, not starting with a digit or -"
     : text !== name && taken.includes(text) ? `“${text}” is already a step` : null;
   const apply = () => !problem && text !== name && onRename(text);
   return (
@@ -153,7 +153,7 @@ export default function StepPanel(p: Props) {
       <h2 style={{ marginBottom: 0 }}>{step.kind} step</h2>
       {kind?.doc && <p className="muted small" style={{ margin: 0 }}>{kind.doc}</p>}
       {!kind && <div className="error-box small">Unknown step kind “{step.kind}”: the schema has {kinds.map((k) => k.kind).join(", ")}.</div>}
-      <NameField name={step.name} taken={steps.map((s) => s.name)} onRename={(to) => { edit((d) => renameStep(d, step.name, to)); p.onSelect(to); }} />
+      <NameField name={step.name} taken={steps.map((s) => s.name)} pattern={props.name?.pattern} onRename={(to) => { edit((d) => renameStep(d, step.name, to)); p.onSelect(to); }} />
       {refFields.map((f) => {
         const link = links.find((l) => l.target === step.name && l.path[0] === f);
         return (
