@@ -670,6 +670,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflow-steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workflow Steps
+         * @description The step kinds a workflow can use, each with its fields and their defaults (the workflow canvas's palette
+         *     and forms).
+         */
+        get: operations["workflow_steps_api_workflow_steps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate Workflow
+         * @description Every issue of a workflow document, each naming its step; never fails on a bad document.
+         */
+        post: operations["validate_workflow_api_workflows_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}": {
         parameters: {
             query?: never;
@@ -2448,6 +2489,27 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** StepKind */
+        StepKind: {
+            /** Kind */
+            kind: string;
+            /** Doc */
+            doc: string;
+            /**
+             * Result
+             * @description what the step makes: model, dataset, evaluation or view
+             */
+            result: string;
+            /**
+             * Params
+             * @description JSON Schema of the step's fields (graft.workflow.schema)
+             */
+            params: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
         /** Template */
         Template: {
             /** Name */
@@ -2509,6 +2571,13 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** WorkflowCheck */
+        WorkflowCheck: {
+            /** Ok */
+            ok: boolean;
+            /** Issues */
+            issues: components["schemas"]["Issue"][];
+        };
         /** WorkflowRunRequest */
         WorkflowRunRequest: {
             /** Step */
@@ -2528,6 +2597,14 @@ export interface components {
             yaml: string;
             /** Name */
             name?: string | null;
+        };
+        /** WorkflowText */
+        WorkflowText: {
+            /**
+             * Yaml
+             * @description a workflow document (YAML or JSON), saved or not
+             */
+            yaml: string;
         };
     };
     responses: never;
@@ -4286,6 +4363,77 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    workflow_steps_api_workflow_steps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepKind"][];
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    validate_workflow_api_workflows_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowText"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowCheck"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -15,6 +15,7 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
+  pattern?: string;
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
 }

@@ -3,7 +3,9 @@ import { api, call, sent, type Workflow, type WorkflowRunRequest } from "../api/
 import { useApi } from "../hooks/useApi";
 import { useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
-import StepGraph, { type StepStatus } from "../workflow/StepGraph";
+import { EMPTY_WORKFLOW } from "../workflow/document";
+import { type StepStatus } from "../workflow/StepGraph";
+import WorkflowEditor from "../workflow/WorkflowEditor";
 
 /** The seed pipeline offered by "New from seed": the packaged example the server serves (graft/workflows/). */
 const SEED = "mnist_transfer";
@@ -36,14 +38,16 @@ function resultTarget(r: Record<string, unknown>): ["models" | "evaluate" | "tra
 
 export default function WorkflowPage({ param, navigate }: { param?: string; navigate: Navigate }) {
   const list = useApi((signal) => api.GET("/api/workflows", { signal }), []);
-  const id = param ?? list.data?.[0]?.id ?? null;
+  const draft = param === "new";   // a workflow begun on the canvas, not saved yet
+  const id = draft ? null : param ?? list.data?.[0]?.id ?? null;
   const wf = useApi(id ? (signal) => api.GET("/api/workflows/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const w = wf.data?.id === id ? wf.data : null;
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [shown, setShown] = useState<StepStatus | null>(null);
-  useEffect(() => setText(w?.yaml ?? ""), [w?.id, w?.yaml]);
+  useEffect(() => setText(draft ? EMPTY_WORKFLOW : w?.yaml ?? ""), [draft, w?.id, w?.yaml]);
+  const dirty = draft ? text !== EMPTY_WORKFLOW : !!w && text !== w.yaml;
   const statuses = statusesOf(w);
   const running = w?.last_run?.status === "running" || w?.last_run?.status === "queued";
   useEvents(() => wf.reload(), () => running && wf.reload());
@@ -60,52 +64,60 @@ export default function WorkflowPage({ param, navigate }: { param?: string; navi
     navigate("workflow", rec.id);
   });
   const put = (yaml: string) => call(api.PUT("/api/workflows/{id}", { params: { path: { id: id! } }, body: { yaml } }));
-  const save = () => act(() => put(text));
+  /** Save the text (a draft is created, and opened by its new id); the id saved under. */
+  const store = async (): Promise<string> => {
+    if (!draft) { if (w && text !== w.yaml) await put(text); return id!; }
+    const rec = await call(api.POST("/api/workflows", { body: { yaml: text } }));
+    list.reload();
+    navigate("workflow", rec.id);
+    return rec.id;
+  };
+  const save = () => act(store);
   const run = useCallback((step?: string) => act(async () => {
-    if (w && text !== w.yaml) await put(text);
-    await call(api.POST("/api/workflows/{id}/run", { params: { path: { id: id! } }, body: sent<WorkflowRunRequest>(step ? { step } : {}) }));
-  }), [id, text, w]); // eslint-disable-line react-hooks/exhaustive-deps
+    const at = await store();
+    await call(api.POST("/api/workflows/{id}/run", { params: { path: { id: at } }, body: sent<WorkflowRunRequest>(step ? { step } : {}) }));
+  }), [id, text, w, draft]); // eslint-disable-line react-hooks/exhaustive-deps
+  const startNew = () => (!dirty || window.confirm("Drop the unsaved changes to this workflow?")) && navigate("workflow", "new");
   const open = useCallback((s: StepStatus) => {
     const t = s.result ? resultTarget(s.result) : null;
     if (t) navigate(t[0], t[1]); else setShown(s);
   }, [navigate]);
-  const steps = (w?.document.steps ?? []) as Record<string, unknown>[];
 
   return (
     <div className="page">
       <div className="page-head">
         <h1>Workflow</h1><span className="muted">A pipeline of steps: train, slice, graft, evaluate, view</span>
         <div className="grow" />
-        <select aria-label="Open workflow" value={id ?? ""} onChange={(e) => navigate("workflow", e.target.value)}>
+        <select aria-label="Open workflow" value={id ?? ""} onChange={(e) => (!dirty || window.confirm("Drop the unsaved changes to this workflow?")) && navigate("workflow", e.target.value)}>
+          {draft && <option value="">(new, not saved)</option>}
           {(list.data ?? []).map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
         </select>
+        <button onClick={startNew} disabled={busy} title="An empty workflow to build on the canvas">New</button>
         <button onClick={() => void create()} disabled={busy}>New from seed</button>
       </div>
       {list.error && <div className="error-box">{list.error}</div>}
       {error && <div className="error-box" role="alert">{error}</div>}
       {w?.last_run?.error && <div className="error-box" role="alert">Last run {w.last_run.status}: {w.last_run.error}</div>}
-      {list.data?.length === 0 && !id && (
+      {list.data?.length === 0 && !id && !draft && (
         <div className="empty"><strong>No workflows yet</strong>Create one from the seed pipeline (train a CNN, keep its
-          features as a foundation, graft a new head, evaluate) with “New from seed”.</div>
+          features as a foundation, graft a new head, evaluate) with “New from seed”, or build one on the canvas with “New”.</div>
       )}
-      {w && (
+      {(w || draft) && (
         <>
           <div className="page-head">
-            <h2 style={{ margin: 0 }}>{w.name}</h2><span className="muted small mono">{w.id}</span>
+            <h2 style={{ margin: 0 }}>{draft ? "New workflow" : w!.name}</h2><span className="muted small mono">{draft ? "not saved yet" : w!.id}</span>
             <div className="grow" />
-            <button className="primary" disabled={busy || running} onClick={() => void run()}>▶ Run all</button>
+            <button className="primary" disabled={busy || running} onClick={() => void run()}
+                    title={dirty ? "Saves the workflow, then runs it" : undefined}>▶ Run all</button>
           </div>
-          <StepGraph steps={steps} statuses={statuses} busy={busy || running} onRun={(s) => void run(s)} onOpen={open} />
+          <WorkflowEditor text={text} setText={setText} workflowName={String((w?.document as { name?: unknown } | undefined)?.name ?? "my-workflow")}
+                          statuses={statuses} busy={busy || running} dirty={dirty} onRun={(s) => void run(s)} onOpen={open}
+                          onSave={() => void save()} />
           {shown && (
             <div className="card"><div className="page-head"><h2 style={{ margin: 0 }}>Step {shown.name}</h2><div className="grow" />
               <button className="ghost" onClick={() => setShown(null)}>Close</button></div>
               <pre className="mono small" style={{ overflow: "auto", maxHeight: 300 }}>{JSON.stringify(shown.result, null, 2)}</pre></div>
           )}
-          <div className="card list" style={{ gap: 8 }}>
-            <div className="page-head"><h2 style={{ margin: 0 }}>Document (YAML)</h2><div className="grow" />
-              <button onClick={() => void save()} disabled={busy || text === w.yaml}>Save</button></div>
-            <textarea aria-label="Workflow YAML" rows={18} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-          </div>
         </>
       )}
     </div>

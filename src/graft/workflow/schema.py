@@ -128,7 +128,7 @@ class ImportDatasetStep(StepBase):
 class EvaluateStep(StepBase):
     kind: Literal["evaluate"]
     model: Ref
-    data: Any = Field(default_factory=lambda: {"dataset": "mnist", "split": "test"})
+    data: Any = Field({"dataset": "mnist", "split": "test"})   # a plain default: the canvas form shows it
     output: str | None = field_of(rq.EvaluateRequest, "output")
     scratch_baseline: bool | ScratchBaseline = Field(False, description="also train the evaluated network from "
                                                      "scratch on the same data and report scratch_accuracy")
@@ -202,15 +202,26 @@ STEP_KINDS = {cls.model_fields["kind"].annotation.__args__[0]: cls
                           ViewStep, SynergyStep)}
 
 
+def _step_name(doc: Any, loc: list) -> str | None:
+    """The name of the step an error at `loc` (("steps", 0, ...)) lies in, when the document gives one."""
+    if len(loc) < 2 or loc[0] != "steps" or not isinstance(loc[1], int) or not isinstance(doc, dict):
+        return None
+    steps = doc.get("steps")
+    step = steps[loc[1]] if isinstance(steps, list) and loc[1] < len(steps) else None
+    name = step.get("name") if isinstance(step, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _schema_issue(e: dict, doc: Any) -> Issue:
     loc = list(e["loc"])
+    name = _step_name(doc, loc)
     if e["type"] == "extra_forbidden" and len(loc) == 4 and loc[0] == "steps" and loc[2] in STEP_KINDS:
         # ("steps", 0, "train", "device"): name the step and list the fields a step of that kind takes
-        name = next((s.get("name") for s in [doc["steps"][loc[1]]] if isinstance(s, dict)), None)
         return Issue("invalid_workflow", f"a {loc[2]} step has no field '{loc[3]}'", node=name,
                      field=f"steps.{loc[1]}.{loc[3]}", expected=sorted(STEP_KINDS[loc[2]].model_fields),
                      found=_short(e.get("input")))
-    return Issue("invalid_workflow", e["msg"], field=".".join(str(p) for p in loc), found=_short(e.get("input")))
+    found = None if e["type"] == "missing" else _short(e.get("input"))   # a missing field's input is its whole step
+    return Issue("invalid_workflow", e["msg"], node=name, field=".".join(str(p) for p in loc), found=found)
 
 
 def parse_workflow(doc: Any) -> Workflow:

@@ -1,13 +1,19 @@
 """Workflows: YAML documents kept in the workspace, run step by step in a worker."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from ...spec.io import load_document
+from ...spec.issues import Issue as SpecIssue
+from ...spec.issues import SpecError
 from ...workflow import parse_workflow
+from ...workflow.schema import RESULT_KINDS, STEP_KINDS
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError
-from ..schemas import Run, Workflow, WorkflowRunRequest, WorkflowSave, iso, run_out
+from ..schemas import Issue, Open, Run, Strict, Workflow, WorkflowRunRequest, WorkflowSave, iso, run_out
 
 router = APIRouter(tags=["workflows"])
 
@@ -20,6 +26,22 @@ def parsed(text: str) -> dict:
             raise ValueError(f"a workflow document must be a mapping, found {type(doc).__name__}")
         parse_workflow(doc)
     return doc
+
+
+class WorkflowText(Strict):
+    yaml: str = Field(max_length=1_000_000, description="a workflow document (YAML or JSON), saved or not")
+
+
+class WorkflowCheck(BaseModel):
+    ok: bool
+    issues: list[Issue]
+
+
+class StepKind(Open):
+    kind: str
+    doc: str
+    result: str = Field(description="what the step makes: model, dataset, evaluation or view")
+    params: dict[str, Any] = Field(description="JSON Schema of the step's fields (graft.workflow.schema)")
 
 
 def workflow_out(rec: dict, ws) -> dict:
@@ -44,6 +66,28 @@ def create_workflow(body: WorkflowSave, ws=Depends(ws_of)) -> dict:
     doc = parsed(body.yaml)
     name = body.name or str(doc.get("name") or "workflow")
     return workflow_out(ws.create_workflow(name[:200], body.yaml), ws)
+
+
+@router.get("/workflow-steps", response_model=list[StepKind])
+def workflow_steps() -> list[dict]:
+    """The step kinds a workflow can use, each with its fields and their defaults (the workflow canvas's palette
+    and forms)."""
+    return [{"kind": kind, "doc": " ".join((cls.__doc__ or "").split()), "result": RESULT_KINDS[kind],
+             "params": cls.model_json_schema()} for kind, cls in STEP_KINDS.items()]
+
+
+@router.post("/workflows/validate", response_model=WorkflowCheck)
+def validate_workflow(body: WorkflowText) -> dict:
+    """Every issue of a workflow document, each naming its step; never fails on a bad document."""
+    try:
+        doc = load_document(body.yaml)
+        if not isinstance(doc, dict):
+            raise SpecError([SpecIssue("invalid_workflow", "a workflow document must be a mapping",
+                                       expected="mapping", found=type(doc).__name__)])
+        parse_workflow(doc)
+    except SpecError as err:
+        return {"ok": False, "issues": [i.to_dict() for i in err.issues]}
+    return {"ok": True, "issues": []}
 
 
 @router.get("/workflows/{id}", response_model=Workflow, responses=error_responses(404))
