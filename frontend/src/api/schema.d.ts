@@ -502,6 +502,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/foundations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Foundations
+         * @description Newest first; for each foundation the models that use it, their tasks, test accuracies and whether each
+         *     runs on the foundation's exact weights.
+         */
+        get: operations["get_foundations_api_foundations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{id}/edit": {
         parameters: {
             query?: never;
@@ -769,6 +790,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/synergy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Synergy
+         * @description Check the foundation and each task's data now, then queue the report; the run's `report_id` names it.
+         */
+        post: operations["start_synergy_api_reports_synergy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pretrain": {
         parameters: {
             query?: never;
@@ -840,6 +881,67 @@ export interface paths {
         };
         /** Get Report Plot */
         get: operations["get_report_plot_api_reports__id__plot_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Embeddings
+         * @description Newest first; only one model's with `model`.
+         */
+        get: operations["list_embeddings_api_embeddings_get"];
+        put?: never;
+        /**
+         * Start Embedding
+         * @description Queue the map; the run's `result.embedding_id` names it once it is done (at once when it is stored).
+         */
+        post: operations["start_embedding_api_embeddings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Embedding */
+        get: operations["get_embedding_api_embeddings__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings/{id}/images/{point}.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Point Image
+         * @description The image behind point `point` of a map (its position in `points`).
+         */
+        get: operations["point_image_api_embeddings__id__images__point__png_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1001,6 +1103,39 @@ export interface components {
              * @description channel conversion to the network's input, only when asked: rgb copies a grey channel to three, gray takes the luminance of colour images
              */
             convert?: ("rgb" | "gray") | null;
+            /**
+             * Resize
+             * @description [H, W] the images are fitted to at train time (and the model keeps it: evaluation, exports)
+             * @example [
+             *       32,
+             *       32
+             *     ]
+             */
+            resize?: number[] | null;
+            /**
+             * Fit
+             * @description how resize fits: crop (the default: scale the shorter side, cut the centre) or pad (scale the longer side, letterbox with black)
+             */
+            fit?: ("crop" | "pad") | null;
+            /**
+             * Mean
+             * @description per-channel mean of pixels scaled to [0, 1], with std: replaces the data's own statistics
+             * @example [
+             *       0.485,
+             *       0.456,
+             *       0.406
+             *     ]
+             */
+            mean?: number[] | null;
+            /**
+             * Std
+             * @example [
+             *       0.229,
+             *       0.224,
+             *       0.225
+             *     ]
+             */
+            std?: number[] | null;
         };
         /**
          * DatasetEditBody
@@ -1229,6 +1364,181 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /**
+         * EmbedRequest
+         * @description A 2-D map of what a model or foundation outputs on a data set (a classifier: its last Linear layer's input).
+         */
+        EmbedRequest: {
+            /**
+             * Model
+             * @description a model or foundation id (mdl-/fnd-...)
+             */
+            model: string;
+            /**
+             * Data
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Split
+             * @description default: the data's own split, else test
+             */
+            split?: ("train" | "val" | "test") | null;
+            /**
+             * Limit
+             * @description images to map (a seeded sample when the split has more), at most 5000
+             * @default 2000
+             */
+            limit: number;
+            /**
+             * Method
+             * @description pca (linear, instant) or tsne (neighbourhoods, slower)
+             * @default pca
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @description which images are sampled, and t-SNE's start
+             * @default 0
+             */
+            seed: number;
+        };
+        /**
+         * EmbeddingRecord
+         * @description The map: point i is image indices[i] of the data, at points[i], with labels[i] (and a classifier's preds[i]).
+         */
+        EmbeddingRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default embedding
+             */
+            kind: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Model Name
+             * @default
+             */
+            model_name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /** Limit */
+            limit: number;
+            /** N */
+            n: number;
+            /**
+             * Feature
+             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
+             */
+            feature: string;
+            /** Feature Dim */
+            feature_dim: number;
+            /** Model Kind */
+            model_kind?: string | null;
+            /** Classifier */
+            classifier: boolean;
+            /**
+             * Total
+             * @description images in the split the points were sampled from
+             */
+            total: number;
+            /** Classes */
+            classes: string[];
+            /**
+             * Explained
+             * @description PCA: the variance share of each axis
+             */
+            explained?: number[] | null;
+            /** Points */
+            points: number[][];
+            /** Labels */
+            labels: number[];
+            /** Preds */
+            preds?: number[] | null;
+            /** Indices */
+            indices: number[];
+            /**
+             * Seconds
+             * @default {}
+             */
+            seconds: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * EmbeddingSummary
+         * @description A stored 2-D map of a model's features on a data set (without its points).
+         */
+        EmbeddingSummary: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default embedding
+             */
+            kind: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Model Name
+             * @default
+             */
+            model_name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "pca" | "tsne";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /** Limit */
+            limit: number;
+            /** N */
+            n: number;
+            /**
+             * Feature
+             * @description output (a foundation's, flattened) or input of <node> (a classifier's last Linear layer)
+             */
+            feature: string;
+            /** Feature Dim */
+            feature_dim: number;
+        };
         /** ErrorBody */
         ErrorBody: {
             detail: components["schemas"]["ErrorDetail"];
@@ -1311,6 +1621,11 @@ export interface components {
              * @description default: the data's own split, else test
              */
             split?: ("train" | "val" | "test") | null;
+            /**
+             * Output
+             * @description the head to evaluate: one of the model's outputs (node ids); required when it has several
+             */
+            output?: string | null;
         };
         /**
          * EvaluationRecord
@@ -1359,6 +1674,11 @@ export interface components {
             classes: string[];
             /** Scratch Accuracy */
             scratch_accuracy?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, of a model with several
+             */
+            output?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1409,6 +1729,76 @@ export interface components {
              * @description null when either hash is unknown (e.g. an imported model)
              */
             unchanged: boolean | null;
+        };
+        /** FoundationEntry */
+        FoundationEntry: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /** Params */
+            params?: number | null;
+            /**
+             * Weights Sha256
+             * @description the foundation's own weights hash
+             */
+            weights_sha256?: string | null;
+            /**
+             * Made By
+             * @description sliced, pretrained or imported
+             */
+            made_by: string;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Dataset */
+            dataset?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Models
+             * @default []
+             */
+            models: components["schemas"]["FoundationUse"][];
+            /**
+             * Exact
+             * @description models that run on its exact weights
+             */
+            exact: number;
+            /**
+             * Changed
+             * @description models whose foundation part differs (fine-tuned)
+             */
+            changed: number;
+        };
+        /** FoundationEvaluation */
+        FoundationEvaluation: {
+            /** Id */
+            id: string;
+            /**
+             * Data
+             * @default {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Split */
+            split?: string | null;
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Total */
+            total?: number | null;
+            /**
+             * Output
+             * @description the head evaluated, for a model with several
+             */
+            output?: string | null;
+            /** Created At */
+            created_at?: string | null;
         };
         /**
          * FoundationRecord
@@ -1514,8 +1904,81 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * FoundationUse
+         * @description A model with a Foundation node that references the foundation.
+         */
+        FoundationUse: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Node
+             * @description the model's Foundation node
+             */
+            node: string;
+            /**
+             * Frozen
+             * @description the node was grafted frozen
+             */
+            frozen: boolean;
+            /**
+             * Exact
+             * @description its foundation part hashes the same as the foundation's weights (false: fine-tuned or swapped; null: a hash is unknown)
+             */
+            exact: boolean | null;
+            /** Found Sha256 */
+            found_sha256?: string | null;
+            /**
+             * Task
+             * @description the data the model was trained on
+             */
+            task?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Tasks
+             * @description a model with several heads: per head its name, output, data and newest test accuracy
+             * @default []
+             */
+            tasks: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Accuracy
+             * @description its newest evaluation on a test split
+             */
+            accuracy?: number | null;
+            /**
+             * Evaluations
+             * @default []
+             */
+            evaluations: components["schemas"]["FoundationEvaluation"][];
         };
         /** Health */
         Health: {
@@ -1614,6 +2077,29 @@ export interface components {
              *     ]
              */
             augment?: components["schemas"]["AugmentOp"][];
+            /**
+             * Task Mixing
+             * @description with several tasks: the order of their batches. An epoch is one pass over EVERY task's data (each task gets ceil(its samples / batch_size) batches, as when it trains alone); alternate: one batch per task in turn, a task that has had all its batches leaves the rotation; proportional: each task's batches spread evenly over the epoch (in proportion to its size)
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Foundation
+             * @description every Foundation node: frozen (feature cache allowed) or finetune (trains at lr * foundation_lr_multiplier, whole or from `unfreeze_from` on); default: as each node's params say
+             */
+            foundation?: ("frozen" | "finetune") | null;
+            /**
+             * Unfreeze From
+             * @description finetune: the node inside the foundation from which on (in its order) it trains; earlier nodes stay frozen (eval mode)
+             */
+            unfreeze_from?: string | null;
+            /**
+             * Foundation Lr Multiplier
+             * @description finetune: the foundation's learning rate is lr times this (its own optimizer param group)
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
         } & {
             [key: string]: unknown;
         };
@@ -1687,6 +2173,23 @@ export interface components {
              */
             relation: "sliced" | "grafted";
         };
+        /**
+         * LineageHead
+         * @description One head of a model with several: its output node, its task's data set and training accuracy.
+         */
+        LineageHead: {
+            /** Name */
+            name: string;
+            /** Output */
+            output: string;
+            /** Data */
+            data?: string | null;
+            /**
+             * Accuracy
+             * @description the last epoch's training accuracy
+             */
+            accuracy?: number | null;
+        };
         /** LineageNode */
         LineageNode: {
             /** Id */
@@ -1710,6 +2213,11 @@ export interface components {
             accuracy?: number | null;
             /** Accuracy Source */
             accuracy_source?: ("test" | "validation" | "train") | null;
+            /**
+             * Heads
+             * @description several heads: one per output
+             */
+            heads?: components["schemas"]["LineageHead"][];
         };
         /**
          * LineageRecord
@@ -1829,6 +2337,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
             analysis: components["schemas"]["Analysis"];
             /**
              * Cut Points
@@ -1942,6 +2466,22 @@ export interface components {
             semi_supervised?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Outputs
+             * @description several heads: the output node ids
+             */
+            outputs?: string[] | null;
+            /** Output Shapes */
+            output_shapes?: {
+                [key: string]: number[] | null;
+            } | null;
+            /**
+             * Tasks
+             * @description several heads: {name, output, data, weight, classes} per output
+             */
+            tasks?: {
+                [key: string]: unknown;
+            }[] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2510,6 +3050,219 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** SynergyFit */
+        SynergyFit: {
+            /** Accuracy */
+            accuracy: number;
+            /** Hit */
+            hit: number;
+            /** Model Id */
+            model_id?: string | null;
+            /** Evaluation Id */
+            evaluation_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SynergyRecord */
+        SynergyRecord: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Kind
+             * @default synergy
+             * @constant
+             */
+            kind: "synergy";
+            /** Foundation Id */
+            foundation_id: string;
+            /**
+             * Foundation Name
+             * @default
+             */
+            foundation_name: string;
+            /**
+             * Target
+             * @description what the report lists as its target: the tasks
+             * @default {}
+             */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Rows */
+            rows: components["schemas"]["SynergyRow"][];
+            /** Epochs */
+            epochs: number;
+            /**
+             * Hparams
+             * @default {}
+             */
+            hparams: {
+                [key: string]: unknown;
+            };
+            /**
+             * Alone Seconds
+             * @description the alone trainings, one after another
+             */
+            alone_seconds: number;
+            /** Together Seconds */
+            together_seconds: number;
+            /** Together Model Id */
+            together_model_id?: string | null;
+            /** Mean Difference */
+            mean_difference: number;
+            /**
+             * Machine
+             * @default {}
+             */
+            machine: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * SynergyRequest
+         * @description Each task trained alone on the foundation, then all together (one network, one head per task), with
+         *     the same epochs over each task's data, the same seed and the same foundation training.
+         */
+        SynergyRequest: {
+            /**
+             * Foundation
+             * @description a foundation id (fnd-...)
+             */
+            foundation: string;
+            /** Tasks */
+            tasks: components["schemas"]["SynergyTask"][];
+            /**
+             * Epochs
+             * @description epochs over each task's data, alone and together
+             * @default 10
+             */
+            epochs: number;
+            /**
+             * Foundation Training
+             * @description finetune: the foundation trains (at lr x foundation_lr_multiplier), so tasks can help or hurt each other through it; frozen: only heads train, and together equals alone
+             * @default finetune
+             * @enum {string}
+             */
+            foundation_training: "finetune" | "frozen";
+            /**
+             * Foundation Lr Multiplier
+             * @default 0.1
+             */
+            foundation_lr_multiplier: number;
+            /**
+             * Task Mixing
+             * @description the order of the tasks' batches when they train together
+             * @default alternate
+             * @enum {string}
+             */
+            task_mixing: "alternate" | "proportional";
+            /**
+             * Lr
+             * @default 0.001
+             */
+            lr: number;
+            /**
+             * Batch Size
+             * @default 64
+             */
+            batch_size: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /** SynergyRow */
+        SynergyRow: {
+            /** Name */
+            name: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Classes
+             * @default []
+             */
+            classes: string[];
+            /** Train Size */
+            train_size: number;
+            /** Test Size */
+            test_size: number;
+            alone: components["schemas"]["SynergyFit"];
+            together: components["schemas"]["SynergyFit"];
+            /**
+             * Difference
+             * @description together minus alone (accuracy, 0..1): negative when joint training hurt the task
+             */
+            difference: number;
+            /** Alone Seconds */
+            alone_seconds: number;
+        };
+        /** SynergyTask */
+        SynergyTask: {
+            /**
+             * Name
+             * @description the task's name; its head's nodes are <name>_...
+             */
+            name: string;
+            /**
+             * Data
+             * @description the task's data set with its transforms (relabel, keep_classes, ...); its test split is the test set
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Per Class
+             * @description labelled training samples per class (drawn with `seed`); default: every training sample
+             */
+            per_class?: number | null;
+            /**
+             * Head
+             * @default mlp
+             * @enum {string}
+             */
+            head: "mlp" | "linear";
+            /**
+             * Weight
+             * @description the task's loss weight when trained together
+             * @default 1
+             */
+            weight: number;
+        };
+        /**
+         * TaskSpec
+         * @description One head's task: the output (node id) it trains, its data set and its loss weight (cross entropy).
+         */
+        TaskSpec: {
+            /**
+             * Output
+             * @description a node id listed in the network's outputs
+             */
+            output: string;
+            /**
+             * Data
+             * @default mnist
+             */
+            data: components["schemas"]["DataRef"] | string;
+            /**
+             * Weight
+             * @description this task's loss is multiplied by it
+             * @default 1
+             */
+            weight: number;
+            /**
+             * Name
+             * @description default: the output's id
+             */
+            name?: string | null;
+        };
         /** Template */
         Template: {
             /** Name */
@@ -2541,6 +3294,11 @@ export interface components {
              * @default mnist
              */
             data: components["schemas"]["DataRef"] | string;
+            /**
+             * Tasks
+             * @description several heads: one task per network output, each with its own data (then `data` is unused); default: one task, the network's one output on `data`
+             */
+            tasks?: components["schemas"]["TaskSpec"][] | null;
             hparams?: components["schemas"]["Hparams"];
             semi_supervised?: components["schemas"]["SemiSupervised"] | null;
             /** Name */
@@ -3903,6 +4661,47 @@ export interface operations {
             };
         };
     };
+    get_foundations_api_foundations_get: {
+        parameters: {
+            query?: {
+                /** @description only this foundation (fnd-...) */
+                foundation?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FoundationEntry"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     edit_api_datasets__id__edit_post: {
         parameters: {
             query?: never;
@@ -4630,6 +5429,57 @@ export interface operations {
             };
         };
     };
+    start_synergy_api_reports_synergy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SynergyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     start_pretrain_api_pretrain_post: {
         parameters: {
             query?: never;
@@ -4778,7 +5628,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportRecord"];
+                    "application/json": components["schemas"]["ReportRecord"] | components["schemas"]["SynergyRecord"];
                 };
             };
             /** @description Not Found */
@@ -4831,6 +5681,171 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_embeddings_api_embeddings_get: {
+        parameters: {
+            query?: {
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_embedding_api_embeddings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbedRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_embedding_api_embeddings__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingRecord"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_image_api_embeddings__id__images__point__png_get: {
+        parameters: {
+            query?: {
+                scale?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                point: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
