@@ -162,22 +162,9 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _DEFAULT["epoc
 
 def evaluate_head(ws, model_id: str, output: str, test_ref: dict, should_stop=None) -> dict:
     """One head of a several-headed model on its test set, registered as an evaluation (summary.output)."""
-    import numpy as np
+    from .evaluate import evaluate_model
 
-    from ..engine.evaluate import evaluate
-    from .models import load_model
-
-    record, _, module = load_model(ws, model_id)
-    module.select_outputs([output])
-    ds = load_split(ws, test_ref, "test")
-    result = evaluate(module, ds, should_stop=should_stop)
-    predictions = {"labels": np.asarray(result.pop("labels"), dtype=np.int64),
-                   "preds": np.asarray(result.pop("preds"), dtype=np.int64),
-                   "confidences": np.asarray(result.pop("confidences"), dtype=np.float32)}
-    ev = ws.evaluations.add({"model_id": record["id"], "data": test_ref, "data_fingerprint": ds.fingerprint,
-                             "summary": {"model_name": record["name"], "output": output, **result}},
-                            predictions=predictions)
-    return {**ev["summary"], "id": ev["id"]}
+    return evaluate_model(ws, model_id, test_ref, split="test", should_stop=should_stop, output=output)
 
 
 def format_synergy(report: dict) -> str:
