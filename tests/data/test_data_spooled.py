@@ -93,3 +93,35 @@ def test_a_bad_csv_row_while_spooling_leaves_no_file(tmp_path):
     with pytest.raises(DataError, match="is not a number"):
         import_to(tmp_path / "d.csv", tmp_path / "staged", name="bad")
     assert not (tmp_path / "staged").exists()
+
+
+@pytest.mark.parametrize("mix", ["grey", "colour", "mixed"])
+def test_an_image_zip_spools_one_image_at_a_time_and_reads_as_in_memory(tmp_path, mix):
+    from datahelpers import png_bytes
+    rng = np.random.default_rng(3)
+    with zipfile.ZipFile(tmp_path / "photos.zip", "w") as zf:
+        for i in range(12):
+            colour = mix == "colour" or (mix == "mixed" and i % 3 == 0)
+            shape = (6 + i % 2, 5, 3) if colour else (6 + i % 2, 5)
+            split = "test" if i % 4 == 0 else "train"
+            zf.writestr(f"{split}/{'ab'[i % 2]}/{i}.png", png_bytes(rng.integers(0, 256, shape).astype(np.uint8)))
+    in_memory = read_dataset(tmp_path / "photos.zip", resize=(4, 4))
+    spool = tmp_path / "spool"
+    with idx.spooling(spool):
+        spooled = read_dataset(tmp_path / "photos.zip", resize=(4, 4))
+        assert all(file_backed(im) for im, _ in spooled.splits.values()) and list(spool.iterdir()) == []
+    assert spooled.splits.keys() == in_memory.splits.keys() == {"train", "test"}
+    for split, (im, lab) in in_memory.splits.items():
+        assert im.shape[1] == (1 if mix == "grey" else 3)
+        assert np.array_equal(spooled.splits[split][0], im) and np.array_equal(spooled.splits[split][1], lab)
+    assert spooled.warnings == in_memory.warnings and spooled.preprocessing == in_memory.preprocessing
+
+
+def test_mixed_image_sizes_are_refused_while_spooling_and_leave_nothing(tmp_path):
+    from datahelpers import png_bytes
+    with zipfile.ZipFile(tmp_path / "photos.zip", "w") as zf:
+        zf.writestr("a/1.png", png_bytes(np.zeros((4, 4), np.uint8)))
+        zf.writestr("b/2.png", png_bytes(np.zeros((5, 4), np.uint8)))
+    with pytest.raises(DataError, match=r"photos.zip:b/2.png.*image is 5x4"):
+        import_to(tmp_path / "photos.zip", tmp_path / "staged", name="p", display_name="photos.zip")
+    assert not (tmp_path / "staged").exists()

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from graft.data.errors import DataError
+from graft.data.pixelspool import SplitPixels
 from graft.data.found import SPLIT_ORDER, fit_note, sizes_text
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
@@ -235,46 +236,50 @@ def decode_entries(entries: list[Entry], display: str, limits: Limits,
 
     One size is needed: the images' own when they share it, else `resize` (H, W): each image scaled to cover
     it and centre-cropped (`resize=True`: the first image's size). Grey and colour mixed: all become RGB.
+    Images are decoded one at a time; while an import is spooling (idx.spooling) each goes straight into a
+    file in its staging folder and the splits come back memory-mapped, so memory holds one image.
     """
     if not entries:
         raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
     target = tuple(int(v) for v in resize) if resize not in (None, False, True) else None
-    arrays, sizes, first_at = [], Counter(), {}
-    budget = limits.max_total_bytes
-    for e in entries:
-        if each is not None:
-            each()
-        arr = decode(e.read(), e.where, limits, target)
-        if resize is True and target is None:
-            target = arr.shape[:2]
-        sizes[arr.shape[:2]] += 1
-        first_at.setdefault(arr.shape[:2], e.where)
-        budget -= arr.size
-        if budget < 0:
-            raise DataError(display, f"decoded images exceed the limit of {limits.max_total_bytes} bytes")
-        arrays.append(arr)
-    if len(sizes) > 1:
-        (h0, w0), (h1, w1) = list(sizes)[:2]
-        raise DataError(first_at[(h1, w1)], f"image is {h1}x{w1} (height x width), the first image is {h0}x{w0} (all images "
-                                            f"must have one size; found {sizes_text(sizes)}; {fit_note()})")
-    (h, w), = sizes
-    grey = sum(a.ndim == 2 for a in arrays)
-    colour = grey < len(arrays)
-    splits = {}
-    for split in SPLIT_ORDER:
-        chosen = [i for i, e in enumerate(entries) if e.split == split]
-        if not chosen:
-            continue
-        images = np.empty((len(chosen), 3 if colour else 1, h, w), dtype=np.uint8)
-        for j, i in enumerate(chosen):
-            images[j] = np.moveaxis(arrays[i], -1, 0) if arrays[i].ndim == 3 else arrays[i][None]
-        splits[split] = (images, np.array([entries[i].label for i in chosen], dtype=np.int64))
+    sinks: dict[str, SplitPixels] = {}
+    sizes, first_at = Counter(), {}
+    budget, grey, count = limits.max_total_bytes, 0, 0
+    try:
+        for e in entries:
+            if each is not None:
+                each()
+            arr = decode(e.read(), e.where, limits, target)
+            if resize is True and target is None:
+                target = arr.shape[:2]
+            sizes[arr.shape[:2]] += 1
+            first_at.setdefault(arr.shape[:2], e.where)
+            budget -= arr.size
+            if budget < 0:
+                raise DataError(display, f"decoded images exceed the limit of {limits.max_total_bytes} bytes")
+            grey, count = grey + (arr.ndim == 2), count + 1
+            if len(sizes) == 1:   # once sizes differ the import is refused: the rest are decoded for their errors
+                if e.split not in sinks:
+                    sinks[e.split] = SplitPixels()
+                sinks[e.split].add(arr, e.label)
+        if len(sizes) > 1:
+            (h0, w0), (h1, w1) = list(sizes)[:2]
+            raise DataError(first_at[(h1, w1)], f"image is {h1}x{w1} (height x width), the first image is {h0}x{w0} "
+                                                f"(all images must have one size; found {sizes_text(sizes)}; "
+                                                f"{fit_note()})")
+        (h, w), = sizes
+        colour = grey < count
+        splits = {s: sinks[s].finish(colour, h, w) for s in SPLIT_ORDER if s in sinks}
+    except BaseException:
+        for sink in sinks.values():
+            sink.discard()
+        raise
     preprocessing, warns = [], []
     if target is not None:
         preprocessing.append({"resize": [int(h), int(w)], "method": "scale to cover, centre crop",
                               "interpolation": "bilinear"})
     if colour and grey:
         preprocessing.append({"to_rgb": True, "images": grey})
-        warns.append(f"{grey} of {len(arrays)} images are grayscale and the rest colour: all import as RGB "
+        warns.append(f"{grey} of {count} images are grayscale and the rest colour: all import as RGB "
                      f"(the grey copied to the three channels)")
     return splits, preprocessing, warns
