@@ -77,7 +77,6 @@ def test_the_evaluate_page_asks_which_head_and_offers_its_task_data(page, made):
     page.shot("parity-head-evaluated")
 
 
-@pytest.mark.skip(reason="after merging the 7 branches of stop 23 the two-head run from the Train page gets a 500 from the server; passes on branch multihead; to fix next session")
 def test_the_train_page_asks_for_each_heads_data_and_trains_them_together(page, made):
     view = {"name": "odd-even", "ref": {"dataset": "mnist", "transforms": [{"limit": 128}, PARITY]}}
     page.goto("/#/train")

@@ -117,3 +117,22 @@ def test_semi_supervised_runs_check_their_unlabeled_data_before_queueing(client,
     odd = client.post("/api/runs", json={"network": MLP, "semi_supervised": {"unlabeled": "mnist", "k": 0}})
     assert odd.status_code == 422
     assert client.get("/api/runs").json() == []
+
+
+TWO_HEADS = {"name": "two", "input": {"shape": [1, 28, 28]}, "outputs": ["digits", "parity"], "nodes": [
+    {"id": "flat", "type": "Flatten", "inputs": ["input"]},
+    {"id": "digits", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flat"]},
+    {"id": "parity", "type": "Linear", "params": {"out_features": 2}, "inputs": ["flat"]}]}
+PARITY = {"relabel": {"map": {str(i): i % 2 for i in range(10)}, "classes": ["even", "odd"]}}
+
+
+def test_a_run_with_one_data_set_per_head_is_checked_then_queued(client, detail):
+    tasks = [{"output": "digits", "data": {"dataset": "mnist", "transforms": [{"limit": 64}]}},
+             {"output": "parity", "data": {"dataset": "mnist", "transforms": [{"nope": 1}]}}]
+    bad = client.post("/api/runs", json={"network": TWO_HEADS, "tasks": tasks})
+    assert bad.status_code == 422 and "nope" in detail(bad)["message"]
+    assert client.get("/api/runs").json() == []
+    tasks[1]["data"]["transforms"] = [{"limit": 64}, PARITY]
+    queued = client.post("/api/runs", json={"network": TWO_HEADS, "tasks": tasks, "hparams": {"epochs": 1}})
+    assert queued.status_code == 202, queued.text
+    assert client.post(f"/api/runs/{queued.json()['id']}/cancel").status_code == 200

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ...data.dataset import require_dataset
 from ...ops.networks import prepare_network
+from ...ops.train_tasks import check_request
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ...contracts.records import RunStatus
 from ..schemas import Run, TrainRequest, run_out
@@ -32,13 +33,11 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
     request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
                "name": body.name, "description": body.description}
     if body.tasks is not None:
-        from ...ops.train_tasks import check_request
-
         request["tasks"] = [t.model_dump(exclude_none=True) for t in body.tasks]
         with user_errors():
             check_request(ws, body.network, request["tasks"])
             for task in request["tasks"]:
-                parse_ref(task["data"])
+                require_dataset(task["data"], ws.root)
     if body.semi_supervised is not None:
         semi = body.semi_supervised.model_dump(exclude_none=True)
         with user_errors():
