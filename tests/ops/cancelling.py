@@ -24,16 +24,27 @@ WAIT_S = 300         # bound on waiting for the moment to come (a loaded machine
 
 
 class CancelAfter(CancelToken):
-    """A token that counts the work's checks; `reached` is set at the n-th."""
+    """A token that counts the work's checks. At the n-th it sets `reached` and holds the work there until the
+    other thread has called cancel(), then answers "not yet": the cancel arrives just after a check, the worst
+    moment, and the next check must see it. Holding the work makes the moment deterministic: without it, a
+    loaded machine could let the work run past its last check before the canceller thread was scheduled."""
 
     def __init__(self, n: int):
         super().__init__()
         self.n, self.checks, self.reached = n, 0, threading.Event()
+        self._cancel_called = threading.Event()
+
+    def cancel(self, *args, **kwargs):
+        result = super().cancel(*args, **kwargs)
+        self._cancel_called.set()
+        return result
 
     def is_set(self) -> bool:
         self.checks += 1
-        if self.checks >= self.n:
+        if self.checks == self.n:
             self.reached.set()
+            self._cancel_called.wait(WAIT_S)
+            return False
         return super().is_set()
 
     __call__ = is_set
