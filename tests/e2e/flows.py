@@ -30,3 +30,29 @@ def evaluate(page, model_id: str, samples: int | None, dataset: str | None = Non
     page.get_by_label("Test samples").fill("" if samples is None else str(samples))
     page.get_by_role("button", name="Run evaluation").click()
     page.get_by_test_id("result-total").wait_for(timeout=60_000)
+
+
+TINY = {"dataset": "mnist", "transforms": [{"limit": 256}]}
+SMALL_CNN = {"name": "small", "input": {"shape": [1, 28, 28]}, "nodes": [
+    {"id": "conv", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3}, "inputs": ["input"]},
+    {"id": "relu", "type": "ReLU", "inputs": ["conv"]},
+    {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 4}, "inputs": ["relu"]},
+    {"id": "flatten", "type": "Flatten", "inputs": ["pool"]},
+    {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flatten"]}]}
+
+
+def small_models(ws, data: dict = TINY, head: bool = True) -> dict:
+    """Trained through graft.ops in `ws` (one epoch each on `data`): `base`, a small CNN; `fnd`, its foundation up to
+    flatten ("features"); with `head`, `doc`, a Linear head grafted on it (frozen), and `head`, that trained."""
+    from graft.ops import slice_model, train_model
+    from graft.spec.graph import graft_network
+
+    base = train_model(ws, SMALL_CNN, data, {"epochs": 1}, name="base", progress_bar=False)
+    fnd = slice_model(ws, base["id"], end="flatten", name="features")
+    made = {"base": base, "fnd": fnd}
+    if head:
+        made["doc"] = graft_network(fnd["spec"], fnd["id"], [{"id": "head", "type": "Linear",
+                                                                "params": {"out_features": 10}}]) \
+            .model_dump(mode="json", exclude_none=True)
+        made["head"] = train_model(ws, made["doc"], data, {"epochs": 1}, name="head", progress_bar=False)
+    return made

@@ -3,7 +3,7 @@ lasso a group and see its images with their labels, in both themes."""
 import pytest
 
 from conftest import _serve
-from flows import api
+from flows import api, small_models
 
 pytestmark = pytest.mark.browser
 
@@ -12,22 +12,13 @@ HEIGHT, PAD = 480, 16      # the canvas height and padding of frontend/src/embed
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    from graft.ops import slice_model, train_model
     from graft.store import Workspace
 
     root = tmp_path_factory.mktemp("embedview")
     ws = Workspace(root)
-    net = {"name": "small", "input": {"shape": [1, 28, 28]}, "nodes": [
-        {"id": "conv", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3}, "inputs": ["input"]},
-        {"id": "relu", "type": "ReLU", "inputs": ["conv"]},
-        {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 4}, "inputs": ["relu"]},
-        {"id": "flatten", "type": "Flatten", "inputs": ["pool"]},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flatten"]}]}
-    base = train_model(ws, net, {"dataset": "mnist", "transforms": [{"limit": 512}]}, {"epochs": 1}, name="base",
-                       progress_bar=False)
-    fnd = slice_model(ws, base["id"], end="flatten", name="features")
+    made = small_models(ws, {"dataset": "mnist", "transforms": [{"limit": 512}]}, head=False)
     ws.close()
-    return {"root": root, "fnd": fnd, "base": base}
+    return {"root": root, **made}
 
 
 @pytest.fixture(scope="module")

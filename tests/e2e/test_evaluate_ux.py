@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import _serve
-from flows import api
+from flows import SMALL_CNN, TINY, api, small_models
 
 pytestmark = pytest.mark.browser
 
-TINY = {"dataset": "mnist", "transforms": [{"limit": 256}]}
 TEST = {"dataset": "mnist", "split": "test", "transforms": [{"limit": 200}]}
 BIG = 2000   # classes of an oversized evaluation (the one that froze a tab had 3118)
 
@@ -18,24 +17,14 @@ BIG = 2000   # classes of an oversized evaluation (the one that froze a tab had 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A workspace with a model, its foundation, a head grafted on it, evaluations and a cancelled run."""
-    from graft.ops import evaluate_model, slice_model, train_model
-    from graft.spec.graph import graft_network
+    from graft.ops import evaluate_model
     from graft.store import Workspace
 
     root = tmp_path_factory.mktemp("uxeval")
     ws = Workspace(root)
-    net = {"name": "small", "input": {"shape": [1, 28, 28]}, "nodes": [
-        {"id": "conv", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3}, "inputs": ["input"]},
-        {"id": "relu", "type": "ReLU", "inputs": ["conv"]},
-        {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 4}, "inputs": ["relu"]},
-        {"id": "flatten", "type": "Flatten", "inputs": ["pool"]},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flatten"]}]}
-    base = train_model(ws, net, TINY, {"epochs": 1}, name="base", progress_bar=False)
-    fnd = slice_model(ws, base["id"], end="flatten", name="features")
-    grafted = graft_network(fnd["spec"], fnd["id"], [{"id": "head", "type": "Linear", "params": {"out_features": 10}}])
-    doc = grafted.model_dump(mode="json", exclude_none=True)
-    ws.create_network("grafted", doc)
-    head = train_model(ws, doc, TINY, {"epochs": 1}, name="head", progress_bar=False)
+    made = small_models(ws, TINY)
+    ws.create_network("grafted", made["doc"])
+    head = made["head"]
     n = 64
     rng = np.random.default_rng(0)
     big = ws.evaluations.add({"model_id": head["id"], "data": {**TEST, "transforms": [{"limit": n}]}, "summary": {
@@ -44,9 +33,9 @@ def made(tmp_path_factory):
         "confusion": np.eye(BIG, k=1, dtype=np.int64).tolist()}}, predictions={
         "labels": rng.integers(0, BIG, n), "preds": rng.integers(0, BIG, n), "confidences": rng.random(n).astype("float32")})
     ev = evaluate_model(ws, head["id"], TEST)   # newer than the oversized one: the head's test accuracy
-    stopped = ws.runs.create("train", {"network": net, "data": TINY}, name="stopped", status="running")
+    stopped = ws.runs.create("train", {"network": SMALL_CNN, "data": TINY}, name="stopped", status="running")
     ws.runs.update(stopped["id"], status="cancelled", error="cancelled")
-    return {"root": root, "base": base, "fnd": fnd, "head": head, "ev": ev, "big": big}
+    return {"root": root, "base": made["base"], "fnd": made["fnd"], "head": head, "ev": ev, "big": big}
 
 
 @pytest.fixture(scope="module")

@@ -5,33 +5,19 @@ import re
 import pytest
 
 from conftest import _serve
-from flows import api
+from flows import TINY, api, small_models
 
 pytestmark = pytest.mark.browser
-
-TINY = {"dataset": "mnist", "transforms": [{"limit": 256}]}
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A small CNN, its foundation, and a head grafted on it (frozen) trained one epoch on 256 images."""
-    from graft.ops import slice_model, train_model
-    from graft.spec.graph import graft_network
     from graft.store import Workspace
 
     root = tmp_path_factory.mktemp("fixloop")
     ws = Workspace(root)
-    net = {"name": "small", "input": {"shape": [1, 28, 28]}, "nodes": [
-        {"id": "conv", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3}, "inputs": ["input"]},
-        {"id": "relu", "type": "ReLU", "inputs": ["conv"]},
-        {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 4}, "inputs": ["relu"]},
-        {"id": "flatten", "type": "Flatten", "inputs": ["pool"]},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flatten"]}]}
-    base = train_model(ws, net, TINY, {"epochs": 1}, name="base", progress_bar=False)
-    fnd = slice_model(ws, base["id"], end="flatten", name="features")
-    doc = graft_network(fnd["spec"], fnd["id"], [{"id": "head", "type": "Linear", "params": {"out_features": 10}}]) \
-        .model_dump(mode="json", exclude_none=True)
-    head = train_model(ws, doc, TINY, {"epochs": 1}, name="head", progress_bar=False)
+    head = small_models(ws, TINY)["head"]
     ws.close()
     return {"root": root, "head": head}
 

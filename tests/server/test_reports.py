@@ -92,6 +92,23 @@ def test_report_is_queued_for_a_foundation_only(idle, detail):
     assert not_fnd.status_code == 422 and "not a foundation" in detail(not_fnd)["message"]
 
 
+def test_synergy_is_queued_with_each_tasks_data_checked_for_a_foundation_only(idle, detail):
+    fnd = register(idle.ws, "foundation", "enc")
+    model = register(idle.ws, "model", "classifier")
+    parity = {**TINY, "transforms": [*TINY["transforms"], {"relabel": {"map": [0, 1] * 5, "classes": ["even", "odd"]}}]}
+    tasks = [{"name": "digits", "data": TINY}, {"name": "parity", "data": parity, "per_class": 5}]
+    ok = idle.post("/api/reports/synergy", json={"foundation": fnd["id"], "tasks": tasks, "epochs": 2})
+    assert ok.status_code == 202, ok.text
+    run = ok.json()
+    assert run["kind"] == "synergy" and run["name"] == "synergy enc: digits, parity"
+    assert [t["data"] for t in run["request"]["tasks"]] == [TINY, parity] and run["request"]["epochs"] == 2
+    missing = idle.post("/api/reports/synergy", json={"foundation": fnd["id"], "tasks": [
+        tasks[0], {"name": "other", "data": {"dataset": "ds-000000000000"}}]})
+    assert missing.status_code == 422 and "ds-000000000000" in detail(missing)["message"]   # nothing queued
+    not_fnd = idle.post("/api/reports/synergy", json={"foundation": model["id"], "tasks": tasks})
+    assert not_fnd.status_code == 422 and detail(not_fnd)["issues"][0]["code"] == "not_a_foundation"
+
+
 @pytest.mark.parametrize("extra", [
     {"budgets": []}, {"budgets": [0]}, {"budgets": ["some"]}, {"budgets": [1, 1]}, {"budgets": [True]},
     {"budgets": [2.5]}, {"epochs": 0}, {"epochs": "many"}, {"head": "transformer"}, {"target": {"nope": 1}},

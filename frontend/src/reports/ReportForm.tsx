@@ -1,23 +1,22 @@
 import { useState } from "react";
 import { api, call, type ModelRecord, type RunRecord } from "../api/client";
 import { useDataChoice } from "../train/pickers";
+import { FoundationSelect, useFoundationPick, useLaunch } from "./launch";
 
 const BUDGETS: (number | "all")[] = [1, 10, 100, "all"];
 
 /** Pick a foundation, a target task and label budgets; queue the report (POST /api/reports). */
 export default function ReportForm({ foundations, initial, onLaunched }:
   { foundations: ModelRecord[]; initial?: string; onLaunched: (r: RunRecord) => void }) {
-  const [picked, setPicked] = useState(initial ?? "");
+  const [foundation, setPicked] = useFoundationPick(foundations, initial);
   const [data, setData] = useState("");
   const [limit, setLimit] = useState("");
   const [budgets, setBudgets] = useState<(number | "all")[]>([1, 10, 100]);
   const [head, setHead] = useState<"mlp" | "linear">("mlp");
   const [epochs, setEpochs] = useState("");
   const [semi, setSemi] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, launch } = useLaunch(onLaunched);
   const { choice: dataChoice, options: dataOptions, refOf } = useDataChoice(data);
-  const foundation = foundations.some((f) => f.id === picked) ? picked : foundations[0]?.id ?? "";
 
   if (foundations.length === 0) {
     return (
@@ -29,31 +28,19 @@ export default function ReportForm({ foundations, initial, onLaunched }:
 
   const toggle = (b: number | "all") =>
     setBudgets(budgets.includes(b) ? budgets.filter((x) => x !== b) : BUDGETS.filter((x) => x === b || budgets.includes(x)));
-  const launch = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const n = Number(epochs);
-      if (epochs && !(Number.isInteger(n) && n > 0)) throw new Error(`Epochs must be a whole number above 0 or empty for auto, found “${epochs}”.`);
-      const target = refOf(limit);
-      const body = { foundation, target, budgets, head, epochs: epochs ? n : ("auto" as const), seed: 0,
-                     ...(semi ? { unlabeled: target } : {}) };
-      onLaunched(await call(api.POST("/api/reports", { body })));
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = launch(async () => {
+    const n = Number(epochs);
+    if (epochs && !(Number.isInteger(n) && n > 0)) throw new Error(`Epochs must be a whole number above 0 or empty for auto, found “${epochs}”.`);
+    const target = refOf(limit);
+    const body = { foundation, target, budgets, head, epochs: epochs ? n : ("auto" as const), seed: 0,
+                   ...(semi ? { unlabeled: target } : {}) };
+    return call(api.POST("/api/reports", { body }));
+  });
 
   return (
-    <form className="list" style={{ gap: 12 }} onSubmit={launch} aria-label="New transfer report">
+    <form className="list" style={{ gap: 12 }} onSubmit={start} aria-label="New transfer report">
       <div className="form-grid" style={{ gridTemplateColumns: "2fr 1fr 1fr" }}>
-        <label className="field"><span>Foundation</span>
-          <select aria-label="Foundation" value={foundation} onChange={(e) => setPicked(e.target.value)}>
-            {foundations.map((f) => <option key={f.id} value={f.id}>{f.name} ({f.id})</option>)}
-          </select></label>
+        <FoundationSelect foundations={foundations} value={foundation} onChange={setPicked} label="Foundation" />
         <label className="field"><span>Target task</span>
           <select aria-label="Target data set" value={dataChoice} onChange={(e) => setData(e.target.value)}>{dataOptions}</select></label>
         <label className="field"><span>Samples (empty: all)</span>

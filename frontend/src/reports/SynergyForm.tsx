@@ -3,6 +3,7 @@ import { api, call, sent, type ModelRecord, type RunRecord } from "../api/client
 import type { components } from "../api/schema";
 import type { DataRef } from "../lib/dataRefs";
 import { useDataChoice } from "../train/pickers";
+import { FoundationSelect, useFoundationPick, useLaunch } from "./launch";
 
 type Task = { key: number; name: string; data: string; perClass: string };
 type Refs = Record<number, () => DataRef>;
@@ -28,52 +29,38 @@ function TaskRow({ task, index, refs, onChange, onRemove }:
 
 /** Pick a foundation and two or more tasks; queue the synergy report (POST /api/reports/synergy). */
 export default function SynergyForm({ foundations, onLaunched }: { foundations: ModelRecord[]; onLaunched: (r: RunRecord) => void }) {
-  const [picked, setPicked] = useState("");
+  const [foundation, setPicked] = useFoundationPick(foundations);
   const [tasks, setTasks] = useState<Task[]>([{ key: 0, name: "task1", data: "", perClass: "100" },
                                               { key: 1, name: "task2", data: "", perClass: "100" }]);
   const [epochs, setEpochs] = useState("10");
   const [training, setTraining] = useState<"finetune" | "frozen">("finetune");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, launch } = useLaunch(onLaunched);
   const refs = useRef<Refs>({}).current;
-  const foundation = foundations.some((f) => f.id === picked) ? picked : foundations[0]?.id ?? "";
   if (foundations.length === 0) return <div className="empty"><strong>No foundations yet</strong>Slice one off a trained model in <a href="#/models">Models</a>.</div>;
 
   const update = (i: number) => (t: Task) => setTasks((ts) => ts.map((x, j) => (j === i ? t : x)));
-  const launch = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const n = Number(epochs);
-      if (!(Number.isInteger(n) && n > 0)) throw new Error(`Epochs must be a whole number above 0, found “${epochs}”.`);
-      const body = sent<components["schemas"]["SynergyRequest"]>({
-        foundation, epochs: n, foundation_training: training,
-        tasks: tasks.map((t, i) => {
-          const k = Number(t.perClass);
-          if (t.perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Task ${i + 1}: labels per class must be a whole number above 0 or empty for all, found “${t.perClass}”.`);
-          // head and weight: the server's defaults (graft.contracts.SynergyTask)
-          return { name: t.name, data: refs[t.key](), ...(t.perClass ? { per_class: k } : {}) } as components["schemas"]["SynergyTask"];
-        }),
-      });
-      onLaunched(await call(api.POST("/api/reports/synergy", { body })));
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = launch(async () => {
+    const n = Number(epochs);
+    if (!(Number.isInteger(n) && n > 0)) throw new Error(`Epochs must be a whole number above 0, found “${epochs}”.`);
+    const body = sent<components["schemas"]["SynergyRequest"]>({
+      foundation, epochs: n, foundation_training: training,
+      tasks: tasks.map((t, i) => {
+        const k = Number(t.perClass);
+        if (t.perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Task ${i + 1}: labels per class must be a whole number above 0 or empty for all, found “${t.perClass}”.`);
+        // head and weight: the server's defaults (graft.contracts.SynergyTask)
+        return { name: t.name, data: refs[t.key](), ...(t.perClass ? { per_class: k } : {}) } as components["schemas"]["SynergyTask"];
+      }),
+    });
+    return call(api.POST("/api/reports/synergy", { body }));
+  });
 
   return (
-    <form className="list" style={{ gap: 12 }} onSubmit={launch} aria-label="New synergy report">
+    <form className="list" style={{ gap: 12 }} onSubmit={start} aria-label="New synergy report">
       <div className="form-grid" style={{ gridTemplateColumns: "2fr 1fr 1fr" }}>
-        <label className="field"><span>Foundation</span>
-          <select aria-label="Synergy foundation" value={foundation} onChange={(e) => setPicked(e.target.value)}>
-            {foundations.map((f) => <option key={f.id} value={f.id}>{f.name} ({f.id})</option>)}
-          </select></label>
+        <FoundationSelect foundations={foundations} value={foundation} onChange={setPicked} label="Synergy foundation" />
         <label className="field"><span>Epochs over each task's data</span>
           <input type="number" min="1" step="1" value={epochs} onChange={(e) => setEpochs(e.target.value)} aria-label="Synergy epochs" /></label>
-        <label className="field"><span>Foundation</span>
+        <label className="field"><span>Foundation training</span>
           <select aria-label="Foundation training" value={training} onChange={(e) => setTraining(e.target.value as "finetune" | "frozen")}>
             <option value="finetune">fine-tuned (tasks share what it learns)</option><option value="frozen">frozen (only heads train)</option>
           </select></label>

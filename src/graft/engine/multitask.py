@@ -22,15 +22,14 @@ import torch.nn.functional as F
 from . import ddp
 from .allocator import tune_allocator
 from .augment import BatchAugment
-from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .checkpoint import restore, save_checkpoint
 from .compile import GraphModule
-from .data import has_conv, normalization_of, permutation, pick_device
-from .features import FeatureCache, default_cache
-from .freeze import apply_foundation_params
+from .data import normalization_of, permutation
+from .features import FeatureCache
 from .loop import Task, run_epochs
-from .precision import autocast, chosen_settings, prefers_channels_last, uses_bf16
-from .train import (TrainingDiverged, TrainResult, _Batches, _check_same_run, _trajectory, make_optimizer,
-                    make_scheduler, resolve_hparams)
+from .precision import autocast, chosen_settings, uses_bf16
+from .train import (TrainingDiverged, TrainResult, _Batches, _trajectory, make_optimizer, make_scheduler,
+                    prepared_run, resolve_hparams)
 
 MIXINGS = ("alternate", "proportional")
 
@@ -67,26 +66,8 @@ def train_tasks(model: GraphModule, tasks: list[HeadTask], hparams: dict[str, An
     if ddp.topology()[1] > 1:
         raise ValueError("tasks: several heads train in one process; use nproc 1")
     _check_tasks(model, tasks)
-    device = pick_device(h["device"])
-    if h["threads"]:
-        torch.set_num_threads(int(h["threads"]))
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
-    channels_last = h["channels_last"] if h["channels_last"] != "auto" else \
-        has_conv(model) and prefers_channels_last(device)
-    try:
-        torch.manual_seed(h["seed"])
-        model.to(device)
-        if channels_last:
-            model.to(memory_format=torch.channels_last)
-        meta = tensors = None
-        if resume_from is not None:
-            meta, tensors = load_checkpoint(resume_from)
-            _check_same_run(meta, h, resume_from)
-            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        groups = apply_foundation_params(model, h["lr"], h["foundation"], h["unfreeze_from"],
-                                         h["foundation_lr_multiplier"])
-        cache = (feature_cache or default_cache()) if h["feature_cache"] else None
+    with prepared_run(model, h, resume_from, feature_cache) as run:
+        device, channels_last, cache = run.device, run.channels_last, run.cache
         norm = normalization_of(tasks[0].train_ds, h["normalization"])
         bf16 = uses_bf16(device, h["precision"])
         data, val = [], []
@@ -98,13 +79,13 @@ def train_tasks(model: GraphModule, tasks: list[HeadTask], hparams: dict[str, An
             val.append(_Batches(model, task.val_ds, norm, device, channels_last, cache, bf16, should_stop,
                                 stream=h["stream"]) if task.val_ds is not None else None)
         job = _Heads(model, tasks, data, val, h, checkpoint_dir)
-        job.opt = make_optimizer(h, groups, device)
+        job.opt = make_optimizer(h, run.groups, device)
         job.sched = make_scheduler(h, job.opt, job.steps_per_epoch * h["epochs"])
         history: list[dict[str, Any]] = []
         start = 0
-        if meta is not None:
-            restore(meta, tensors, model, job.opt, job.sched)
-            start, history = meta["epoch"], meta["history"]
+        if run.meta is not None:
+            restore(run.meta, run.tensors, model, job.opt, job.sched)
+            start, history = run.meta["epoch"], run.meta["history"]
         model.normalization = norm
         states = [d.cache_state for d in data]
         cache_state = "miss" if "miss" in states else states[0]
@@ -120,8 +101,6 @@ def train_tasks(model: GraphModule, tasks: list[HeadTask], hparams: dict[str, An
                                     "samples": data[t].n, "weight": task.weight} for t, task in enumerate(tasks)}
         result.seconds = time.perf_counter() - started
         return result
-    finally:
-        torch.use_deterministic_algorithms(was_deterministic)
 
 
 def _check_tasks(model: GraphModule, tasks: list[HeadTask]) -> None:

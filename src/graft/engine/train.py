@@ -8,9 +8,10 @@ divergence check (one scalar per step, needed to stop before a NaN reaches the w
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -179,20 +180,66 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
     started = time.perf_counter()
     tune_allocator()
     h = resolve_hparams(hparams)
-    device = pick_device(h["device"])
-    cuda = device.type == "cuda"
-    if h["threads"]:
-        torch.set_num_threads(int(h["threads"]))
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
-    if cuda:
-        torch.backends.cudnn.benchmark = not h["deterministic"]
-    channels_last = h["channels_last"] if h["channels_last"] != "auto" else \
-        has_conv(model) and prefers_channels_last(device)
     rank, world = ddp.topology()
     if rank:   # one rank writes and reports (dropout draws differ per rank, the weights come from rank 0)
         checkpoint_dir = on_epoch = on_step = None
         h["progress"] = False
+    with prepared_run(model, h, resume_from, feature_cache, rank) as run:
+        device, channels_last, cache = run.device, run.channels_last, run.cache
+        net = ddp.wrap(model, device)
+        if unlabeled_ds is not None and cache is None:
+            cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
+        norm = normalization_of(train_ds, h["normalization"])
+        bf16 = uses_bf16(device, h["precision"])
+        augment = (BatchAugment(h["augment"], int(train_ds.shape[-1]), h["seed"] + rank, blank_value(norm))
+                   if h["augment"] else None)
+        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment, h["stream"])
+        if unlabeled_ds is not None:
+            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
+        val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop, stream=h["stream"])
+               if val_ds is not None else None)
+        steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
+        opt = make_optimizer(h, run.groups, device)
+        sched = make_scheduler(h, opt, steps_per_epoch * h["epochs"])
+        history: list[dict[str, Any]] = []
+        start = 0
+        if run.meta is not None:
+            restore(run.meta, run.tensors, model, opt, sched)
+            start, history = run.meta["epoch"], run.meta["history"]
+        model.normalization = norm
+        result = _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
+                       on_epoch, on_step, checkpoint_dir, should_stop, norm)
+        result.precision = chosen_settings(device, h["precision"], bf16, channels_last)
+        result.seconds = time.perf_counter() - started   # with data preparation, feature caching, propagation
+        return result
+
+
+@dataclass
+class PreparedRun:
+    """What every training run sets up the same way before its data: see prepared_run."""
+    device: torch.device
+    channels_last: bool
+    groups: list[dict[str, Any]]            # the optimizer's param groups (foundation multiplier, frozen nodes)
+    cache: FeatureCache | None
+    meta: dict[str, Any] | None = None      # the checkpoint resumed from, restored into the optimizer later
+    tensors: dict[str, torch.Tensor] | None = None
+
+
+@contextmanager
+def prepared_run(model: GraphModule, h: dict[str, Any], resume_from: str | Path | None,
+                 feature_cache: FeatureCache | None, rank: int = 0) -> Iterator[PreparedRun]:
+    """The set-up shared by engine.train and engine.multitask: device, threads, determinism (restored on exit),
+    channels-last, the seed, the model on its device with the resumed weights, the foundation's param groups and
+    the feature cache. The order matters to the weights: keep it."""
+    device = pick_device(h["device"])
+    if h["threads"]:
+        torch.set_num_threads(int(h["threads"]))
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(bool(h["deterministic"]), warn_only=True)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = not h["deterministic"]
+    channels_last = h["channels_last"] if h["channels_last"] != "auto" else \
+        has_conv(model) and prefers_channels_last(device)
     try:
         torch.manual_seed(h["seed"] + rank)
         model.to(device)
@@ -206,33 +253,8 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         groups = apply_foundation_params(model, h["lr"], h["foundation"], h["unfreeze_from"],
                                          h["foundation_lr_multiplier"])
-        net = ddp.wrap(model, device)
         cache = (feature_cache or default_cache()) if h["feature_cache"] else None
-        if unlabeled_ds is not None and cache is None:
-            cache = FeatureCache()      # propagation needs the foundation's outputs: a private, in-memory cache
-        norm = normalization_of(train_ds, h["normalization"])
-        bf16 = uses_bf16(device, h["precision"])
-        augment = (BatchAugment(h["augment"], int(train_ds.shape[-1]), h["seed"] + rank, blank_value(norm))
-                   if h["augment"] else None)
-        data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment, h["stream"])
-        if unlabeled_ds is not None:
-            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
-        val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop, stream=h["stream"])
-               if val_ds is not None else None)
-        steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
-        opt = make_optimizer(h, groups, device)
-        sched = make_scheduler(h, opt, steps_per_epoch * h["epochs"])
-        history: list[dict[str, Any]] = []
-        start = 0
-        if meta is not None:
-            restore(meta, tensors, model, opt, sched)
-            start, history = meta["epoch"], meta["history"]
-        model.normalization = norm
-        result = _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
-                       on_epoch, on_step, checkpoint_dir, should_stop, norm)
-        result.precision = chosen_settings(device, h["precision"], bf16, channels_last)
-        result.seconds = time.perf_counter() - started   # with data preparation, feature caching, propagation
-        return result
+        yield PreparedRun(device, channels_last, groups, cache, meta, tensors)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
 

@@ -19,11 +19,23 @@ from ..schemas import PretrainRequest, Report, ReportRequest, ReportSummary, Run
 router = APIRouter(tags=["reports"])
 
 
-def _data(value, ws) -> dict | str:
+def checked_data(value, ws) -> dict | str:
+    """A request's data reference as it is queued, once its data set is known to be there (else 404/422)."""
     data = value if isinstance(value, str) else value.model_dump(exclude_none=True)
     with user_errors():
         require_dataset(data, ws.root)
     return data
+
+
+def report_foundation(ws, model_id: str) -> dict:
+    """The foundation a report starts from: 404 when there is no such model, 422 when it is not a foundation."""
+    foundation = ws.get_model(model_id)
+    if foundation.get("kind") != "foundation":
+        raise ApiError(422, f"foundation: {foundation['id']} is a {foundation.get('kind')}, not a foundation "
+                            "(slice one off it in Models first)",
+                       [{"code": "not_a_foundation", "message": "pick a foundation (fnd-...)", "field": "foundation",
+                         "expected": "foundation", "found": foundation.get("kind")}])
+    return foundation
 
 
 @router.post("/pretrain", response_model=Run, status_code=202, responses=error_responses(404, 422))
@@ -39,7 +51,7 @@ def start_pretrain(body: PretrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_o
         raise ApiError(422, f"node {foundations[0]}: pretraining takes a plain encoder, found a Foundation node",
                        [{"code": "foundation_in_encoder", "message": "pretrain a network without Foundation nodes",
                          "node": foundations[0], "expected": "no Foundation node", "found": "Foundation"}])
-    data = _data(body.data, ws)
+    data = checked_data(body.data, ws)
     name = body.name or f"{spec.name}-{body.objective}"
     request = {"network": spec.model_dump(mode="json", exclude_none=True), "data": data,
                "objective": body.objective, "hparams": body.hparams.model_dump(), "name": name,
@@ -50,22 +62,17 @@ def start_pretrain(body: PretrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_o
 @router.post("/reports", response_model=Run, status_code=202, responses=error_responses(404, 422))
 def start_report(body: ReportRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
     """Queue a transfer report; the run's `report_id` names it once it is done."""
-    foundation = ws.get_model(body.foundation)
-    if foundation.get("kind") != "foundation":
-        raise ApiError(422, f"foundation: {foundation['id']} is a {foundation.get('kind')}, not a foundation "
-                            "(slice one off it in Models first)",
-                       [{"code": "not_a_foundation", "message": "pick a foundation (fnd-...)", "field": "foundation",
-                         "expected": "foundation", "found": foundation.get("kind")}])
+    foundation = report_foundation(ws, body.foundation)
     seen = [str(b) for b in body.budgets]
     if len(set(seen)) != len(seen):
         raise ApiError(422, f"budgets: each budget once, found {', '.join(seen)}",
                        [{"code": "duplicate_budget", "message": "each budget once", "field": "budgets",
                          "found": seen}])
-    target = _data(body.target, ws)
+    target = checked_data(body.target, ws)
     request = {"foundation": foundation["id"], "target": target, "budgets": list(body.budgets),
                "head": body.head, "epochs": body.epochs, "seed": body.seed}
     if body.unlabeled is not None:
-        request["unlabeled"] = _data(body.unlabeled, ws)
+        request["unlabeled"] = checked_data(body.unlabeled, ws)
     label = target if isinstance(target, str) else target["dataset"]
     return run_out(jobs.submit("report", request, name=f"report {foundation['name']} → {label}"))
 

@@ -8,7 +8,7 @@ from ...contracts.synergy import SynergyRequest
 from ..deps import error_responses, jobs_of, ws_of
 from ..errors import ApiError
 from ..schemas import Run, run_out
-from .reports import _data
+from .reports import checked_data, report_foundation
 
 router = APIRouter(tags=["reports"])
 
@@ -16,12 +16,7 @@ router = APIRouter(tags=["reports"])
 @router.post("/reports/synergy", response_model=Run, status_code=202, responses=error_responses(404, 422))
 def start_synergy(body: SynergyRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> dict:
     """Check the foundation and each task's data now, then queue the report; the run's `report_id` names it."""
-    foundation = ws.get_model(body.foundation)
-    if foundation.get("kind") != "foundation":
-        raise ApiError(422, f"foundation: {foundation['id']} is a {foundation.get('kind')}, not a foundation "
-                            "(slice one off it in Models first)",
-                       [{"code": "not_a_foundation", "message": "pick a foundation (fnd-...)", "field": "foundation",
-                         "expected": "foundation", "found": foundation.get("kind")}])
+    foundation = report_foundation(ws, body.foundation)
     names = [t.name for t in body.tasks]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -30,5 +25,5 @@ def start_synergy(body: SynergyRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)
                              "found": name}])
     request = body.model_dump()
     request["foundation"] = foundation["id"]
-    request["tasks"] = [{**t.model_dump(), "data": _data(t.data)} for t in body.tasks]
+    request["tasks"] = [{**t.model_dump(), "data": checked_data(t.data, ws)} for t in body.tasks]
     return run_out(jobs.submit("synergy", request, name=f"synergy {foundation['name']}: {', '.join(names)}"))
