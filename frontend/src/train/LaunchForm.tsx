@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { api, call, sent, type RunRecord, type TrainRequest } from "../api/client";
+import { api, ApiError, call, sent, type RunRecord, type TrainRequest } from "../api/client";
 import { defaultsOf } from "../api/defaults";
 import type { NetworkSpec } from "../design/convert";
 import { draftHasLayers, NetworkSelect, resolveNetwork, useDataChoice } from "./pickers";
+import PreprocessFields, { NO_PREP, prepErrors, prepFieldsOf, resizeOf, type Prep, type PrepField } from "./PreprocessFields";
 
 type Optimizer = "adam" | "adamw" | "sgd";
 
@@ -34,6 +35,8 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
     }, () => { if (live) { setHasFoundation(false); setOutputs([]); } });
     return () => { live = false; };
   }, [network]);
+  const [prep, setPrep] = useState<Prep>(NO_PREP);
+  const [prepIssues, setPrepIssues] = useState<Partial<Record<PrepField, string>>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { choice: dataChoice, options: dataOptions, refOf, fitOf } = useDataChoice(data);
@@ -42,20 +45,25 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setPrepIssues({});
     try {
       const net = await resolveNetwork(network);
       if (!net?.nodes?.length) throw new Error("The chosen network has no layers: draw one in Design or pick a template.");
-      const all = refOf(limit);
+      const prepared = prepFieldsOf(prep);   // the network's input preparation: every head's data gets it
+      const all = { ...refOf(limit), ...prepared };
       const k = Number(perClass);
       if (perClass && !(Number.isInteger(k) && k > 0)) throw new Error(`Labels per class must be a whole number above 0, found “${perClass}”.`);
       const data = perClass ? { ...all, transforms: [{ per_class: k, seed: 0 }, ...(all.transforms ?? [])] } : all;
       const v = Number(valPct);
       if (valPct && !(v > 0 && v < 100)) throw new Error(`Validation % must be a number above 0 and below 100, found “${valPct}”.`);
       const hparams = valPct ? { ...h, val_fraction: v / 100 } : h;
-      const fitted = network.startsWith("template:") ? fitTemplate(net, fitOf()) : net;
+      const size = resizeOf(prep);
+      const fitOfData = fitOf();
+      const fitted = network.startsWith("template:")
+        ? fitTemplate(net, size ? { ...fitOfData, shape: [fitOfData.shape?.[0] ?? 1, ...size] } : fitOfData) : net;
       const subset = (ref: typeof all) => perClass ? { ...ref, transforms: [{ per_class: k, seed: 0 }, ...(ref.transforms ?? [])] } : ref;
       const tasks = outputs.length > 1
-        ? outputs.map((o) => ({ output: o, weight: 1, data: subset(refOf(limit, headData[o] || dataChoice)) })) : null;
+        ? outputs.map((o) => ({ output: o, weight: 1, data: subset({ ...refOf(limit, headData[o] || dataChoice), ...prepared }) })) : null;
       const body = sent<TrainRequest>({ network: { ...fitted }, data, name: name || net.name || "model",
                                         hparams: tasks ? { ...hparams, task_mixing: mixing } : hparams,
                                         ...(tasks ? { tasks } : {}),
@@ -63,7 +71,9 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
       const run = await call(api.POST("/api/runs", { body }));
       onLaunched(run);
     } catch (err) {
-      setError((err as Error).message);
+      const onFields = err instanceof ApiError ? prepErrors(err.issues) : {};
+      setPrepIssues(onFields);
+      setError(Object.keys(onFields).length ? "The preprocessing fields need a fix (see below each)." : (err as Error).message);
     } finally {
       setBusy(false);
     }
@@ -98,6 +108,7 @@ export default function LaunchForm({ initialNetwork, onLaunched }: { initialNetw
                  placeholder="none" aria-label="Validation percent" title="Hold out this share of the training data and report validation accuracy each epoch (a fixed-seed draw)" /></label>
         <label className="field"><span>Model name</span><input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the network" aria-label="Model name" /></label>
       </div>
+      <PreprocessFields value={prep} onChange={(p) => { setPrep(p); setPrepIssues({}); }} errors={prepIssues} />
       {outputs.length > 1 && <div className="form-grid" aria-label="Heads">
         {outputs.map((o) => <label key={o} className="field"><span>Data for head {o}</span>
           <select aria-label={`Data for head ${o}`} value={headData[o] || dataChoice}

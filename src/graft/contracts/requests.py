@@ -103,11 +103,13 @@ class ReportRequest(Strict):
 
 
 class DatasetImportRequest(Strict):
-    """Import a data set file: a zip or folder of class folders, a CSV, an NPZ or IDX files."""
+    """Import a data set file: a zip or folder of class folders, a CSV, an NPZ, IDX files or a Hugging Face
+    `datasets` folder (save_to_disk or parquet)."""
     path: str = Field(min_length=1, max_length=4096, description="the file or folder (HTTP: the upload)")
     name: Optional[str] = name_field(description="default: the file's name without its suffix")
     kind: Optional[str] = Field(default=None, max_length=16,
-                                description="idx, npz, csv, zip or folder; default: sniffed from the file")
+                                description="idx, npz, csv, zip, folder or hf (a Hugging Face datasets "
+                                            "folder or parquet file); default: sniffed from the file")
     test_fraction: float = Field(0.0, ge=0, lt=1, description="carve a deterministic test split off the data")
     label_column: Union[int, str, None] = Field(default=None, description="CSV: the label's column, a 0-based "
                                                 "index or a header name; default: detected, with the evidence")

@@ -228,7 +228,7 @@ def fit_array(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(fit(Image.fromarray(arr), size))
 
 
-def decode_entries(entries: list[Entry], display: str, limits: Limits,
+def decode_entries(entries: Iterable[Entry], display: str, limits: Limits,
                    resize: bool | Sequence[int] | None = None, each: Callable[[], None] | None = None
                    ) -> tuple[dict, list[dict], list[str]]:
     """Decode every image -> ({split: (images [N,C,H,W], labels)}, preprocessing, warnings). `each` is called
@@ -262,6 +262,8 @@ def decode_entries(entries: list[Entry], display: str, limits: Limits,
                 if e.split not in sinks:
                     sinks[e.split] = SplitPixels()
                 sinks[e.split].add(arr, e.label)
+        if not sizes:   # entries read lazily (HF rows) may turn out empty
+            raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
         if len(sizes) > 1:
             (h0, w0), (h1, w1) = list(sizes)[:2]
             raise DataError(first_at[(h1, w1)], f"image is {h1}x{w1} (height x width), the first image is {h0}x{w0} "

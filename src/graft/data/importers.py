@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 import numpy as np
 
-from graft.data import idx
+from graft.data import idx, npzstream
 from graft.data.errors import DataError
 from graft.data.images import Limits
 
@@ -69,23 +69,17 @@ def read_npz(path: Path, limits: Limits, display: str | None = None) -> tuple[di
             sizes = [i.file_size for i in zf.infolist()]
         if any(s > limits.max_total_bytes for s in sizes) or sum(sizes) > limits.max_total_bytes:
             raise DataError(where, f"arrays exceed the limit of {limits.max_total_bytes} bytes")
+        if idx.spool_folder() is not None:   # importing: each array a chunk at a time into the staging folder
+            return _spool_npz(path, where)
         with np.load(path, allow_pickle=False) as z:
-            keys = list(z.files)
-            pairs = {s: xy for s, xy in SPLIT_KEYS.items() if xy[0] in keys and xy[1] in keys}
-            if not pairs:
-                pair = next(((x, y) for x, y in NPZ_KEYS if x in keys and y in keys), None)
-                if pair is None:
-                    raise DataError(where, f"expected arrays named x and y, images and labels, or x_train and "
-                                           f"y_train (found {keys})")
-                pairs = {"train": pair}
+            pairs = choose_pairs(list(z.files), where)
             arrays = {s: (np.asarray(z[x]), np.asarray(z[y])) for s, (x, y) in pairs.items()}
-            classes = [str(c) for c in z["classes"].tolist()] if "classes" in keys else None
+            classes = [str(c) for c in z["classes"].tolist()] if "classes" in z.files else None
     except DataError:
         raise
     except ValueError as e:
         if "allow_pickle" in str(e) or "Object arrays" in str(e):
-            raise DataError(where, "holds object arrays (pickled Python objects), which graft never loads; "
-                                   "save plain numeric arrays with numpy.savez") from None
+            raise DataError(where, npzstream.OBJECT_ARRAYS) from None
         raise DataError(where, f"unreadable NPZ ({e})") from None
     except (OSError, EOFError, KeyError, IndexError, TypeError, AttributeError, zipfile.BadZipFile, zlib.error,
             NotImplementedError, RuntimeError, UnicodeDecodeError, SyntaxError, MemoryError) as e:
@@ -94,6 +88,34 @@ def read_npz(path: Path, limits: Limits, display: str | None = None) -> tuple[di
     for split, (images, labels) in arrays.items():
         x, y = pairs[split]
         out[split] = (nchw(pixels_to_uint8(images, f"{where}:{x}"), where), labels_int64(labels, f"{where}:{y}"))
+    return out, classes
+
+
+def choose_pairs(keys: list[str], where: str) -> dict[str, tuple[str, str]]:
+    """{split: (images key, labels key)} of an archive's arrays."""
+    pairs = {s: xy for s, xy in SPLIT_KEYS.items() if xy[0] in keys and xy[1] in keys}
+    if pairs:
+        return pairs
+    pair = next(((x, y) for x, y in NPZ_KEYS if x in keys and y in keys), None)
+    if pair is None:
+        raise DataError(where, f"expected arrays named x and y, images and labels, or x_train and "
+                               f"y_train (found {keys})")
+    return {"train": pair}
+
+
+def _spool_npz(path: Path, where: str) -> tuple[dict, list[str] | None]:
+    with zipfile.ZipFile(path) as zf:
+        members = npzstream.member_keys(zf)
+        pairs = choose_pairs(list(members), where)
+
+        def small(key: str) -> np.ndarray:   # labels and class names: read whole, as np.load reads them
+            with zf.open(members[key]) as fh:
+                return np.lib.format.read_array(fh, allow_pickle=False)
+        out = {}
+        for split, (x, y) in pairs.items():
+            images = npzstream.spool_images(zf, members[x], f"{where}:{x}", where)
+            out[split] = (images, labels_int64(small(y), f"{where}:{y}"))
+        classes = [str(c) for c in small("classes").tolist()] if "classes" in members else None
     return out, classes
 
 

@@ -130,8 +130,10 @@ def inspect_dataset(path: Any, *, display_name: str | None = None, label_column:
             if not entries:
                 raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
             _tally_encoded(entries, limits, size, tally)
+            if not tally.sizes:
+                raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
             names = list(classes) if classes else names
-            names = names or [str(i) for i in range(max(e.label for e in entries) + 1)]
+            names = names or [str(i) for i in range(max(max(c) for c in tally.counts.values()) + 1)]
             extra = []
         else:
             found = read_arrays(path, kind, limits, display, classes, label_column, shape)
