@@ -136,3 +136,11 @@ def test_a_run_with_one_data_set_per_head_is_checked_then_queued(client, detail)
     queued = client.post("/api/runs", json={"network": TWO_HEADS, "tasks": tasks, "hparams": {"epochs": 1}})
     assert queued.status_code == 202, queued.text
     assert client.post(f"/api/runs/{queued.json()['id']}/cancel").status_code == 200
+
+
+def test_a_mean_per_channel_that_fits_no_channel_count_is_refused_before_queueing(client, detail):
+    bad = client.post("/api/runs", json={"network": MLP, "data": {"dataset": "mnist", "mean": [0.5, 0.5, 0.5],
+                                                                   "std": [0.2, 0.2, 0.2]}})
+    assert bad.status_code == 422
+    assert "data.mean" in detail(bad)["message"] and "found 3" in detail(bad)["message"]
+    assert client.get("/api/runs").json() == []

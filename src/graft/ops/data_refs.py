@@ -41,6 +41,19 @@ def check_input(ds, input_shape, ref: dict) -> None:
                      f"{'x'.join(map(str, want))}; {' and '.join(hints)}")
 
 
+def check_normalisation(ref: Any, input_shape) -> None:
+    """Refuse, before any data is read, a per-channel mean or std whose length fits neither one number nor the
+    network input's channels (the images reach the network with its channels, after any `convert`)."""
+    if not isinstance(ref, dict) or len(input_shape) != 3:
+        return
+    channels = int(input_shape[0])
+    for field in ("mean", "std"):
+        value = ref.get(field)
+        if isinstance(value, list) and len(value) not in (1, channels):
+            raise ValueError(f"data.{field}: expected one number or {channels} (one per channel of the network "
+                             f"input {'x'.join(map(str, input_shape))}), found {len(value)}")
+
+
 def load_split(ws, data: Any, split: str):
     from ..data import load_dataset
 

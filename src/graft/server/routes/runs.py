@@ -7,6 +7,7 @@ from typing import Optional
 from fastapi import APIRouter, Depends, Query
 
 from ...data.dataset import require_dataset
+from ...ops.data_refs import check_normalisation
 from ...ops.networks import prepare_network
 from ...ops.train_tasks import check_request
 from ..deps import error_responses, jobs_of, user_errors, ws_of
@@ -30,6 +31,7 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
     with user_errors():
         spec, _ = prepare_network(ws, body.network)
         require_dataset(data, ws.root)
+        check_normalisation(data, spec.input.shape)
     request = {"network": body.network, "data": data, "hparams": body.hparams.model_dump(),
                "name": body.name, "description": body.description}
     if body.tasks is not None:
@@ -38,6 +40,7 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
             check_request(ws, body.network, request["tasks"])
             for task in request["tasks"]:
                 require_dataset(task["data"], ws.root)
+                check_normalisation(task["data"], spec.input.shape)
     if body.semi_supervised is not None:
         semi = body.semi_supervised.model_dump(exclude_none=True)
         with user_errors():
