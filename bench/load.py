@@ -12,7 +12,8 @@ One training run serves the whole section, and its throughput is compared within
 SEGMENT_S seconds alternate unloaded, loaded, unloaded, ... (BENCH_LOAD_S seconds loaded in all, default 60;
 the first and last segments unloaded), so that whatever else the shared machine is doing weighs on both
 sides alike. Reported: requests, 5xx, 4xx and transport errors, p95 and median latency, live events received,
-the server's CPU use, and training samples/s loaded against unloaded.
+the server's and the clients' CPU use (percent of one core; the clients share the machine too), and training
+samples/s loaded against unloaded.
 """
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def _cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    """This process's CPU time: the clients' (and the monitor's) share of the machine."""
+    t = os.times()
+    return t.user + t.system
 
 
 class Monitor(threading.Thread):
@@ -171,16 +178,17 @@ def _segments(server: Server, monitor: Monitor, rid: str, plan: list[str]) -> li
     out = []
     for kind in plan:
         seconds = SEGMENT_S if kind != "closed" else CLOSED_S
-        t0, cpu0 = time.perf_counter(), _cpu_s(server.proc.pid)
+        t0, cpu0, mine0, avg = time.perf_counter(), _cpu_s(server.proc.pid), _own_cpu_s(), os.getloadavg()[0]
         load = None
         if kind == "unloaded":
             time.sleep(seconds)
         else:
             load = _load(_tab if kind == "bounded" else _closed_loop, server.url, rid, seconds)
-        t1, cpu1 = time.perf_counter(), _cpu_s(server.proc.pid)
+        t1, cpu1, mine1 = time.perf_counter(), _cpu_s(server.proc.pid), _own_cpu_s()
         steps, span = monitor.rate(t0 + SETTLE_S, t0 + seconds)
         out.append({"kind": kind, "steps": steps, "seconds": span, "load": load,
-                    "server_cpu_s": cpu1 - cpu0, "wall_s": t1 - t0})
+                    "server_cpu_s": cpu1 - cpu0, "clients_cpu_s": mine1 - mine0, "wall_s": t1 - t0,
+                    "load_avg_1m": avg})
         if monitor.status not in ("queued", "running"):
             raise RuntimeError(f"the training run ended during the load section: {monitor.status}")
     return out
@@ -206,6 +214,7 @@ def _summary(segments: list[dict], kind: str, prefix: str, unloaded: float | Non
         f"{prefix}_p95_ms": round(_p95(lat), 1) if lat else None,
         f"{prefix}_median_ms": round(statistics.median(lat), 1) if lat else None,
         f"{prefix}_server_cpu_percent": round(100 * sum(s["server_cpu_s"] for s in mine) / wall, 1),
+        f"{prefix}_clients_cpu_percent": round(100 * sum(s["clients_cpu_s"] for s in mine) / wall, 1),
         f"{prefix}_train_samples_per_s": round(loaded, 1) if loaded else None,
         f"{prefix}_train_throughput_ratio": round(loaded / unloaded, 3) if loaded and unloaded else None,
     })
