@@ -2,7 +2,8 @@
 
 The machine may be shared: each section records the 1-minute load average when it started, next to its figures.
 BENCH_STREAM_GB sets the larger-than-memory row's size (default 4; bench/streamed.py).
-BENCH_LOAD_S sets how long 50 clients load the API while a run trains, and the unloaded run's window (default 60;
+BENCH_LOAD_S sets how long 50 bounded clients (workbench tabs) load the API while a run trains (default 60, in
+segments of BENCH_LOAD_SEGMENT_S=15 interleaved with unloaded ones; BENCH_LOAD_CLOSED_S=10 for the closed-loop row;
 bench/load.py).
 BENCH_FULL=1 runs the seed workflow exactly as shipped instead of with its base network trained for 1 epoch on
 6,400 images (the head step, on all 60,000, is the memory peak either way). BENCH_TRAIN_SAMPLES sets the subset.
@@ -111,13 +112,20 @@ def table(r: dict, loads: dict) -> str:
         ("api", "p95 ms list | detail; median ms", f"{get('api_p95_ms_list')} | {get('api_p95_ms_detail')}; "
                                                    f"{get('api_median_ms')}"),
         ("api", "live updates (SSE run events/s while training)", get("sse_events_per_s")),
-        ("load", f"{r.get('load_clients')} clients on loopback, {r.get('load_seconds')} s, read routes while a run "
-                 "trains: requests | 5xx | transport errors", f"{get('load_requests')} | {get('load_5xx')} | "
-                                                              f"{get('load_transport_errors')}"),
-        ("load", "p95 ms | median ms | requests/s", f"{get('load_p95_ms')} | {get('load_median_ms')} | "
-                                                    f"{get('load_requests_per_s')}"),
-        ("load", "training samples/s loaded / unloaded (same run, same window)",
+        ("load", f"{r.get('load_clients')} tabs (events + {r.get('load_rate_per_client')} read/s), "
+                 f"{r.get('load_seconds')} s, a run training: requests | 5xx | 4xx | errors",
+         f"{get('load_requests')} | {get('load_5xx')} | {get('load_4xx')} | {get('load_transport_errors')}"),
+        ("load", "tabs: p95 ms | median | requests/s | CPU % of a core: server, clients",
+         f"{get('load_p95_ms')} | {get('load_median_ms')} | {get('load_requests_per_s')} | "
+         f"{get('load_server_cpu_percent')}, {get('load_clients_cpu_percent')}"),
+        ("load", "tabs: training samples/s loaded / unloaded (one run, interleaved)",
          f"{get('load_train_throughput_ratio', '{:.2f}x')} ({get('load_train_samples_per_s')} / "
+         f"{get('unloaded_train_samples_per_s')})"),
+        ("load", f"closed loop (next request at once), {r.get('load_closed_seconds')} s: 5xx | p95 ms | "
+                 "requests/s",
+         f"{get('load_closed_5xx')} | {get('load_closed_p95_ms')} | {get('load_closed_requests_per_s')}"),
+        ("load", "closed loop: training samples/s loaded / unloaded",
+         f"{get('load_closed_train_throughput_ratio', '{:.2f}x')} ({get('load_closed_train_samples_per_s')} / "
          f"{get('unloaded_train_samples_per_s')})"),
         ("start", "graft --help s", get("help_seconds")),
         ("start", "graft ui first response s", get("ui_first_response_seconds")),

@@ -16,6 +16,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_MS = 30_000
 PG_MIGRATION_LOCK = 0x67726166  # "graf": one process migrates at a time
 SCHEMA_REVISION = "0001"  # the newest file in migrations/versions (a test checks they agree)
+# Connections kept open for reuse. The server reads from up to 40 threads (anyio's pool); beyond the kept ones
+# each checkout opens a new SQLite connection (and its pragmas) and closes it after one query.
+SQLITE_POOL, SQLITE_OVERFLOW = 20, 30
 
 
 class StoreError(RuntimeError):
@@ -34,7 +37,8 @@ def make_engine(url: str) -> Engine:
     if backend != "sqlite":
         raise StoreError(f"database URL {parsed.render_as_string()!r}: backend {backend!r} is not supported "
                          "(expected sqlite or postgresql)")
-    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, pool_size=SQLITE_POOL,
+                           max_overflow=SQLITE_OVERFLOW)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
