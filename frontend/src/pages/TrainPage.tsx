@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api, type RunRecord } from "../api/client";
 import { useApi } from "../hooks/useApi";
-import { useEvents } from "../hooks/useEvents";
+import { type ServerEvent, useEvents } from "../hooks/useEvents";
 import type { Navigate } from "../hooks/useHashRoute";
 import LaunchForm from "../train/LaunchForm";
 import PretrainForm from "../train/PretrainForm";
@@ -17,7 +17,17 @@ export default function TrainPage({ param, navigate }: { param?: string; navigat
   const id = selected ?? runs.data?.[0]?.id ?? null;
   const run = useApi(id ? (signal) => api.GET("/api/runs/{id}", { params: { path: { id } }, signal }) : null, [id]);
   const refresh = () => { runs.reload(); run.reload(); };
-  useEvents(() => refresh(), () => {
+  // A `run` event carries the run's whole public record: patch it in place rather than reloading the list and the
+  // run (a training run sends several a second; reloading on each made every open tab a request source).
+  const onEvent = (e: ServerEvent) => {
+    const { type, ...record } = e;
+    if (type !== "run" || typeof record.id !== "string") return refresh();
+    const updated = record as unknown as RunRecord;
+    if (!(runs.data ?? []).some((r) => r.id === updated.id)) return runs.reload();
+    runs.setData((list) => list && list.map((r) => (r.id === updated.id ? updated : r)));
+    run.setData((current) => (current && current.id === updated.id ? updated : current));
+  };
+  useEvents(onEvent, () => {
     if ((runs.data ?? []).some((r) => r.status === "queued" || r.status === "running")) refresh();
   });
 
