@@ -112,9 +112,19 @@ def test_a_zip_slip_member_is_refused_and_nothing_is_kept(tmp_path, ws):
     for dry_run in (True, False):
         with pytest.raises(DataError) as err:
             graft.import_dataset(ws, zipped, dry_run=dry_run, filename="pets.zip")
-        assert str(err.value).startswith("pets.zip:pets/../../escaped.json: ") and "leaves the archive" in str(err.value)
+        assert str(err.value).startswith("pets.zip:pets/../../escaped.json: member name leaves the archive")
     assert ws.list_datasets() == [] and list(ws.tmp.iterdir()) == []
     assert not list(tmp_path.rglob("escaped.json"))
+
+
+def test_a_member_that_cannot_be_unpacked_is_named_without_a_server_path(tmp_path, ws):
+    write_saved(tmp_path / "pets", {"train": table(3, 9)})
+    zipped = zip_folder(tmp_path / "pets", tmp_path / "upload.zip", None,
+                        {"train.json": b"{}", "train.json/data.arrow": b"x"})   # a file, then a folder of its name
+    with pytest.raises(DataError) as err:
+        graft.import_dataset(ws, zipped, filename="pets.zip")
+    assert str(err.value).startswith("pets.zip:train.json/data.arrow: cannot be unpacked")
+    assert str(ws.root) not in str(err.value) and list(ws.tmp.iterdir()) == []
 
 
 def test_a_bad_row_is_named_as_the_zip_member_and_a_cancel_leaves_nothing(tmp_path, ws):

@@ -15,6 +15,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
+from graft.contracts.errors import DiskFull, is_disk_full
 from graft.data import idx
 from graft.data.errors import DataError
 from graft.data.hf import HF_MARKERS
@@ -63,9 +64,9 @@ def is_zip(path: Path) -> bool:
 
 def _copy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int, where: str, display: str) -> int:
     """Bytes written: the member decompressed, counted as it goes (a header may lie about its size)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with zf.open(info) as src, open(dest, "xb") as out:
             while chunk := src.read(COPY_CHUNK):
                 written += len(chunk)
@@ -76,6 +77,11 @@ def _copy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int, w
         raise
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError) as e:
         raise DataError(where, f"cannot read member ({e})") from None
+    except OSError as e:   # its text would name the copy's path: say what happened without it
+        if is_disk_full(e):
+            raise DiskFull(f"{where} (unpacked to be read)", "nothing was imported") from None
+        raise DataError(where, f"cannot be unpacked ({e.strerror or type(e).__name__}: a file and a folder "
+                               f"of one name?)") from None
     return written
 
 
