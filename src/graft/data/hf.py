@@ -40,9 +40,11 @@ class _Source:
     rows: int | None              # None for an Arrow stream (not known before it is read)
 
 
-def _files(path: Path, limits: Limits, display: str) -> list[tuple[Path, str, str]]:
+def _files(path: Path, limits: Limits, display: str, where_prefix: str | None = None
+           ) -> list[tuple[Path, str, str]]:
     files = [(path, path.name, display)] if path.is_file() else \
-        [(p, rel.as_posix(), where) for p, rel, where in walk_files(path, display)
+        [(p, rel.as_posix(), where if where_prefix is None else where_prefix + rel.as_posix())
+         for p, rel, where in walk_files(path, display)
          if not is_junk(rel.parts) and p.suffix in (".parquet", ".arrow")]
     if not files:
         raise DataError(display, "no .parquet or .arrow files found")
@@ -159,12 +161,13 @@ def _columns(schema: Any, features: dict, where: str, label_column: str | None) 
     return images[0], choice[0]
 
 
-def hf_entries(path: Path, limits: Limits, display: str, label_column: str | None = None
-               ) -> tuple[HFEntries, list[str] | None, dict]:
+def hf_entries(path: Path, limits: Limits, display: str, label_column: str | None = None,
+               where_prefix: str | None = None) -> tuple[HFEntries, list[str] | None, dict]:
     """(entries to decode, ClassLabel names or None, label info) of a parquet file or an HF folder. Only the
-    files' metadata is read here; the rows are read a batch at a time as the entries are iterated."""
+    files' metadata is read here; the rows are read a batch at a time as the entries are iterated.
+    `where_prefix` names the folder's files in messages (`pets.zip:` for a zip's copy; default `display/`)."""
     sources, names, label_info = [], None, None
-    for p, rel, where in _files(path, limits, display):
+    for p, rel, where in _files(path, limits, display, where_prefix):
         schema, rows = _schema(p, where)
         features = _features(schema.metadata, p.parent, where)
         img_col, lab_col = _columns(schema, features, where, label_column)

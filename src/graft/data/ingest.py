@@ -22,6 +22,7 @@ from graft.data.errors import DataError
 from graft.data.fingerprint import canonical_json, remember_file_hash, sha256_bytes
 from graft.data.found import SPLIT_ORDER, Found, fit_arrays, parse_resize
 from graft.data.hf import hf_entries, is_hf_folder
+from graft.data.hfzip import Scratch, is_zip, unzipped_hf, zip_holds_hf
 from graft.data.idxsets import read_idx_set, zip_holds_idx
 from graft.data.images import IMAGE_EXTENSIONS, Entry, Limits, decode_entries, folder_entries, zip_entries
 from graft.data.importers import file_head, read_npz
@@ -52,7 +53,9 @@ def sniff_kind(path: Any, display_name: str | None = None) -> str:
         return ext[1:]
     head = file_head(p)
     if head[:2] == b"PK" or ext == ".zip":
-        return "npz" if _zip_has_npy(p) else "idx" if zip_holds_idx(p) else "zip"
+        if _zip_has_npy(p):
+            return "npz"
+        return "hf" if zip_holds_hf(p) else "idx" if zip_holds_idx(p) else "zip"
     if idx.looks_like_idx(head):
         raise DataError(display_name or p, "an IDX file alone has no labels: import the images and labels files together "
                            "(a folder holding both, or a pair)")
@@ -74,10 +77,13 @@ def display_of(path: Any, display_name: str | None) -> str:
     return display_name or str(path[1] if isinstance(path, (tuple, list)) else path)
 
 
-def encoded_images(path: Any, kind: str, limits: Limits, display: str, label_column: Any = None
-                   ) -> tuple[list[Entry], list[str] | None, dict | None] | None:
-    """(entries, classes, label info) when the input is encoded image files (folder, zip, HF), else None."""
+def encoded_images(path: Any, kind: str, limits: Limits, display: str, label_column: Any = None,
+                   scratch: Scratch | None = None) -> tuple[list[Entry], list[str] | None, dict | None] | None:
+    """(entries, classes, label info) when the input is encoded image files (folder, zip, HF), else None.
+    A zipped HF folder is unpacked for reading and kept until `scratch` closes (the entries read from it)."""
     p = Path(path) if not isinstance(path, (tuple, list)) else None
+    if kind == "zip" and p is not None and zip_holds_hf(p):
+        kind = "hf"
     if kind == "zip" and p is not None and zip_holds_idx(p):
         return None
     if kind == "folder" and p is not None and is_hf_folder(p):
@@ -85,6 +91,12 @@ def encoded_images(path: Any, kind: str, limits: Limits, display: str, label_col
     if kind == "hf":
         if label_column is not None and not isinstance(label_column, str):
             raise DataError(display, f"label_column must be a column name here, found {label_column!r}")
+        if p is not None and is_zip(p):
+            if scratch is None:
+                raise DataError(display, "a zipped Hugging Face folder is read through import_dataset or "
+                                         "inspect_dataset")
+            folder, prefix = scratch.enter_context(unzipped_hf(p, limits, display, scratch))
+            return hf_entries(folder, limits, display, label_column, where_prefix=f"{display}:{prefix}")
         return hf_entries(p, limits, display, label_column)
     if kind in ("zip", "folder"):
         entries, classes = zip_entries(p, limits, display) if kind == "zip" else folder_entries(p, limits, display)
@@ -129,12 +141,13 @@ def read_dataset(path: Any, kind: str | None = None, *, display_name: str | None
         raise DataError(display, f"unknown import kind {kind!r} (expected one of {', '.join(KINDS)})")
     resize = parse_resize(resize, limits.max_pixels)
     kind = kind or sniff_kind(path, display)
-    enc = encoded_images(path, kind, limits, display, label_column)
+    with Scratch() as scratch:   # a zipped HF folder's copy lives while its rows are decoded
+        enc = encoded_images(path, kind, limits, display, label_column, scratch)
+        if enc is not None:
+            entries, found_classes, info = enc
+            splits, pre, warns = decode_entries(entries, display, limits, resize, each)
     if enc is not None:
-        entries, found_classes, info = enc
-        splits, pre, warns = decode_entries(entries, display, limits, resize, each)
-        found = Found("hf" if kind in ("hf", "folder") and info else kind, splits, found_classes, info, pre,
-                      warns, display)
+        found = Found("hf" if info else kind, splits, found_classes, info, pre, warns, display)
     else:
         found = read_arrays(path, kind, limits, display, classes, label_column, shape)
         h, w = found.shape[1:]

@@ -15,6 +15,7 @@ import numpy as np
 from graft.data.csvfile import LabelColumnError
 from graft.data.errors import DataError
 from graft.data.found import SPLIT_ORDER, fit_note, parse_resize, sizes_text
+from graft.data.hfzip import Scratch
 from graft.data.images import Limits, decode, fit_array
 from graft.data.ingest import class_names, display_of, encoded_images, read_arrays, sniff_kind
 from graft.data.render import _to_pil
@@ -107,13 +108,14 @@ def _warnings(tally: _Tally, classes: list[str], size, extra: list[str]) -> tupl
 def inspect_dataset(path: Any, *, display_name: str | None = None, label_column: int | str | None = None,
                     resize: Any = None, limits: Limits | None = None, sample: int = 16, kind: str | None = None,
                     classes: Sequence[str] | None = None, shape: Sequence[int] | None = None,
-                    sample_format: str = "png") -> dict:
+                    sample_format: str = "png", scratch_dir: Any = None) -> dict:
     """What importing `path` would give, as JSON-ready data; writes nothing.
 
     Raises DataError for input that cannot be read at all; an ambiguous CSV label column and mixed sizes
     without `resize` come back as `error` (with `label_candidates` / `sizes`) so a picker can be offered.
     Samples: `sample_format` "png" gives data:image/png;base64 URLs (at most 64 px a side), "array" nested
-    uint8 lists [H, W] or [H, W, 3].
+    uint8 lists [H, W] or [H, W, 3]. A zipped Hugging Face folder is unpacked for the look into `scratch_dir`
+    (default: the system's temporary folder) and removed before this returns.
     """
     limits = limits or Limits()
     display = display_of(path, display_name)
@@ -123,26 +125,27 @@ def inspect_dataset(path: Any, *, display_name: str | None = None, label_column:
     tally = _Tally(sample, sample_format == "png")
     report: dict[str, Any] = {"display_name": display, "format": kind, "label_column": None,
                               "label_candidates": [], "preprocessing": [], "error": None}
-    enc = encoded_images(path, kind, limits, display, label_column)
-    try:
-        if enc is not None:
-            entries, names, info = enc
-            if not entries:
-                raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
-            _tally_encoded(entries, limits, size, tally)
-            if not tally.sizes:
-                raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
-            names = list(classes) if classes else names
-            names = names or [str(i) for i in range(max(max(c) for c in tally.counts.values()) + 1)]
-            extra = []
-        else:
-            found = read_arrays(path, kind, limits, display, classes, label_column, shape)
-            names, info, extra = class_names(found, classes), found.label_column, found.warnings
-            _tally_arrays(found, size, tally)
-    except LabelColumnError as e:
-        return {**report, "error": str(e), "label_candidates": e.candidates, "splits": {}, "classes": [],
-                "sizes": [], "channels": {}, "shape": None, "samples": {"format": sample_format, "items": []},
-                "warnings": [{"code": "label_column", "message": str(e)}]}
+    with Scratch(scratch_dir) as scratch:   # a zipped HF folder's copy lives while its rows are read
+        enc = encoded_images(path, kind, limits, display, label_column, scratch)
+        try:
+            if enc is not None:
+                entries, names, info = enc
+                if not entries:
+                    raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
+                _tally_encoded(entries, limits, size, tally)
+                if not tally.sizes:
+                    raise DataError(display, "no images found (expected <class>/<image>.png and the like)")
+                names = list(classes) if classes else names
+                names = names or [str(i) for i in range(max(max(c) for c in tally.counts.values()) + 1)]
+                extra = []
+            else:
+                found = read_arrays(path, kind, limits, display, classes, label_column, shape)
+                names, info, extra = class_names(found, classes), found.label_column, found.warnings
+                _tally_arrays(found, size, tally)
+        except LabelColumnError as e:
+            return {**report, "error": str(e), "label_candidates": e.candidates, "splits": {}, "classes": [],
+                    "sizes": [], "channels": {}, "shape": None, "samples": {"format": sample_format, "items": []},
+                    "warnings": [{"code": "label_column", "message": str(e)}]}
     warns, error = _warnings(tally, names, size, extra)
     (h, w), _ = tally.sizes.most_common(1)[0]
     channels = 3 if tally.channels[3] else 1

@@ -34,8 +34,10 @@ def import_dataset(ws, path: Any, name: str | None = _DEFAULT["name"], kind: str
     display = filename or str(path)     # as the user called it: the upload's name, or the path as typed
     filename = filename or Path(path).name
     label_column = column_of(label_column)
-    if dry_run:
-        return inspect_dataset(path, display_name=display, label_column=label_column, resize=resize, kind=kind)
+    if dry_run:   # a zipped HF folder is unpacked for the look in the workspace's tmp/, removed after
+        with ws.scratch("preview") as scratch:
+            return inspect_dataset(path, display_name=display, label_column=label_column, resize=resize,
+                                   kind=kind, scratch_dir=scratch)
     with ws.scratch("dataset") as staging:
         meta = import_to(path, staging, kind=kind, name=name or filename.rsplit(".", 1)[0],
                          test_fraction=test_fraction, label_column=label_column, resize=resize,
