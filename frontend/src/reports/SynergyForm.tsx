@@ -73,7 +73,7 @@ export default function SynergyForm({ foundations, onLaunched }: { foundations: 
           </select></label>
         <label className="field"><span>Epochs over each task's data</span>
           <input type="number" min="1" step="1" value={epochs} onChange={(e) => setEpochs(e.target.value)} aria-label="Synergy epochs" /></label>
-        <label className="field"><span>Foundation</span>
+        <label className="field"><span>Foundation training</span>
           <select aria-label="Foundation training" value={training} onChange={(e) => setTraining(e.target.value as "finetune" | "frozen")}>
             <option value="finetune">fine-tuned (tasks share what it learns)</option><option value="frozen">frozen (only heads train)</option>
           </select></label>
