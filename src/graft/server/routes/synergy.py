@@ -30,5 +30,5 @@ def start_synergy(body: SynergyRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)
                              "found": name}])
     request = body.model_dump()
     request["foundation"] = foundation["id"]
-    request["tasks"] = [{**t.model_dump(), "data": _data(t.data)} for t in body.tasks]
+    request["tasks"] = [{**t.model_dump(), "data": _data(t.data, ws)} for t in body.tasks]
     return run_out(jobs.submit("synergy", request, name=f"synergy {foundation['name']}: {', '.join(names)}"))
