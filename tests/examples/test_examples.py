@@ -107,7 +107,10 @@ def test_shrunk_multitask_example_ends_with_accuracy_and_alone_accuracy_per_task
         data = {"dataset": task["data"]} if isinstance(task["data"], str) else task["data"]
         data["transforms"] = [{"limit": 300}, *(data.get("transforms") or [])]
         task["data"], task["per_class"] = data, 2
+    import torch
+    threads = torch.get_num_threads()
     report = run_workflow(ws, doc, progress_bar=False)
+    assert torch.get_num_threads() == threads        # the step's `threads: 1` held for the report only
     result = report["steps"][-1]["result"]
     assert set(result["tasks"]) == {"digits", "fashion", "parity"}
     for name, task in result["tasks"].items():

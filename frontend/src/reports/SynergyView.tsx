@@ -28,7 +28,7 @@ export default function SynergyView({ report, navigate }: { report: SynergyRecor
         <a className="button" href={`/api/reports/${report.id}`} target="_blank" rel="noreferrer">JSON</a>
       </div>
       <div className="small muted">
-        {report.epochs} epochs over each task's data, alone and together · {training(hp)} ·{" "}
+        {report.epochs} epoch{report.epochs === 1 ? "" : "s"} over each task's data, alone and together · {training(hp)} ·{" "}
         {hp.task_mixing === "proportional" ? "batches mixed in proportion to each task's size" : "batches alternating between tasks"} ·{" "}
         seed {hp.seed}{hp.threads ? ` · ${hp.threads} CPU thread${hp.threads > 1 ? "s" : ""}` : ""} · together helped {helped}, hurt {hurt} of {report.rows.length} tasks ·
         mean <strong className={report.mean_difference < 0 ? "neg" : ""}>{points(report.mean_difference)}</strong> ·
