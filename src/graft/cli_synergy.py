@@ -21,6 +21,7 @@ def report_synergy(foundation: str = option(Synergy, "foundation", help="Foundat
                    foundation_lr_multiplier: float = option(Synergy, "foundation_lr_multiplier"),
                    task_mixing: str = option(Synergy, "task_mixing"), lr: float = option(Synergy, "lr"),
                    batch_size: int = option(Synergy, "batch_size"), seed: int = option(Synergy, "seed"),
+                   threads: Optional[int] = option(Synergy, "threads"),
                    png: Optional[Path] = typer.Option(None, help="Also write the plot here."),
                    workspace: Optional[Path] = WorkspaceOpt, db_url: Optional[str] = DbOpt,
                    as_json: bool = JsonOpt):
@@ -35,7 +36,7 @@ def report_synergy(foundation: str = option(Synergy, "foundation", help="Foundat
         rep = synergy_report(ws, foundation, read_document(tasks), epochs=epochs,
                              foundation_training=foundation_training,
                              foundation_lr_multiplier=foundation_lr_multiplier, task_mixing=task_mixing, lr=lr,
-                             batch_size=batch_size, seed=seed)
+                             batch_size=batch_size, seed=seed, threads=threads)
         if png:
             png.write_bytes(report_png(rep))
         return rep

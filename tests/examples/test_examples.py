@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from graft.data import list_builtin
 from graft.spec.io import load_document
 from graft.store import Workspace
 from graft.workflow import parse_workflow, run_workflow
@@ -90,3 +91,32 @@ def test_the_multitask_example_ends_with_a_synergy_step_of_three_tasks_on_one_fo
     last = wf.steps[-1]
     assert last.kind == "synergy" and last.foundation.step == "foundation"
     assert [(t.name, t.per_class) for t in last.tasks] == [("digits", 100), ("fashion", 100), ("parity", 20)]
+
+
+@pytest.mark.skipif(not any(d["available"] for d in list_builtin() if d["name"] == "fashion-mnist"),
+                    reason="Fashion-MNIST is not on this machine (Debian package dataset-fashion-mnist)")
+def test_shrunk_multitask_example_ends_with_accuracy_and_alone_accuracy_per_task(tmp_path):
+    """The example's own steps (base CNN, slice, synergy of three tasks) on a few images for one epoch."""
+    ws = Workspace(tmp_path / "ws")
+    doc = load("multitask_synergy.yaml")
+    base = doc["steps"][0]
+    base["data"] = {"dataset": base["data"], "transforms": [{"limit": 200}]}
+    synergy = doc["steps"][-1]
+    synergy["epochs"] = 1
+    for task in synergy["tasks"]:
+        data = {"dataset": task["data"]} if isinstance(task["data"], str) else task["data"]
+        data["transforms"] = [{"limit": 300}, *(data.get("transforms") or [])]
+        task["data"], task["per_class"] = data, 2
+    import torch
+    threads = torch.get_num_threads()
+    report = run_workflow(ws, doc, progress_bar=False)
+    assert torch.get_num_threads() == threads        # the step's `threads: 1` held for the report only
+    result = report["steps"][-1]["result"]
+    assert set(result["tasks"]) == {"digits", "fashion", "parity"}
+    for name, task in result["tasks"].items():
+        assert 0.0 <= task["accuracy"] <= 1.0 and 0.0 <= task["alone_accuracy"] <= 1.0, name
+        assert task["difference"] == pytest.approx(task["accuracy"] - task["alone_accuracy"], abs=1e-6)
+        assert task["test_size"] == 300
+    stored = ws.reports.get(result["id"])
+    assert stored["hparams"]["threads"] == 1 and stored["epochs"] == 1
+    assert {r["name"]: r["train_size"] for r in stored["rows"]} == {"digits": 20, "fashion": 20, "parity": 4}

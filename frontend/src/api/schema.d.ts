@@ -3178,6 +3178,11 @@ export interface components {
              * @default 0
              */
             seed: number;
+            /**
+             * Threads
+             * @description CPU threads for every training and test of the report; default: torch's (one per core). 1 on a CPU that other work shares: two threads on two busy cores wait on each other (measured 6x slower a step)
+             */
+            threads?: number | null;
         };
         /** SynergyRow */
         SynergyRow: {

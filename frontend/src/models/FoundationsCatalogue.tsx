@@ -2,7 +2,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { useApi } from "../hooks/useApi";
 import type { Navigate } from "../hooks/useHashRoute";
-import { describeRef, type DataRef } from "../lib/dataRefs";
+import { describeTask } from "../lib/describeData";
 
 type Entry = components["schemas"]["FoundationEntry"];
 type Use = components["schemas"]["FoundationUse"];
@@ -10,7 +10,13 @@ const pct = (v: number | null | undefined) => (typeof v === "number" ? `${(v * 1
 
 function taskOf(u: Use): string {
   if (u.tasks.length > 0) return u.tasks.map((t) => String(t.name ?? "?")).join(", ");
-  return u.task ? describeRef(u.task as unknown as DataRef) : "—";
+  return u.task ? describeTask(u.task) : "—";
+}
+
+/** An evaluation in words: the head's task name for a several-headed model, else its data. */
+function evaluationOf(u: Use, e: Use["evaluations"][number]): string {
+  const task = e.output ? u.tasks.find((t) => t.output === e.output) : undefined;
+  return `${task ? String(task.name) : describeTask(e.data)}: ${pct(e.accuracy)}`;
 }
 
 function Weights({ u }: { u: Use }) {
@@ -38,11 +44,13 @@ function FoundationCard({ f, navigate }: { f: Entry; navigate: Navigate }) {
               <tr key={`${u.id}-${u.node}`} className="clickable" onClick={() => navigate("models", u.id)}>
                 <td><strong>{u.name}</strong> <span className="muted small mono">{u.id}</span></td>
                 <td>{taskOf(u)}</td>
-                <td className="num" data-testid={`catalogue-accuracy-${u.id}`}>{pct(u.accuracy)}</td>
+                <td className="num" data-testid={`catalogue-accuracy-${u.id}`}>{u.tasks.length > 0 && u.accuracy == null
+                  ? u.tasks.map((t) => <div key={String(t.name)} style={{ whiteSpace: "nowrap" }}>{String(t.name)} {pct(t.accuracy as number | undefined)}</div>)
+                  : pct(u.accuracy)}</td>
                 <td className="small">{u.evaluations.length === 0 ? <span className="muted">not evaluated</span>
-                  : u.evaluations.slice(0, 3).map((e) => `${describeRef(e.data as unknown as DataRef)}: ${pct(e.accuracy)}`).join(" · ")}</td>
+                  : u.evaluations.slice(0, Math.max(3, u.tasks.length)).map((e) => evaluationOf(u, e)).join(" · ")}</td>
                 <td className="small mono">{u.node} <span className="muted">{u.frozen ? "frozen" : "trainable"}</span></td>
-                <td><Weights u={u} /></td>
+                <td style={{ whiteSpace: "nowrap" }}><Weights u={u} /></td>
               </tr>
             ))}
           </tbody>

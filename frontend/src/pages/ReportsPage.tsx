@@ -64,7 +64,7 @@ export default function ReportsPage({ param, navigate }: { param?: string; navig
   return (
     <div className="page">
       <div className="page-head"><h1>Reports</h1>
-        <span className="muted">What a foundation buys: a head on it against the same network trained from scratch</span></div>
+        <span className="muted">What a foundation buys: a head on it against the same network from scratch (transfer), or tasks trained alone against together on it (synergy)</span></div>
       <div className="card list" style={{ gap: 12 }}>
         <div className="page-head">
           <h2 style={{ margin: 0 }}>New {form} report</h2>

@@ -39,6 +39,9 @@ class SynergyRequest(Strict):
     lr: float = Field(1e-3, gt=0, le=10)
     batch_size: int = Field(64, ge=1, le=65536)
     seed: int = seed_field()
+    threads: Optional[int] = Field(None, ge=1, le=1024, description="CPU threads for every training and test of "
+                                   "the report; default: torch's (one per core). 1 on a CPU that other work shares: "
+                                   "two threads on two busy cores wait on each other (measured 6x slower a step)")
 
 
 class SynergyFit(BaseModel):

@@ -150,13 +150,14 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _d(SynergyRequ
                    foundation_training: str = _d(SynergyRequest, "foundation_training"),
                    foundation_lr_multiplier: float = _d(SynergyRequest, "foundation_lr_multiplier"),
                    task_mixing: str = _d(SynergyRequest, "task_mixing"), lr: float = _d(SynergyRequest, "lr"),
-                   batch_size: int = _d(SynergyRequest, "batch_size"), seed: int = _d(SynergyRequest, "seed")) -> dict:
+                   batch_size: int = _d(SynergyRequest, "batch_size"), seed: int = _d(SynergyRequest, "seed"),
+                   threads: int | None = _d(SynergyRequest, "threads")) -> dict:
     """Tasks on one foundation, each trained alone and all trained together with the same budget: per task the
     test accuracies, their difference (negative: joint training hurt) and the time each took."""
     from .synergy import synergy_report as report
     return report(ws, foundation, tasks, epochs=epochs, foundation_training=foundation_training,
                   foundation_lr_multiplier=foundation_lr_multiplier, task_mixing=task_mixing, lr=lr,
-                  batch_size=batch_size, seed=seed)
+                  batch_size=batch_size, seed=seed, threads=threads)
 
 
 def retrain(ws, evaluation: str, relabel: list | None = None, exclude: list[int] | None = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -84,18 +85,38 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _DEFAULT["epoc
                    foundation_training: str = _DEFAULT["foundation_training"],
                    foundation_lr_multiplier: float = _DEFAULT["foundation_lr_multiplier"],
                    task_mixing: str = _DEFAULT["task_mixing"], lr: float = _DEFAULT["lr"],
-                   batch_size: int = _DEFAULT["batch_size"], seed: int = _DEFAULT["seed"], store: bool = True,
+                   batch_size: int = _DEFAULT["batch_size"], seed: int = _DEFAULT["seed"],
+                   threads: int | None = _DEFAULT["threads"], store: bool = True,
                    should_stop: Callable | None = None, on_stage: Callable[[float, str], None] | None = None) -> dict:
     """Per task: test accuracy trained alone and trained together, their difference and the time each took."""
-    from .evaluate import evaluate_model
-    from .train import train_model
-
     request = SynergyRequest.model_validate(
         {"foundation": foundation, "tasks": [t.model_dump() if isinstance(t, SynergyTask) else t
                                              for t in _tasks(tasks)],
          "epochs": epochs, "foundation_training": foundation_training,
          "foundation_lr_multiplier": foundation_lr_multiplier, "task_mixing": task_mixing, "lr": lr,
-         "batch_size": batch_size, "seed": seed}, strict=False)
+         "batch_size": batch_size, "seed": seed, "threads": threads}, strict=False)
+    with torch_threads(request.threads):
+        return _synergy(ws, request, store, should_stop, on_stage)
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """torch's intra-op threads set to `n` while the report runs (None: as they are), then put back."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _synergy(ws, request: SynergyRequest, store: bool, should_stop, on_stage) -> dict:
+    from .evaluate import evaluate_model
+    from .train import train_model
+
     fnd = ws.models.get(request.foundation)
     if fnd.get("kind") != "foundation":
         raise ValueError(f"foundation: {fnd['id']} is a {fnd.get('kind')}, not a foundation (fnd-...): slice one "
@@ -148,7 +169,8 @@ def synergy_report(ws, foundation: str, tasks: Any, epochs: int = _DEFAULT["epoc
               "epochs": request.epochs,
               "hparams": {**hp, "foundation_training": request.foundation_training,
                           "foundation_lr_multiplier": request.foundation_lr_multiplier,
-                          "task_mixing": request.task_mixing},
+                          "task_mixing": request.task_mixing,
+                          **({"threads": request.threads} if request.threads else {})},
               "alone_seconds": round(sum(r["alone_seconds"] for r in rows), 3),
               "together_seconds": round(together_seconds, 3), "together_model_id": joint["id"],
               "together_train_seconds": (joint.get("metrics") or {}).get("seconds"),

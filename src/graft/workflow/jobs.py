@@ -132,7 +132,7 @@ def _synergy(ws, req: dict, ctx: dict) -> dict:
 
 
 SYNERGY_OPTIONS = ("epochs", "foundation_training", "foundation_lr_multiplier", "task_mixing", "lr", "batch_size",
-                   "seed")
+                   "seed", "threads")
 
 
 def _workflow(ws, req: dict, ctx: dict) -> dict:

@@ -156,10 +156,11 @@ class SynergyStep(StepBase):
     lr: float = field_of(sy.SynergyRequest, "lr")
     batch_size: int = field_of(sy.SynergyRequest, "batch_size")
     seed: int = field_of(sy.SynergyRequest, "seed")
+    threads: int | None = field_of(sy.SynergyRequest, "threads")
 
     def options(self) -> dict:
         return self.model_dump(include={"epochs", "foundation_training", "foundation_lr_multiplier", "task_mixing",
-                                        "lr", "batch_size", "seed"})
+                                        "lr", "batch_size", "seed", "threads"}, exclude_none=True)
 
 
 Step = Annotated[Union[TrainStep, PretrainStep, ImportModelStep, ImportDatasetStep, SliceStep,
