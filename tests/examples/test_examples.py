@@ -10,7 +10,8 @@ from graft.store import Workspace
 from graft.workflow import parse_workflow, run_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TRANSFER = ["digits_0-4_to_5-9.yaml", "odd_even_100.yaml", "mnist_to_fashion.yaml", "ssl_10_labels.yaml"]
+TRANSFER = ["digits_0-4_to_5-9.yaml", "odd_even_100.yaml", "mnist_to_fashion.yaml", "ssl_10_labels.yaml",
+            "ssl_1_label.yaml", "fashion_ssl.yaml"]
 
 
 def load(name: str) -> dict:
@@ -30,9 +31,12 @@ def test_example_parses_and_ends_with_a_scratch_baseline(name):
                          if n["type"] == "Foundation")
 
 
-def test_the_ssl_example_reads_no_labels_before_its_heads():
-    wf = parse_workflow(load("ssl_10_labels.yaml"))
+@pytest.mark.parametrize("name", ["ssl_10_labels.yaml", "ssl_1_label.yaml", "fashion_ssl.yaml"])
+def test_the_ssl_examples_read_no_labels_before_their_heads_and_self_train(name):
+    wf = parse_workflow(load(name))
     assert wf.steps[0].kind == "pretrain" and wf.steps[0].objective == "simclr"
+    semi = [s.semi_supervised for s in wf.steps if s.kind == "train" and s.semi_supervised]
+    assert semi and all(s.finetune_epochs > 0 for s in semi)
 
 
 def shrink(doc: dict) -> dict:
@@ -63,13 +67,14 @@ def test_shrunk_ssl_example_reports_accuracy_and_scratch_accuracy_and_caches(tmp
     steps = {s["name"]: s for s in report["steps"]}
     encoder = steps["encoder"]["result"]
     assert encoder["model_kind"] == "foundation" and set(encoder["block_sha256"]) == {"foundation"}
-    for name in ("test10", "test1"):
+    for name in ("test10",):
         res = steps[name]["result"]
         assert 0.0 <= res["accuracy"] <= 1.0 and 0.0 <= res["scratch_accuracy"] <= 1.0
         assert res["total"] == 200 and res["scratch_model_id"] != res["model_id"]
     head = ws.get_model(steps["head10"]["result"]["id"])
-    assert head["block_sha256"]["base"] == encoder["block_sha256"]["foundation"]
+    assert head["block_sha256"]["base"] != encoder["block_sha256"]["foundation"]    # self-training moved it
     assert head["metrics"]["pseudo_labels"]["count"] == 300 and head["semi_supervised"]["k"] == 10
+    assert [r["round"] for r in head["metrics"]["self_training"]] == [1, 2, 3]
     again = run_workflow(ws, doc, progress_bar=False)
     assert {s["status"] for s in again["steps"]} == {"cached"}
 

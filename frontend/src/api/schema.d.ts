@@ -3005,6 +3005,30 @@ export interface components {
              * @default 30
              */
             iterations: number;
+            /**
+             * Finetune Epochs
+             * @description after the head, fine-tune the whole network (foundation included) this many epochs per round on the labelled and unlabeled images with consistency targets (engine.selftrain); 0: the head alone
+             * @default 0
+             */
+            finetune_epochs: number;
+            /**
+             * Rounds
+             * @description fine-tuning rounds; each later one propagates the labels again over the fine-tuned foundation
+             * @default 1
+             */
+            rounds: number;
+            /**
+             * Threshold
+             * @description confidence from which the network's own prediction on a weak view is the target of a strong view (else the propagated label)
+             * @default 0.95
+             */
+            threshold: number;
+            /**
+             * Finetune Lr
+             * @description peak learning rate while fine-tuning
+             * @default 0.001
+             */
+            finetune_lr: number;
         };
         /**
          * SliceRequest

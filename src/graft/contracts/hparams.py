@@ -136,6 +136,19 @@ class SemiSupervised(Strict):
     alpha: float = Field(default=0.99, gt=0, lt=1, description="how far labels spread (label spreading's alpha)")
     gamma: float = Field(default=3.0, gt=0, le=100, description="power of the cosine affinities")
     iterations: int = Field(default=30, ge=1, le=1000)
+    finetune_epochs: int = Field(default=0, ge=0, le=1000,
+                                 description="after the head, fine-tune the whole network (foundation included) "
+                                             "this many epochs per round on the labelled and unlabeled images "
+                                             "with consistency targets (engine.selftrain); 0: the head alone")
+    rounds: int = Field(default=1, ge=1, le=20, description="fine-tuning rounds; each later one propagates the "
+                                                            "labels again over the fine-tuned foundation")
+    threshold: float = Field(default=0.95, gt=0, le=1, description="confidence from which the network's own "
+                                                                   "prediction on a weak view is the target of a "
+                                                                   "strong view (else the propagated label)")
+    finetune_lr: float = Field(default=0.001, gt=0, lt=10, description="peak learning rate while fine-tuning")
+
+
+FINE_TUNING = ("finetune_epochs", "rounds", "threshold", "finetune_lr")   # SemiSupervised's self-training fields
 
 
 Objective = Literal["autoencoder", "denoising", "simclr"]

@@ -63,6 +63,7 @@ class TrainResult:
     pseudo_labels: dict | None = None       # engine.propagate summary when unlabeled images were used
     precision: dict | None = None           # what ran (bf16, channels_last) and why: engine.precision.chosen_settings
     tasks: dict | None = None               # several heads (engine.multitask): {name: {output, steps, samples}}
+    self_training: list | None = None       # engine.selftrain rounds when the whole network was fine-tuned
 
 
 def resolve_hparams(hparams: dict[str, Any] | None) -> dict[str, Any]:
@@ -194,8 +195,9 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         augment = (BatchAugment(h["augment"], int(train_ds.shape[-1]), h["seed"] + rank, blank_value(norm))
                    if h["augment"] else None)
         data = _Batches(model, train_ds, norm, device, channels_last, cache, bf16, should_stop, augment, h["stream"])
+        propagation, fine_tune = split_options(semi_supervised)
         if unlabeled_ds is not None:
-            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, semi_supervised)
+            data.add_pseudo_labelled(model, unlabeled_ds, norm, cache, propagation)
         val = (_Batches(model, val_ds, norm, device, channels_last, cache, bf16, should_stop, stream=h["stream"])
                if val_ds is not None else None)
         steps_per_epoch = ddp.steps_per_epoch(data.n, h["batch_size"], world)
@@ -209,6 +211,10 @@ def train(model: GraphModule, train_ds: Any, val_ds: Any = None, hparams: dict[s
         model.normalization = norm
         result = _loop(model, net, data, val, h, opt, sched, start, history, steps_per_epoch, device,
                        on_epoch, on_step, checkpoint_dir, should_stop, norm)
+        if unlabeled_ds is not None and fine_tune["finetune_epochs"]:
+            result.self_training = _self_train(model, train_ds, unlabeled_ds, data, norm, h, propagation,
+                                               fine_tune, device, channels_last, bf16, history, on_step,
+                                               on_epoch, should_stop)
         result.precision = chosen_settings(device, h["precision"], bf16, channels_last)
         result.seconds = time.perf_counter() - started   # with data preparation, feature caching, propagation
         return result
@@ -364,3 +370,35 @@ def _check_same_run(meta: dict[str, Any], h: dict[str, Any], where: Any) -> None
         if saved.get(key) != value:
             raise ValueError(f"{where}: the checkpoint was made with hparams.{key} = {saved.get(key)!r}, "
                              f"this run has {value!r}; resume with the same hyperparameters")
+
+
+def split_options(semi: dict | None) -> tuple[dict, dict]:
+    """semi_supervised options as (label propagation's, self-training's: engine.selftrain.options_of)."""
+    from .selftrain import options_of
+
+    fine_tune = options_of(semi)
+    return {k: v for k, v in (semi or {}).items() if k not in fine_tune}, fine_tune
+
+
+def _self_train(model, train_ds, unlabeled_ds, data: _Batches, norm, h, propagation, options, device,
+                channels_last, bf16, history, on_step, on_epoch, should_stop) -> list[dict]:
+    """Fine-tune the whole network after its semi-supervised head (engine.selftrain), seeded by the labels the
+    head trained on; later rounds propagate again over the fine-tuned foundation."""
+    from .propagate import pseudo_labels
+    from .selftrain import foundation_features, self_train
+
+    xl = input_tensor(train_ds, norm, device, channels_last)
+    xu = input_tensor(unlabeled_ds, norm, device, channels_last)
+    n_l = len(xl)
+    yl = data.labels[:n_l]
+
+    def propagate(net, round_: int):
+        if round_ == 0:
+            return data.labels[n_l:], data.weights[n_l:], dict(data.pseudo or {})
+        found = pseudo_labels(foundation_features(net, xl, bf16), yl.cpu(), foundation_features(net, xu, bf16),
+                              int(yl.max()) + 1, propagation, should_stop=should_stop)
+        return found.labels, found.weights, found.summary()
+
+    return self_train(model, xl, yl, xu, propagate, options=options, h=h, background=blank_value(norm),
+                      device=device, bf16=bf16, first_epoch=len(history), history=history, on_step=on_step,
+                      on_epoch=on_epoch, should_stop=should_stop)

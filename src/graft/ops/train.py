@@ -127,6 +127,7 @@ def _checkpointed_history(ws, run_id: str) -> list[dict]:
 
 def semi_supervised_request(options: dict) -> dict:
     """The recorded form of semi-supervised options: the unlabeled data as a full data reference."""
+    from ..contracts.hparams import FINE_TUNING, SemiSupervised
     from ..engine.propagate import resolve
 
     if not isinstance(options, dict):
@@ -135,7 +136,11 @@ def semi_supervised_request(options: dict) -> dict:
     method = options.get("method", "label_propagation")
     if method != "label_propagation":
         raise ValueError(f"semi_supervised.method: expected label_propagation, found {method!r}")
-    return {"unlabeled": data_ref(options.get("unlabeled", "mnist")), "method": method, **resolve(opts)}
+    fine = {k: opts.pop(k) for k in FINE_TUNING if k in opts}
+    if fine:    # checked by the contract; recorded only when fine-tuning is asked for (older runs read the same)
+        fine = SemiSupervised(**fine).model_dump(include=set(FINE_TUNING))
+    return {"unlabeled": data_ref(options.get("unlabeled", "mnist")), "method": method, **resolve(opts),
+            **(fine if fine.get("finetune_epochs") else {})}
 
 
 def prepare_training(ws, request: dict):
@@ -203,7 +208,8 @@ def _train(ws, request, run_id, on_epoch, on_step, should_stop, progress_bar, re
                     "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
                     "precision": result.precision,
                     "feature_cache": result.feature_cache,
-                    **({"pseudo_labels": result.pseudo_labels} if result.pseudo_labels else {})},
+                    **({"pseudo_labels": result.pseudo_labels} if result.pseudo_labels else {}),
+                    **({"self_training": result.self_training} if result.self_training else {})},
         "versions": library_versions(),
         "block_sha256": block_sha256(state, spec),
         "weights_sha256": tensors_sha256(state),

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ..ops.cancel import Cancelled
 from pathlib import Path
 
-from ..contracts.hparams import TASK_HPARAMS
+from ..contracts.hparams import FINE_TUNING, TASK_HPARAMS, SemiSupervised
 from .schema import (EvaluateStep, ImportDatasetStep, ImportModelStep, PretrainStep, Ref, ScratchBaseline, SliceStep,
                      SynergyStep, TrainStep, ViewStep, Workflow, parse_workflow, step_refs)
 
@@ -91,6 +91,10 @@ class WorkflowRun:
                                    *((k, TrainStep.model_fields[k].default) for k in TASK_HPARAMS)):
                 if params[field] == default:    # likewise for train steps that leave these as they were
                     params.pop(field)
+            semi = params.get("semi_supervised")
+            for key in FINE_TUNING if semi else ():      # self-training off: the key it always had
+                if semi[key] == SemiSupervised.model_fields[key].default:
+                    semi.pop(key)
         refs = {field: self.ref_key(ref) for field, ref in step_refs(step)}
         data = {}
         if isinstance(step, (ImportModelStep, ImportDatasetStep)):   # the bytes, not the path: new data imports again
