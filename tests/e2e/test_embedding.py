@@ -2,7 +2,7 @@
 lasso a group and see its images with their labels, in both themes."""
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import api, small_models
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import SMALL_CNN, TINY, api, small_models
 
 pytestmark = pytest.mark.browser

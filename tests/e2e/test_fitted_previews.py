@@ -2,7 +2,7 @@
 evaluation's sample thumbnails are at the network's input size, not the data set's."""
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import evaluate
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import TINY, api, small_models
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import api
 
 pytestmark = [pytest.mark.browser]

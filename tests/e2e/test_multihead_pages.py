@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import _serve
+from serving import _serve
 
 pytestmark = pytest.mark.browser
 

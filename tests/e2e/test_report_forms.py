@@ -2,7 +2,7 @@
 and its run appears, cancellable; the transfer form offers the same foundation."""
 import pytest
 
-from conftest import _serve
+from serving import _serve
 from flows import api, small_models
 
 pytestmark = pytest.mark.browser

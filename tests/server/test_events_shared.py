@@ -14,25 +14,33 @@ from graft.store import Workspace
 BASE = "http://127.0.0.1:8000"
 
 
+def _await(coroutine):
+    """Run a coroutine on its own loop in its own thread: a session's Playwright sync API keeps an event loop
+    running on the main thread, where run_until_complete would refuse."""
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(value=asyncio.run(coroutine)))
+    worker.start()
+    worker.join()
+    return out["value"]
+
+
 def test_a_fresh_snapshot_is_shared_and_an_old_one_is_read_again(tmp_path):
     ws = Workspace(tmp_path / "ws")
     run = ws.create_run("train", {"network": {}}, name="first")
-    loop = asyncio.new_event_loop()
     try:
         kept = SharedSnapshot(ws, max_age=3600)
-        a, b = loop.run_until_complete(kept.get()), loop.run_until_complete(kept.get())
+        a, b = _await(kept.get()), _await(kept.get())
         assert a is b and kept.reads == 1                      # the second asker got the same snapshot
         assert a == snapshot_texts(ws)
         assert json.loads(a[run["id"]][1])["name"] == "first"
 
         ws.runs.update(run["id"], name="second")
         always = SharedSnapshot(ws, max_age=0)                 # older than max_age at once: read again each time
-        assert json.loads(loop.run_until_complete(always.get())[run["id"]][1])["name"] == "second"
+        assert json.loads(_await(always.get())[run["id"]][1])["name"] == "second"
         ws.runs.update(run["id"], name="third")
-        assert json.loads(loop.run_until_complete(always.get())[run["id"]][1])["name"] == "third"
+        assert json.loads(_await(always.get())[run["id"]][1])["name"] == "third"
         assert always.reads == 2
     finally:
-        loop.close()
         ws.close()
 
 
