@@ -24,7 +24,9 @@ CLI_EXTRA = {
     "embed": {"png"},                                            # also write the map as a picture
     "synergy_report": {"png"},
 }
-CLI_NAMES = {"train": {"unlabeled": "semi_supervised"}}          # --unlabeled D is semi_supervised {unlabeled: D}
+# --unlabeled D is semi_supervised {unlabeled: D}; the other semi-supervised options are its fields
+CLI_NAMES = {"train": {n: "semi_supervised" for n in ("unlabeled", "neighbours", "finetune_epochs", "rounds",
+                                                       "threshold", "finetune_lr", "finetune_flip")}}
 PY_ONLY = {"ws"}                                                 # the workspace, first argument of every function
 PY_EXTRA = {
     # how the call runs, not what it does: run bookkeeping, callbacks, processes

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from .cli_contract import from_cli, option, options_of, parse_augment
-from .contracts.hparams import AUGMENT_OPS, TrainHparams
+from .contracts.hparams import AUGMENT_OPS, SemiSupervised, TrainHparams
 from .contracts.requests import EvaluateRequest, RunsRequest, SliceRequest, TrainRequest
 
 app = typer.Typer(help="graft: draw a network, train it, keep a part as a foundation, graft new layers on it.",
@@ -141,6 +141,14 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
           nproc: int = typer.Option(1, help="Processes for distributed data-parallel training (torchrun)."),
           unlabeled: Optional[str] = typer.Option(None, help="Also train on this data set's images (labels "
                                                   "unread), labelled by propagation over the frozen foundation."),
+          neighbours: int = option(SemiSupervised, "k", "--neighbours", help="With --unlabeled: "
+                                   + SemiSupervised.model_fields["k"].description + "."),
+          finetune_epochs: int = option(SemiSupervised, "finetune_epochs", help="With --unlabeled: "
+                                        + SemiSupervised.model_fields["finetune_epochs"].description + "."),
+          rounds: int = option(SemiSupervised, "rounds"),
+          threshold: float = option(SemiSupervised, "threshold"),
+          finetune_lr: float = option(SemiSupervised, "finetune_lr"),
+          finetune_flip: bool = option(SemiSupervised, "flip", "--finetune-flip/--no-finetune-flip"),
           augment: Optional[str] = typer.Option(None, metavar="JSON", help="Augmentations of the training "
                                                 "batches, e.g. '[{\"flip\": true}, {\"rotate\": 10}]': "
                                                 + ", ".join(AUGMENT_OPS) + "."),
@@ -162,7 +170,12 @@ def train(network: Path = typer.Argument(..., help="Network YAML/JSON file."),
     seed = hp["seed"]
     transforms = ([{"per_class": per_class, "seed": seed}] if per_class else []) + ([{"limit": limit}] if limit else [])
     ref = {"dataset": data, "transforms": transforms} if transforms else data
-    semi = {"unlabeled": unlabeled} if unlabeled else None
+    semi = None
+    if unlabeled:
+        semi = {"unlabeled": unlabeled, "k": neighbours}
+        if finetune_epochs:    # self-training asked for: its options as given (else the runs record what they did)
+            semi.update(finetune_epochs=finetune_epochs, rounds=rounds, threshold=threshold, finetune_lr=finetune_lr,
+                        flip=finetune_flip)
     on_epoch = epoch_printer(hp.get("epochs"), quiet=as_json)
     task_list = guarded(lambda: read_tasks(tasks), as_json) if tasks else None
     rec = guarded(lambda: train_model(ws, read_document(network), ref, hp, name=name, description=description,

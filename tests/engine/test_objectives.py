@@ -72,9 +72,23 @@ def test_shift_moves_the_image():
     assert float(shifted.sum()) == pytest.approx(float(x.sum()), rel=0.2)   # moved, not destroyed
 
 
+def test_flip_mirrors_some_views_and_an_unasked_flip_draws_nothing():
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, 0, :, :5] = 1.0                                   # a bar on the left edge
+    still = Augment(shift=0.0, rotate=0.0, zoom=(1.0, 1.0))
+    views = augment(x, Augment(shift=0.0, rotate=0.0, zoom=(1.0, 1.0), flip=0.5), 0.0, torch.Generator().manual_seed(1))
+    right = views[:, 0, :, -5:].mean((1, 2)) > 0.9
+    assert 10 < int(right.sum()) < 54                      # about half mirrored, the rest as they were
+    assert torch.allclose(views[~right], x[~right], atol=1e-5)
+    g1, g2 = torch.Generator().manual_seed(2), torch.Generator().manual_seed(2)
+    augment(x, still, 0.0, g1)
+    random_affine(x, still, 0.0, g2)
+    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))   # the old draws, unchanged
+
+
 @pytest.mark.parametrize("hparams, field", [({"epochz": 3}, "hparams.epochz"), ({"lr": 0}, "hparams.lr"),
                                              ({"zoom": [1.2, 0.8]}, "hparams.zoom"),
-                                             ({"batch_size": 0}, "hparams.batch_size")])
+                                             ({"batch_size": 0}, "hparams.batch_size"), ({"flip": 2}, "hparams.flip")])
 def test_bad_hyperparameters_name_the_field(hparams, field):
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
         resolve("simclr", hparams)

@@ -70,3 +70,33 @@ def test_bad_fine_tuning_options_name_the_field(setup, option, value):
     with pytest.raises(ValueError, match=option):
         train_model(ws, head, LABELLED, HP, progress_bar=False,
                     semi_supervised={"unlabeled": UNLABELED, "finetune_epochs": 1, option: value})
+
+
+def test_the_command_line_asks_for_self_training_with_its_own_flags(setup, tmp_path):
+    """`graft train --unlabeled D --finetune-epochs N ...` records and runs what the Python call above does."""
+    import json
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from graft.cli import app
+    from graft.data.builtin import load_builtin
+    from graft.ops.datasets import import_dataset
+
+    ws, head, _, _ = setup
+    images, labels = load_builtin("mnist", "train")
+    np.savez(tmp_path / "unlabeled.npz", images=images[:600, 0], labels=labels[:600])
+    pool = import_dataset(ws, tmp_path / "unlabeled.npz", "six-hundred", None, 0.0)
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    out = CliRunner().invoke(app, ["train", str(tmp_path / "head.json"), "--data", "mnist", "--per-class", "3",
+                                   "--epochs", "2", "--batch-size", "64", "--unlabeled", pool["id"],
+                                   "--neighbours", "5", "--finetune-epochs", "1", "--rounds", "2",
+                                   "--threshold", "0.9", "--finetune-lr", "0.002", "--finetune-flip",
+                                   "--workspace", str(ws.root), "--json"])
+    assert out.exit_code == 0, out.output
+    rec = json.loads(out.stdout)
+    semi = rec["semi_supervised"]
+    assert (semi["k"], semi["finetune_epochs"], semi["rounds"], semi["threshold"], semi["finetune_lr"],
+            semi["flip"]) == (5, 1, 2, 0.9, 0.002, True)
+    assert [r["round"] for r in rec["metrics"]["self_training"]] == [1, 2]
+    assert all(r["count"] == 600 for r in rec["metrics"]["self_training"])

@@ -2605,6 +2605,12 @@ export interface components {
              */
             erase: number;
             /**
+             * Flip
+             * @description augmentation: chance of mirroring left to right (clothes, photos; not digits)
+             * @default 0
+             */
+            flip: number;
+            /**
              * Noise
              * @description denoising: strength of the corruption
              * @default 0.5
@@ -3029,6 +3035,12 @@ export interface components {
              * @default 0.001
              */
             finetune_lr: number;
+            /**
+             * Flip
+             * @description while fine-tuning, also mirror half the views left to right (clothes, photos; not digits)
+             * @default false
+             */
+            flip: boolean;
         };
         /**
          * SliceRequest

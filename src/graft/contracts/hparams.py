@@ -118,6 +118,8 @@ class PretrainHparams(Strict):
                               description="augmentation: [low, high] scale")
     aug_noise: float = Field(0.1, ge=0, le=10, description="augmentation: gaussian noise")
     erase: float = Field(0.0, ge=0, le=1, description="augmentation: chance of erasing a patch")
+    flip: float = Field(0.0, ge=0, le=1, description="augmentation: chance of mirroring left to right (clothes, "
+                                                     "photos; not digits)")
     noise: float = Field(0.5, ge=0, le=10, description="denoising: strength of the corruption")
     device: Device = "auto"
     precision: Precision = "auto"
@@ -146,9 +148,11 @@ class SemiSupervised(Strict):
                                                                    "prediction on a weak view is the target of a "
                                                                    "strong view (else the propagated label)")
     finetune_lr: float = Field(default=0.001, gt=0, lt=10, description="peak learning rate while fine-tuning")
+    flip: bool = Field(default=False, description="while fine-tuning, also mirror half the views left to right "
+                                                  "(clothes, photos; not digits)")
 
 
-FINE_TUNING = ("finetune_epochs", "rounds", "threshold", "finetune_lr")   # SemiSupervised's self-training fields
+FINE_TUNING = ("finetune_epochs", "rounds", "threshold", "finetune_lr", "flip")   # SemiSupervised's self-training fields
 
 
 Objective = Literal["autoencoder", "denoising", "simclr"]

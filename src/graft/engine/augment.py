@@ -21,11 +21,12 @@ class Augment:
     zoom: tuple[float, float] = (0.8, 1.15)   # content scale; above 1 crops in, below 1 shrinks
     noise: float = 0.0           # std of added Gaussian noise (in normalized units)
     erase: float = 0.0           # probability of blanking one random rectangle
+    flip: float = 0.0            # probability of mirroring left to right (clothes and photos, not digits)
 
     @classmethod
     def from_hparams(cls, h: dict) -> Augment:
         return cls(shift=float(h["shift"]), rotate=float(h["rotate"]), zoom=tuple(h["zoom"]),
-                   noise=float(h["aug_noise"]), erase=float(h["erase"]))
+                   noise=float(h["aug_noise"]), erase=float(h["erase"]), flip=float(h.get("flip", 0.0)))
 
 
 def random_affine(x: torch.Tensor, aug: Augment, background: float, generator: torch.Generator | None = None
@@ -70,16 +71,19 @@ def add_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = N
 
 def augment(x: torch.Tensor, aug: Augment, background: float, generator: torch.Generator | None = None
             ) -> torch.Tensor:
-    """One random view of each image: affine, then erasing, then noise."""
+    """One random view of each image: affine, then mirroring, erasing and noise (each only when asked: no
+    random numbers are drawn for an augmentation that is off)."""
     out = random_affine(x, aug, background, generator)
+    if aug.flip > 0:
+        out = flip(out, generator, aug.flip)
     if aug.erase > 0:
         out = random_erase(out, aug.erase, background, generator)
     return add_noise(out, aug.noise, generator)
 
 
-def flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mirror a random half of the images left to right."""
-    pick = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)[:, None, None, None]
+def flip(x: torch.Tensor, generator: torch.Generator | None, p: float = 0.5) -> torch.Tensor:
+    """Mirror a random share `p` of the images left to right."""
+    pick = (torch.rand(x.shape[0], generator=generator) < p).to(x.device)[:, None, None, None]
     return torch.where(pick, x.flip(-1), x)
 
 

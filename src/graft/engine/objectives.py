@@ -58,6 +58,9 @@ def resolve(objective: str, hparams: dict[str, Any] | None) -> dict[str, Any]:
         raise ValueError(f"hparams.precision: expected one of {', '.join(PRECISIONS)}, found {h['precision']!r}")
     if h["schedule"] not in ("none", "cosine"):
         raise ValueError(f"hparams.schedule: expected none or cosine, found {h['schedule']!r}")
+    for key in ("erase", "flip"):     # chances
+        if isinstance(h[key], bool) or not isinstance(h[key], (int, float)) or not 0 <= h[key] <= 1:
+            raise ValueError(f"hparams.{key}: expected a chance from 0 to 1, found {h[key]!r}")
     return h
 
 

@@ -10,6 +10,7 @@ The unlabeled images' labels are never read.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any, Callable
@@ -44,12 +45,14 @@ class _Consistency(Task):
 
     def __init__(self, model: GraphModule, xl: torch.Tensor, yl: torch.Tensor, xu: Any, yu: torch.Tensor,
                  wu: torch.Tensor, threshold: float, background: Any, gen: torch.Generator, device: torch.device,
-                 bf16: bool, batch_size: int, first_epoch: int):
+                 bf16: bool, batch_size: int, first_epoch: int, flip: bool = False):
         self.model, self.xl, self.yl, self.xu, self.yu, self.wu = model, xl, yl, xu, yu, wu
         self.threshold, self.background, self.gen, self.device, self.bf16 = threshold, background, gen, device, bf16
         self.n, self.steps_per_epoch = len(yu), max(len(yu) // batch_size, 1)
         self.labelled = min(len(yl), max(batch_size // LABELLED_SHARE, 1))
         self.first_epoch = first_epoch
+        self.weak, self.strong = ((dataclasses.replace(WEAK, flip=0.5), dataclasses.replace(STRONG, flip=0.5))
+                                  if flip else (WEAK, STRONG))
 
     def begin_epoch(self) -> None:
         self.model.train()
@@ -62,14 +65,14 @@ class _Consistency(Task):
         li = torch.randint(0, len(self.yl), (self.labelled,), generator=self.gen).to(self.device)
         with torch.no_grad(), autocast(self.device, self.bf16):
             self.model.eval()
-            guess = F.softmax(self.model(augment(xb, WEAK, self.background, self.gen)).float(), 1)
+            guess = F.softmax(self.model(augment(xb, self.weak, self.background, self.gen)).float(), 1)
             self.model.train()
         conf, pred = guess.max(1)
         sure = conf >= self.threshold
         target = torch.where(sure, pred, self.yu[idx])
         weight = torch.where(sure, torch.ones_like(conf), self.wu[idx])
-        views = torch.cat([augment(self.xl.index_select(0, li), WEAK, self.background, self.gen),
-                           augment(xb, STRONG, self.background, self.gen)])
+        views = torch.cat([augment(self.xl.index_select(0, li), self.weak, self.background, self.gen),
+                           augment(xb, self.strong, self.background, self.gen)])
         with autocast(self.device, self.bf16):
             out = self.model(views).float()
         k = self.labelled
@@ -115,7 +118,7 @@ def self_train(model: GraphModule, xl: torch.Tensor, yl: torch.Tensor, xu: Any, 
         t0 = time.perf_counter()
         yu, wu, summary = propagate(model, r)
         task = _Consistency(model, xl, yl, xu, yu.to(device), wu.to(device), float(options["threshold"]),
-                            background, gen, device, bf16, bs, first_epoch + r * epochs)
+                            background, gen, device, bf16, bs, first_epoch + r * epochs, bool(options["flip"]))
         opt = make_optimizer({**h, "lr": options["finetune_lr"]}, [{"params": list(model.parameters()),
                                                                      "lr": options["finetune_lr"]}], device)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=options["finetune_lr"], pct_start=0.15,
