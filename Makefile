@@ -6,7 +6,7 @@ WS      ?= graft-workspace
 PORT    ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install web run demo test test-web test-fast test-stress bench bench-gpu clean openapi
+.PHONY: install web run demo test test-web test-fast test-stress bench bench-peers bench-gpu clean openapi
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ test-stress: install
 
 bench: install
 	$(PY) -m bench.run
+
+# graft's default against the plain loop and Lightning, each at its best, on this CPU (the throughput rows only)
+bench-peers: install
+	BENCH_SECTIONS=throughput $(PY) -m bench.run
 
 # issue 6's GPU targets (seed workflow after start-up, time to 99 %); on a machine without CUDA it runs on the CPU
 bench-gpu: install

@@ -5,6 +5,9 @@ BENCH_STREAM_GB sets the larger-than-memory row's size (default 4; bench/streame
 BENCH_LOAD_S sets how long 50 bounded clients (workbench tabs) load the API while a run trains (default 60, in
 segments of BENCH_LOAD_SEGMENT_S=15 interleaved with unloaded ones; BENCH_LOAD_CLOSED_S=10 for the closed-loop row;
 bench/load.py).
+BENCH_SECTIONS=throughput,load (a comma list of the section names below) runs only those; `make bench-peers` is
+the throughput section alone (graft's default against the plain loop and Lightning at their best), which CI runs
+after the tests so that its log names the CI machine's CPU beside the ratios.
 BENCH_FULL=1 runs the seed workflow exactly as shipped instead of with its base network trained for 1 epoch on
 6,400 images (the head step, on all 60,000, is the memory peak either way). BENCH_TRAIN_SAMPLES sets the subset.
 """
@@ -27,9 +30,13 @@ from . import imported, load, streamed, system, training
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = int(os.environ.get("BENCH_TRAIN_SAMPLES", "6400"))
 PEERS = ("graft", "plain", "plain_best", "lightning", "lightning_bf16")
+SECTIONS = ("throughput", "frozen_head", "imported", "ddp", "seed_workflow", "streamed", "api", "load", "start")
+ONLY = [s for s in os.environ.get("BENCH_SECTIONS", "").split(",") if s.strip()]
 
 
 def section(results: dict, loads: dict, name: str, fn: Callable[[], dict]) -> dict:
+    if ONLY and name not in ONLY:
+        return {}
     load = round(os.getloadavg()[0], 2)
     t0 = time.perf_counter()
     print(f"[bench] {name} (load {load}) ...", file=sys.stderr, flush=True)
@@ -136,11 +143,18 @@ def table(r: dict, loads: dict) -> str:
     width = max(len(r[1]) for r in rows)
     lines = [f"{'area':<12} {'measure':<{width}}  {'value':<24} load", "-" * (width + 48)]
     for area, what, value in rows:
+        if ONLY and load_of[area] not in ONLY:
+            continue
         lines.append(f"{area:<12} {what:<{width}}  {value:<24} {loads.get(load_of[area], {}).get('load_avg_1m')}")
     return "\n".join(lines)
 
 
 def main() -> int:
+    unknown = sorted(set(ONLY) - set(SECTIONS))
+    if unknown:
+        print(f"BENCH_SECTIONS: unknown section(s) {', '.join(unknown)}; expected some of {', '.join(SECTIONS)}",
+              file=sys.stderr)
+        return 2
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}",
                                "cpu": cpu_name(), "torch": torch.__version__, "cuda": torch.cuda.is_available()}
