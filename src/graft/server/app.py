@@ -11,6 +11,7 @@ from .. import __version__
 from ..store import Workspace
 from ..store.ids import NotFound
 from . import events, spa
+from .cache import ReadCache
 from .errors import body, install_handlers
 from .jobs import JobRunner
 from .routes import (datasets, edits, embeddings, evaluations, examples, foundations, meta, models, networks, reports,
@@ -27,6 +28,7 @@ def create_app(workspace_root: str | Path, token: str | None = None, host: str =
         raise ValueError(f"refusing to serve on {host} without an access token (set --token or GRAFT_TOKEN)")
     ws = Workspace(workspace_root, db_url=db_url)  # opening marks runs left 'running' by a dead server
     jobs = JobRunner(ws, workers=workers)
+    reads = ReadCache(ws)   # the frequent reads' answers while the registry is unchanged (cache.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -38,10 +40,11 @@ def create_app(workspace_root: str | Path, token: str | None = None, host: str =
             yield
         finally:
             jobs.stop(terminate=True)
+            reads.close()
 
     app = FastAPI(title="graft", version=__version__, lifespan=lifespan,
                   description="Draw a network, train it, keep a part as a foundation, graft new layers on it.")
-    app.state.ws, app.state.jobs = ws, jobs
+    app.state.ws, app.state.jobs, app.state.reads = ws, jobs, reads
     app.state.token_required = token is not None
     app.state.max_upload_bytes = int(max_upload_mb) << 20
     install_handlers(app)

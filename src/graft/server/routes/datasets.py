@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ...data import BUILTINS, DataError, list_builtin, load_dataset
 from ...data.render import image_png
 from ...ops.datasets import import_dataset
+from ..cache import DATASET_TABLES, ids_of, json_body, json_response, reads_of
 from ..deps import error_responses, ws_of
 from ..errors import ApiError
 from ..schemas import DatasetInspection, DatasetRecord, Page, Split, iso
@@ -47,8 +48,12 @@ def loaded(ws, id: str, split: str):
 
 
 @router.get("/datasets", response_model=list[DatasetRecord])
-def list_datasets(ws=Depends(ws_of)) -> list[dict]:
-    return [builtin_out(b) for b in list_builtin()] + [stored_out(r) for r in ws.list_datasets()]
+def list_datasets(request: Request, ws=Depends(ws_of)) -> Response:
+    builtins = [builtin_out(b) for b in list_builtin()]   # their files may come and go: looked at every time
+    return json_response(reads_of(request).memo.get(
+        "datasets", lambda: ids_of(ws, *DATASET_TABLES),
+        lambda: json_body(list[DatasetRecord], builtins + [stored_out(r) for r in ws.list_datasets()]),
+        also=tuple((b["id"], b["available"]) for b in builtins)))
 
 
 @router.get("/datasets/{id}", response_model=DatasetRecord, responses=error_responses(404))

@@ -8,7 +8,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Literal, Optional
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query
+from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import Response
 
 from ...data.dataset import require_dataset
@@ -17,6 +17,7 @@ from ...ops import view_rows
 from ...ops.data_refs import load_split
 from ...ops.evaluate import require_classifier
 from ...store.ids import NotFound
+from ..cache import EVALUATION_TABLES, ids_of, json_body, json_response, reads_of
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ..errors import ApiError
 from ..schemas import EvaluationRecord, EvaluationRequest, Page, Run, iso, run_out
@@ -36,7 +37,12 @@ def evaluation_out(rec: dict, listed: bool = False) -> dict:
 
 
 @router.get("/evaluations", response_model=list[EvaluationRecord])
-def list_evaluations(model: Optional[str] = Query(None, max_length=64), ws=Depends(ws_of)) -> list[dict]:
+def list_evaluations(request: Request, model: Optional[str] = Query(None, max_length=64),
+                     ws=Depends(ws_of)) -> list[dict] | Response:
+    if model is None:
+        return json_response(reads_of(request).memo.get(
+            "evaluations", lambda: ids_of(ws, *EVALUATION_TABLES),
+            lambda: json_body(list[EvaluationRecord], [evaluation_out(r, listed=True) for r in ws.list_evaluations()])))
     try:
         records = ws.list_evaluations(model_id=model)
     except NotFound:  # filtering by a model that is not there finds nothing

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from ...ops import slice_model
 from ...spec.analyze import analyze
 from ...spec.cuts import cut_points
+from ..cache import MODEL_TABLES, ids_of, json_body, json_response, reads_of
 from ..deps import error_responses, user_errors, ws_of
 from ..schemas import FoundationRecord, ModelDetail, ModelRecord, SliceRequest, iso
 
@@ -38,9 +40,12 @@ def accuracy_of(rec: dict, tested: dict[str, float]) -> tuple[float | None, str 
 
 
 @router.get("/models", response_model=list[ModelRecord])
-def list_models(kind: Optional[str] = Query(None, pattern="^(model|foundation)$"), ws=Depends(ws_of)) -> list[dict]:
-    tested = ws.evaluations.latest_test_accuracy()
-    return [model_out(r, tested=tested) for r in ws.list_models(kind=kind)]
+def list_models(request: Request, kind: Optional[str] = Query(None, pattern="^(model|foundation)$"),
+                ws=Depends(ws_of)) -> Response:
+    def make() -> bytes:
+        tested = ws.evaluations.latest_test_accuracy()
+        return json_body(list[ModelRecord], [model_out(r, tested=tested) for r in ws.list_models(kind=kind)])
+    return json_response(reads_of(request).memo.get(("models", kind), lambda: ids_of(ws, *MODEL_TABLES), make))
 
 
 @router.get("/models/{id}", response_model=ModelDetail, responses=error_responses(404))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from ...data.dataset import require_dataset
 from ...ops.data_refs import check_normalisation
 from ...ops.networks import prepare_network
 from ...ops.train_tasks import check_request
+from ..cache import json_list, json_response, reads_of
 from ..deps import error_responses, jobs_of, user_errors, ws_of
 from ...contracts.records import RunStatus
 from ..schemas import Run, TrainRequest, run_out
@@ -18,10 +20,10 @@ router = APIRouter(tags=["runs"])
 
 
 @router.get("/runs", response_model=list[Run], responses=error_responses(422))
-def list_runs(status: Optional[RunStatus] = None, limit: int = Query(200, ge=1, le=10000),
-              ws=Depends(ws_of)) -> list[dict]:
+def list_runs(request: Request, status: Optional[RunStatus] = None,
+              limit: int = Query(200, ge=1, le=10000)) -> Response:
     """Newest first; `status` keeps only the runs in it."""
-    return [run_out(r) for r in ws.list_runs(status=status, limit=limit)]
+    return json_response(json_list([e.body for _, e in reads_of(request).runs.listing(status, limit)]))
 
 
 @router.post("/runs", response_model=Run, status_code=202, responses=error_responses(404, 422))
@@ -50,8 +52,11 @@ def start_run(body: TrainRequest, ws=Depends(ws_of), jobs=Depends(jobs_of)) -> d
 
 
 @router.get("/runs/{id}", response_model=Run, responses=error_responses(404))
-def get_run(id: str, ws=Depends(ws_of)) -> dict:
-    return run_out(ws.get_run(id))
+def get_run(id: str, request: Request, ws=Depends(ws_of)) -> dict | Response:
+    entry = reads_of(request).runs.one(id)
+    if entry is None:   # not listed: the registry's own answer (404), or the run if it came meanwhile
+        return run_out(ws.get_run(id))
+    return json_response(entry.body)
 
 
 @router.post("/runs/{id}/cancel", response_model=Run, responses=error_responses(404))
