@@ -19,6 +19,17 @@ def secs(v):
     return "< 0.1 s" if 0 < v < 0.05 else f"{v:.1f} s"
 
 
+# The report's plot in `theme` has loaded, and its corner pixel is light (above 600 of 765) or dark (below 200).
+PLOT_LOADED = """theme => {
+  const img = [...document.images].find(i => i.src.includes(`/plot.png?theme=${theme}`));
+  if (!img || !img.complete || img.naturalWidth !== 640) return false;
+  const c = document.createElement("canvas"); c.width = 640; c.height = 400;
+  const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+  const [r, gr, b] = g.getImageData(2, 2, 1, 1).data;
+  return theme === "dark" ? r + gr + b < 200 : r + gr + b > 600;
+}"""
+
+
 def test_pretrain_without_labels_then_transfer_report(page, server):
     t0 = time.monotonic()
     page.goto("/#/train")
@@ -78,10 +89,11 @@ def test_pretrain_without_labels_then_transfer_report(page, server):
         assert cell("winner") == expected
     assert [r["train_size"] for r in report["rows"]] == [10, 100]
     plot = page.get_by_role("img", name="Test accuracy by labels per class")
-    page.wait_for_function("[...document.images].some(i => i.src.endsWith('/plot.png') && i.naturalWidth === 640)")
+    page.wait_for_function(PLOT_LOADED, arg="light")
     assert plot.is_visible()
     page.shot("report-light")
     page.get_by_role("button", name="Toggle dark theme").click()
+    page.wait_for_function(PLOT_LOADED, arg="dark")    # the plot follows the theme: a dark background, not white
     page.shot("report-dark")
     page.goto("/#/train")
     page.get_by_role("tab", name="Self-supervised (no labels)").click()

@@ -138,6 +138,26 @@ def test_reports_list_json_and_plot(idle):
     assert idle.get(f"/api/reports/{report['id']}/plot.png").content.startswith(b"\x89PNG")
 
 
+def test_a_report_plot_is_drawn_for_the_workbench_theme(idle):
+    """The dark theme gets a dark plot (its background is the panel's), the light one the stored white plot."""
+    import io
+
+    from PIL import Image
+
+    fnd = register(idle.ws, "foundation", "enc")
+    report = fake_report(fnd["id"])
+    save_report(idle.ws, report)
+
+    def corner(theme: str) -> tuple[int, int, int]:
+        resp = idle.get(f"/api/reports/{report['id']}/plot.png", params={"theme": theme})
+        assert resp.status_code == 200 and resp.headers["content-type"] == "image/png"
+        return Image.open(io.BytesIO(resp.content)).convert("RGB").getpixel((2, 2))
+
+    assert sum(corner("light")) == 765 and sum(corner("dark")) < 200
+    bad = idle.get(f"/api/reports/{report['id']}/plot.png", params={"theme": "purple"})
+    assert bad.status_code == 422 and "theme" in bad.text
+
+
 @pytest.mark.parametrize("path", [
     "/api/reports/rep-000000000000", "/api/reports/rep-0123456789AB", "/api/reports/..%2Fregistry.db",
     "/api/reports/..%2F..%2Fetc%2Fpasswd", "/api/reports/rep-0123456789ab%2F..%2F..%2Fregistry.db",

@@ -5694,7 +5694,10 @@ export interface operations {
     };
     get_report_plot_api_reports__id__plot_png_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the workbench theme to draw it for (background and text) */
+                theme?: "light" | "dark";
+            };
             header?: never;
             path: {
                 id: string;

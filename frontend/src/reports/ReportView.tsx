@@ -1,5 +1,6 @@
 import type { ReportRecord } from "../api/client";
 import type { Navigate } from "../hooks/useHashRoute";
+import { useTheme } from "../hooks/useTheme";
 import { describeRef, type DataRef } from "../lib/dataRefs";
 
 type Row = ReportRecord["rows"][number];
@@ -16,6 +17,7 @@ function winner(r: Row): { text: string; cls: string } {
 
 /** A stored transfer report: per label budget, the foundation's head against the same network from scratch. */
 export default function ReportView({ report, navigate }: { report: ReportRecord; navigate: Navigate }) {
+  const theme = useTheme();
   const wins = report.rows.filter((r) => r.gain > 0).length;
   const semi = report.rows.some((r) => r.semi_supervised);
   return (
@@ -62,7 +64,7 @@ export default function ReportView({ report, navigate }: { report: ReportRecord;
           })}
         </tbody>
       </table>
-      <img className="report-plot" src={`/api/reports/${report.id}/plot.png`} width={640} height={400}
+      <img className="report-plot" src={`/api/reports/${report.id}/plot.png?theme=${theme}`} width={640} height={400}
            alt={`Test accuracy by labels per class: ${report.foundation_name} with a new head against the same network from scratch`} />
     </div>
   );

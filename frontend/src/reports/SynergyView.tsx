@@ -1,5 +1,6 @@
 import type { components } from "../api/schema";
 import type { Navigate } from "../hooks/useHashRoute";
+import { useTheme } from "../hooks/useTheme";
 import { describeTask } from "../lib/describeData";
 import { pct, secs } from "./ReportView";
 
@@ -14,6 +15,7 @@ const verdict = (d: number) => (d > 0 ? { text: "helped", cls: "done" } : d < 0 
 
 /** A stored synergy report: per task, trained alone and all tasks together on one foundation. */
 export default function SynergyView({ report, navigate }: { report: SynergyRecord; navigate: Navigate }) {
+  const theme = useTheme();
   const hp = report.hparams as { foundation_training?: string; foundation_lr_multiplier?: number; seed?: number;
                                  task_mixing?: string; threads?: number };
   const helped = report.rows.filter((r) => r.difference > 0).length;
@@ -57,7 +59,7 @@ export default function SynergyView({ report, navigate }: { report: SynergyRecor
           })}
         </tbody>
       </table>
-      <img className="report-plot" src={`/api/reports/${report.id}/plot.png`} width={640} height={400}
+      <img className="report-plot" src={`/api/reports/${report.id}/plot.png?theme=${theme}`} width={640} height={400}
            alt={`Test accuracy per task on ${report.foundation_name}, trained alone and together`} />
     </div>
   );

@@ -236,20 +236,27 @@ def reports_dir(ws):
     return ws.layout.reports_dir()
 
 
-def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
+PALETTES = {"light": {"bg": "white", "fg": "black", "muted": (90, 90, 90)},      # the workbench's two themes
+            "dark": {"bg": (26, 31, 39), "fg": (229, 233, 240), "muted": (154, 165, 181)}}
+
+
+def report_png(report: dict, size: tuple[int, int] = (640, 400), theme: str = "light") -> bytes:
     """Accuracy against label budget: the foundation's head (blue) and from scratch (orange); a synergy report
-    draws its own (ops.synergy_plot)."""
+    draws its own (ops.synergy_plot). `theme`: light or dark (PALETTES), the background and the text."""
     import io
 
+    if theme not in PALETTES:
+        raise ValueError(f"theme: expected one of {', '.join(PALETTES)}, found {theme!r}")
     if report.get("kind") == "synergy":
         from .synergy_plot import synergy_png
-        return synergy_png(report, size)
+        return synergy_png(report, size, PALETTES[theme])
+    fg = PALETTES[theme]["fg"]
 
     from PIL import Image, ImageDraw
 
     w, h = size
     left, right, top, bottom = 60, 20, 40, 50
-    img = Image.new("RGB", size, "white")
+    img = Image.new("RGB", size, PALETTES[theme]["bg"])
     d = ImageDraw.Draw(img)
     rows = report["rows"]
     accs = [r[k]["accuracy"] or 0.0 for r in rows for k in ("foundation", "scratch", "semi_supervised") if r.get(k)]
@@ -260,15 +267,15 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
         return (left + (w - left - right) * (i / span_x if len(rows) > 1 else 0.5),
                 h - bottom - (h - top - bottom) * (acc - lo) / span_y)
 
-    d.rectangle([left, top, w - right, h - bottom], outline="black")
+    d.rectangle([left, top, w - right, h - bottom], outline=fg)
     for k in range(11):
         acc = lo + span_y * k / 10
         y = xy(0, acc)[1]
-        d.line([left - 4, y, left, y], fill="black")
-        d.text((4, y - 6), f"{acc:.0%}", fill="black")
+        d.line([left - 4, y, left, y], fill=fg)
+        d.text((4, y - 6), f"{acc:.0%}", fill=fg)
     for i, r in enumerate(rows):
         x = xy(i, lo)[0]
-        d.text((x - 20, h - bottom + 8), f"{r['budget']}/class" if r["budget"] != "all" else "all", fill="black")
+        d.text((x - 20, h - bottom + 8), f"{r['budget']}/class" if r["budget"] != "all" else "all", fill=fg)
     for key, colour in (("foundation", (31, 119, 180)), ("scratch", (255, 127, 14)),
                         ("semi_supervised", (44, 160, 44))):
         pts = [xy(i, r[key]["accuracy"] or 0.0) for i, r in enumerate(rows) if r.get(key)]
@@ -277,7 +284,7 @@ def report_png(report: dict, size: tuple[int, int] = (640, 400)) -> bytes:
         for x, y in pts:
             d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
     d.text((left, 10), f"{report.get('foundation_name', '')} -> {report['target'].get('dataset')}: "
-                       "test accuracy by labels per class", fill="black")
+                       "test accuracy by labels per class", fill=fg)
     legend = [("blue: frozen foundation + head", (31, 119, 180)), ("orange: from scratch", (255, 127, 14))]
     if any(r.get("semi_supervised") for r in rows):
         legend.append(("green: + unlabeled images", (44, 160, 44)))

@@ -2,9 +2,9 @@
 worker process carries out with graft.ops; finished reports are read from the workspace's reports folder."""
 from __future__ import annotations
 
-from typing import Union
+from typing import Literal, Union
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ...data.dataset import require_dataset
@@ -92,13 +92,17 @@ def get_report(id: str, ws=Depends(ws_of)) -> dict:
 @router.get("/reports/{id}/plot.png", response_class=Response, responses={
     200: {"content": {"image/png": {}}, "description": "accuracy by label budget, foundation against scratch"},
     **error_responses(404)})
-def get_report_plot(id: str, ws=Depends(ws_of)) -> Response:
+def get_report_plot(id: str, theme: Literal["light", "dark"] = Query("light", description="the workbench theme "
+                                                                      "to draw it for (background and text)"),
+                    ws=Depends(ws_of)) -> Response:
     if not REPORT_ID.fullmatch(id):
         raise not_found("report", id[:80])
     path = reports_dir(ws) / f"{id}.png"
     try:
+        if theme != "light":   # the stored plot is the light one; the others are drawn from the record
+            raise FileNotFoundError
         png = path.read_bytes()
     except FileNotFoundError:  # the JSON is the record; a plot lost or never written is drawn again from it
         with user_errors():
-            png = report_png(load_report(ws, id))
+            png = report_png(load_report(ws, id), theme=theme)
     return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=3600"})
