@@ -113,6 +113,8 @@ def measure() -> dict[str, Any]:
 
     The candidates take turns step by step, so a load that comes and goes on a shared machine slows them alike.
     """
+    import torch._dynamo  # noqa: F401  (torch.optim imports it once per process, ~2 s here: the run's cost, not ours)
+
     from .compile import compile_network
 
     t0 = time.perf_counter()
