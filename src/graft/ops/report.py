@@ -236,19 +236,16 @@ def reports_dir(ws):
     return ws.layout.reports_dir()
 
 
-PALETTES = {"light": {"bg": "white", "fg": "black", "muted": (90, 90, 90)},      # the workbench's two themes
-            "dark": {"bg": (26, 31, 39), "fg": (229, 233, 240), "muted": (154, 165, 181)}}
-
-
 def report_png(report: dict, size: tuple[int, int] = (640, 400), theme: str = "light") -> bytes:
     """Accuracy against label budget: the foundation's head (blue) and from scratch (orange); a synergy report
     draws its own (ops.synergy_plot). `theme`: light or dark (PALETTES), the background and the text."""
     import io
 
+    from .synergy_plot import PALETTES, synergy_png
+
     if theme not in PALETTES:
         raise ValueError(f"theme: expected one of {', '.join(PALETTES)}, found {theme!r}")
     if report.get("kind") == "synergy":
-        from .synergy_plot import synergy_png
         return synergy_png(report, size, PALETTES[theme])
     fg = PALETTES[theme]["fg"]
 

@@ -9,14 +9,15 @@ ALONE, TOGETHER = (255, 127, 14), (31, 119, 180)
 HELPED, HURT = (44, 160, 44), (214, 39, 40)
 
 
-LIGHT = {"bg": "white", "fg": "black", "muted": (90, 90, 90)}
+PALETTES = {"light": {"bg": "white", "fg": "black", "muted": (90, 90, 90)},      # the workbench's two themes
+            "dark": {"bg": (26, 31, 39), "fg": (229, 233, 240), "muted": (154, 165, 181)}}
 
 
 def synergy_png(report: dict, size: tuple[int, int] = (640, 400), palette: dict | None = None) -> bytes:
-    """`palette`: the background, text and muted colours (ops.report.PALETTES; light by default)."""
+    """`palette`: the background, text and muted colours (PALETTES; light by default)."""
     from PIL import Image, ImageDraw
 
-    pal = palette or LIGHT
+    pal = palette or PALETTES["light"]
     fg = pal["fg"]
 
     w, h = size
