@@ -8,9 +8,10 @@ import pytest
 
 from flows import api
 
+# Whole MNIST epochs (seconds each, even on a fast CPU): the cancel below, sent as soon as one epoch is
+# checkpointed, lands well inside the second. With 1,500 images the run could end before the cancel arrived.
 RUN = {"network": {"template": "mlp"}, "name": "stopped-part-way",
-       "data": {"dataset": "mnist", "transforms": [{"limit": 1500}]},
-       "hparams": {"epochs": 4, "batch_size": 32, "seed": 0}}
+       "data": {"dataset": "mnist"}, "hparams": {"epochs": 3, "batch_size": 32, "seed": 0}}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,9 @@ def test_resume_a_stopped_run_from_the_train_page(page, server):
     run_id = post(server, "/runs", RUN)["id"]
     until(lambda: len(api(server, f"/runs/{run_id}")["history"]) >= 1)     # one epoch checkpointed
     post(server, f"/runs/{run_id}/cancel")
-    until(lambda: api(server, f"/runs/{run_id}")["status"] == "cancelled")
+    status = until(lambda: api(server, f"/runs/{run_id}")["status"] not in ("queued", "running") and
+                   api(server, f"/runs/{run_id}")["status"])
+    assert status == "cancelled", f"the run ended {status} before the cancel reached it"
     kept = len(api(server, f"/runs/{run_id}")["history"])
 
     page.goto("/#/train")
@@ -53,5 +56,5 @@ def test_resume_a_stopped_run_from_the_train_page(page, server):
     page.shot("resumed-done")
     assert head.get_by_role("button", name="Resume").count() == 0
     run = api(server, f"/runs/{run_id}")
-    assert [h["epoch"] for h in run["history"]] == [1, 2, 3, 4] and kept < 4
+    assert [h["epoch"] for h in run["history"]] == [1, 2, 3] and kept < 3
     assert run["model_id"]
