@@ -42,6 +42,19 @@ def test_saved_networks_crud(client, detail):
     assert client.post("/api/networks", json={"network": BROKEN}).status_code == 422
 
 
+@pytest.mark.parametrize("blank", ["\x85", " \t", "\x1c", "\u3000"])   # NEL and U+001C are str.strip()'s too
+def test_a_name_of_white_space_only_is_refused_naming_the_field(client, detail, blank):
+    """The fuzzer's find: a name the registry refuses got through the request's check and answered 500."""
+    nid = client.post("/api/networks", json={"name": "kept", "network": BROKEN}).json()["id"]
+    for method, path, body in [("post", "/api/networks", {"name": blank, "network": BROKEN}),
+                               ("put", f"/api/networks/{nid}", {"name": blank, "network": BROKEN}),
+                               ("post", "/api/workflows", {"yaml": "steps: []", "name": blank})]:
+        resp = getattr(client, method)(path, json=body)
+        assert resp.status_code == 422, (method, path, resp.text)
+        assert detail(resp)["issues"][0]["field"] == "body.name"
+    assert client.get(f"/api/networks/{nid}").json()["name"] == "kept"
+
+
 @pytest.mark.parametrize("path", [
     "/api/models/..%2F..%2Fetc%2Fpasswd", "/api/models/mdl-000000000000", "/api/runs/run-zzzzzzzzzzzz",
     "/api/evaluations/..", "/api/datasets/..%2Fregistry.db", "/api/datasets/ds-000000000000/samples",

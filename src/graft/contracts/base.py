@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Split = Literal["train", "val", "test"]
 Optimizer = Literal["adam", "adamw", "sgd"]
@@ -28,6 +28,17 @@ class Record(BaseModel):
 class OpenRecord(Record):
     """A record whose document is open (a model's provenance, an evaluation's summary): extras pass through."""
     model_config = ConfigDict(extra="allow")
+
+
+def _not_blank(value: str) -> str:
+    # the registry refuses a name of white space only (str.strip's idea of it, which no JSON-schema pattern
+    # matches exactly): refused here, it is a 422 naming the field, not an error from the store
+    if value and not value.strip():
+        raise ValueError("a name needs a character that is not white space")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_not_blank)]
 
 
 def name_field(**kw: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Optional, Union
 
 from pydantic import Field
 
-from .base import Split, Strict, name_field
+from .base import Split, Name, Strict, name_field
 
 Label = Union[int, str]
 MAX_EDITS = 100_000
@@ -24,7 +24,7 @@ class DatasetEditRequest(Strict):
     split: Split = Field(default="train", description="the split the row indices are of")
     relabel: list[Relabel] = Field(default_factory=list, max_length=MAX_EDITS)
     exclude: list[int] = Field(default_factory=list, max_length=MAX_EDITS, description="rows to leave out")
-    name: Optional[str] = name_field(description="default: the parent's name + ' (edited)'")
+    name: Optional[Name] = name_field(description="default: the parent's name + ' (edited)'")
 
 
 class RetrainRequest(Strict):
@@ -34,7 +34,7 @@ class RetrainRequest(Strict):
     evaluation: str = Field(min_length=1, max_length=64, description="an evaluation id (ev-...)")
     relabel: list[Relabel] = Field(default_factory=list, max_length=MAX_EDITS)
     exclude: list[int] = Field(default_factory=list, max_length=MAX_EDITS, description="samples to leave out")
-    name: Optional[str] = name_field(description="the new model's name; default: the old one's + ' (fixed)'")
+    name: Optional[Name] = name_field(description="the new model's name; default: the old one's + ' (fixed)'")
     epochs: Optional[int] = Field(default=None, ge=1, le=1000, description="default: the model's own")
 
 

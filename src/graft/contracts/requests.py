@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field
 
-from .base import Split, Strict, name_field, seed_field
+from .base import Split, Name, Strict, name_field, seed_field
 from .data import Data
 from .hparams import Head, Objective, PretrainHparams, SemiSupervised, TrainHparams
 
@@ -38,7 +38,7 @@ class TrainRequest(Strict):
         "default: one task, the network's one output on `data`"))
     hparams: TrainHparams = Field(default_factory=TrainHparams)
     semi_supervised: Optional[SemiSupervised] = None
-    name: Optional[str] = name_field()
+    name: Optional[Name] = name_field()
     description: str = Description
 
 
@@ -50,7 +50,7 @@ class PretrainRequest(Strict):
     objective: Objective = "simclr"
     data: Data = Field(default="mnist", description="images to learn from; their labels are never read")
     hparams: PretrainHparams = Field(default_factory=PretrainHparams)
-    name: Optional[str] = name_field()
+    name: Optional[Name] = name_field()
     description: str = Description
 
 
@@ -59,7 +59,7 @@ class SliceOptions(Strict):
     nodes: Optional[list[str]] = Field(default=None, max_length=1000, description="node ids to keep")
     start: Optional[str] = Field(default=None, max_length=64, description="keep from this node...")
     end: Optional[str] = Field(default=None, max_length=64, description="...to this node")
-    name: Optional[str] = name_field()
+    name: Optional[Name] = name_field()
 
 
 class SliceRequest(SliceOptions):
@@ -106,7 +106,7 @@ class DatasetImportRequest(Strict):
     """Import a data set file: a zip or folder of class folders, a CSV, an NPZ, IDX files or a Hugging Face
     `datasets` folder (save_to_disk or parquet)."""
     path: str = Field(min_length=1, max_length=4096, description="the file or folder (HTTP: the upload)")
-    name: Optional[str] = name_field(description="default: the file's name without its suffix")
+    name: Optional[Name] = name_field(description="default: the file's name without its suffix")
     kind: Optional[str] = Field(default=None, max_length=16,
                                 description="idx, npz, csv, zip, folder or hf (a Hugging Face datasets "
                                             "folder or parquet file); default: sniffed from the file")
@@ -120,14 +120,14 @@ class DatasetImportRequest(Strict):
 
 class PackageImportRequest(Strict):
     path: str = Field(min_length=1, max_length=4096, description="a .graft package (HTTP: the upload)")
-    name: Optional[str] = name_field(description="default: the package's own")
+    name: Optional[Name] = name_field(description="default: the package's own")
 
 
 class WeightsImportRequest(Strict):
     """Bring your own foundation: match a state dict's tensors to a network by name and shape."""
     path: str = Field(min_length=1, max_length=4096, description="a .safetensors or .pt/.pth state dict")
     spec: dict[str, Any] = Field(description="the network document the weights belong to")
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     kind: Literal["foundation", "model"] = "foundation"
     allow_missing: bool = Field(False, description="keep fresh weights for tensors the file lacks")
 
@@ -138,7 +138,7 @@ class ModelImportRequest(Strict):
     path: str = Field(min_length=1, max_length=4096, description=(
         "an ONNX file (.onnx), a Hugging Face model folder (config.json + safetensors) or hf:ORG/NAME[@REVISION] "
         "(HTTP: the upload, an ONNX file)"))
-    name: str = Field(min_length=1, max_length=200, description="the imported model's name")
+    name: Name = Field(min_length=1, max_length=200, description="the imported model's name")
     input_shape: InputShape = Field(
         default=None, min_length=1, max_length=4, examples=[[3, 224, 224]],
         description="C,H,W when the file's input size is dynamic")

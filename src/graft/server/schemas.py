@@ -7,7 +7,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..contracts import requests as contract
-from ..contracts.base import Split, Strict  # noqa: F401
+from ..contracts.base import Name as NameStr, Split, Strict  # noqa: F401
 from ..contracts.data import Data, DataRef  # noqa: F401
 from ..contracts.hparams import PretrainHparams, SemiSupervised, TrainHparams  # noqa: F401
 from ..contracts.records import (  # noqa: F401  (the records the routes return)
@@ -93,7 +93,7 @@ PretrainRequest, ReportRequest, EvaluationRequest = contract.PretrainRequest, co
 
 
 class NetworkSave(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: NameStr = Field(min_length=1, max_length=200)
     network: dict[str, Any]
 
 
@@ -105,7 +105,7 @@ class SavedNetwork(Open):
 
 class WorkflowSave(Strict):
     yaml: str = Field(min_length=1, max_length=1_000_000, description="the workflow document (YAML or JSON)")
-    name: Optional[str] = Name
+    name: Optional[NameStr] = Name
 
 
 class WorkflowRunRequest(Strict):
