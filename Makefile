@@ -49,7 +49,7 @@ test-fast: install
 # load from a second process) and the existing tests that once failed only under load.
 STRESS_REPEATED := tests/ops/test_distributed.py::test_one_ddp_step_on_two_processes_equals_one_step_on_one \
 	tests/server/test_reports.py::test_pretrain_then_report_through_the_worker \
-	tests/server/test_restarts.py
+	tests/server/test_restarts.py tests/e2e/test_resume_run.py
 test-stress: install
 	$(PY) -m pytest -q -m stress $(PYTEST_ARGS)
 	for i in $$(seq 20); do $(PY) -m pytest -q $(STRESS_REPEATED) $(PYTEST_ARGS) || exit 1; done
